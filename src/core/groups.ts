@@ -1,0 +1,158 @@
+// Group use cases (RFC 7644 §3.3–§3.6): membership changes are applied as deltas — only the
+// memberships a request names are touched, whatever the size of the group.
+import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { expectedVersion, type IfMatch } from './precondition.js';
+import { ProvisioningError } from './provisioning-error.js';
+import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { groupKeys } from './resource-keys.js';
+import { translateStoreError } from './store-failure.js';
+import type { JsonObject } from '../ports/json.js';
+import {
+  StoreError,
+  type GroupIndexedAttribute,
+  type MemberRef,
+  type MembershipChange,
+  type ResourceMeta,
+  type Store,
+  type StoredResource,
+} from '../ports/store.js';
+
+export interface GroupView {
+  readonly record: StoredResource;
+  /** Members; null when not loaded (e.g. `excludedAttributes=members`). */
+  readonly members: readonly MemberRef[] | null;
+}
+
+export interface GroupServiceOptions {
+  readonly store: Store;
+  readonly catalogue: AttributeCatalogue;
+  readonly coreSchema: string;
+  readonly filterScanLimit: number;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+export interface GroupPatch {
+  /** Read-modify-write of the group's own attributes (never its members); absent when unchanged. */
+  readonly attributes?: (current: GroupView) => Promise<JsonObject>;
+  /** Net membership change; absent when members are untouched. */
+  readonly members?: MembershipChange;
+}
+
+const OPTIMISTIC_ATTEMPTS = 5;
+
+const GROUP_INDEXES: ReadonlyMap<string, GroupIndexedAttribute> = new Map<string, GroupIndexedAttribute>([
+  ['id', 'id'],
+  ['displayname', 'displayName'],
+  ['externalid', 'externalId'],
+  ['members.value', 'members.value'],
+  ['members', 'members.value'],
+]);
+
+export interface GroupService {
+  create(attributes: JsonObject, members: readonly string[]): Promise<GroupView>;
+  get(id: string, options: { withMembers: boolean }): Promise<GroupView>;
+  list(query: ListQuery, options: { withMembers: boolean }): Promise<ListPage<GroupView>>;
+  /** PUT: attributes and the whole member list. */
+  replace(id: string, attributes: JsonObject, members: readonly string[], ifMatch: IfMatch): Promise<GroupView>;
+  /** Returns the group's new meta; members-only patches need no read of the group first. */
+  patch(id: string, patch: GroupPatch, ifMatch: IfMatch): Promise<ResourceMeta>;
+  delete(id: string, ifMatch: IfMatch): Promise<void>;
+}
+
+export function createGroupService(options: GroupServiceOptions): GroupService {
+  const { store, now, newId } = options;
+  if (typeof newId !== 'function' || typeof now !== 'function') throw new TypeError('createGroupService: now and newId are required');
+
+  async function load(id: string, withMembers: boolean): Promise<GroupView> {
+    const record = await store.getGroup(id).catch((e: unknown) => translateStoreError(e, 'Group', id));
+    if (record === null) throw new ProvisioningError('not_found', `Group ${id} not found`);
+    return withMembers ? ((await attachMembers([record]))[0] as GroupView) : { record, members: null };
+  }
+
+  async function attachMembers(records: readonly StoredResource[]): Promise<GroupView[]> {
+    const members = await store.membersOfGroups(records.map((r) => r.id)).catch((e: unknown) => translateStoreError(e, 'Group'));
+    return records.map((record) => ({ record, members: members.get(record.id) ?? [] }));
+  }
+
+  async function update(
+    id: string,
+    attributes: JsonObject | undefined,
+    members: MembershipChange | undefined,
+    precondition: { expectedVersion?: number },
+  ): Promise<ResourceMeta> {
+    const group = attributes === undefined ? undefined : { id, attributes, keys: groupKeys(attributes) };
+    return store.updateGroup({ id, ...(group ? { group } : {}), ...(members ? { members } : {}) }, now().toISOString(), precondition);
+  }
+
+  return {
+    async create(attributes, members) {
+      const id = newId();
+      const meta = await store
+        .insertGroup({ id, attributes, keys: groupKeys(attributes) }, members, now().toISOString())
+        .catch((e: unknown) => translateStoreError(e, 'Group', id));
+      return (await attachMembers([{ ...meta, attributes }]))[0] as GroupView;
+    },
+
+    get: (id, { withMembers }) => load(id, withMembers),
+
+    async list(query, { withMembers }) {
+      const page = await queryResources(
+        {
+          coreSchema: options.coreSchema,
+          indexed: GROUP_INDEXES,
+          catalogue: options.catalogue,
+          scanLimit: options.filterScanLimit,
+          find: (q) => store.findGroups(q),
+          count: (where) => store.countGroups(where),
+          filterable: async (records) => (await attachMembers(records)).map(filterableGroup),
+        },
+        query,
+      ).catch((e: unknown) => translateStoreError(e, 'Group'));
+      const items = withMembers ? await attachMembers(page.items) : page.items.map((record) => ({ record, members: null }));
+      return { totalResults: page.totalResults, items };
+    },
+
+    async replace(id, attributes, members, ifMatch) {
+      const meta = await update(id, attributes, { kind: 'replace', members }, expectedVersion(ifMatch)).catch((e: unknown) =>
+        translateStoreError(e, 'Group', id),
+      );
+      return (await attachMembers([{ ...meta, attributes }]))[0] as GroupView;
+    },
+
+    async patch(id, patch, ifMatch) {
+      const change = patch.attributes;
+      if (change === undefined) {
+        return update(id, undefined, patch.members, expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
+      }
+      for (let attempt = 1; ; attempt++) {
+        const current = await load(id, false);
+        if (typeof ifMatch === 'number' && current.record.version !== ifMatch) {
+          throw new ProvisioningError('precondition_failed', `Group ${id} is at another version than If-Match names`);
+        }
+        const attributes = await change(current);
+        try {
+          return await update(id, attributes, patch.members, { expectedVersion: current.record.version });
+        } catch (error) {
+          const raced = error instanceof StoreError && error.code === 'version_mismatch';
+          if (!raced || ifMatch !== null || attempt >= OPTIMISTIC_ATTEMPTS) translateStoreError(error, 'Group', id);
+        }
+      }
+    },
+
+    async delete(id, ifMatch) {
+      await store.deleteGroup(id, now().toISOString(), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
+    },
+  };
+}
+
+/** A group as the filter evaluator sees it: attributes plus id, meta and members. */
+export function filterableGroup(view: GroupView): JsonObject {
+  const { record } = view;
+  return {
+    ...record.attributes,
+    id: record.id,
+    meta: { resourceType: 'Group', created: record.created, lastModified: record.lastModified },
+    members: (view.members ?? []).map((m) => ({ value: m.value, display: m.display, type: 'User' })),
+  };
+}

@@ -1,0 +1,62 @@
+// Answers a SCIM list request (RFC 7644 §3.4.2): filters go to store indexes where they can;
+// the rest is checked in memory over a bounded candidate set, never over every resource.
+import type { FilterNode } from './filter/ast.js';
+import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { matchesFilter } from './filter/evaluate.js';
+import { planIndexLookup } from './filter/plan.js';
+import { ProvisioningError } from './provisioning-error.js';
+import type { JsonObject } from '../ports/json.js';
+import type { FindQuery, IndexPredicate, StoredResource } from '../ports/store.js';
+
+export interface ListQuery {
+  readonly filter: FilterNode | null;
+  /** 1-based (RFC 7644 §3.4.2.4), already clamped to ≥ 1. */
+  readonly startIndex: number;
+  /** Already clamped to 0 … the maximum page size. */
+  readonly count: number;
+}
+
+export interface ListPage<V> {
+  readonly totalResults: number;
+  readonly items: readonly V[];
+}
+
+export interface ResourceIndex<A extends string> {
+  readonly coreSchema: string;
+  readonly indexed: ReadonlyMap<string, A>;
+  readonly catalogue: AttributeCatalogue;
+  readonly scanLimit: number;
+  find(query: FindQuery<A>): Promise<StoredResource[]>;
+  count(where: IndexPredicate<A> | null): Promise<number>;
+  /** The resources as the filter sees them (RFC 7643 JSON with id and meta). */
+  filterable(records: readonly StoredResource[]): Promise<JsonObject[]>;
+}
+
+/** The page of stored resources that `query` selects, with the total number of matches. */
+export async function queryResources<A extends string>(
+  index: ResourceIndex<A>,
+  query: ListQuery,
+): Promise<ListPage<StoredResource>> {
+  const plan = query.filter === null ? { where: null, exact: true } : planIndexLookup(query.filter, index.indexed, index.coreSchema);
+  const offset = query.startIndex - 1;
+  if (plan.exact) {
+    const totalResults = await index.count(plan.where);
+    const items =
+      query.count === 0 || offset >= totalResults
+        ? []
+        : await index.find({ where: plan.where, offset, limit: query.count });
+    return { totalResults, items };
+  }
+  const candidates = await index.find({ where: plan.where, offset: 0, limit: index.scanLimit + 1 });
+  if (candidates.length > index.scanLimit) {
+    throw new ProvisioningError(
+      'too_many',
+      `the filter needs more than ${index.scanLimit} resources examined; add a condition on an indexed attribute ` +
+        `(${[...new Set(index.indexed.values())].join(', ')} with eq)`,
+    );
+  }
+  const filter = query.filter as FilterNode;
+  const documents = await index.filterable(candidates);
+  const matches = candidates.filter((_, i) => matchesFilter(filter, documents[i] as JsonObject, index.catalogue));
+  return { totalResults: matches.length, items: matches.slice(offset, offset + query.count) };
+}

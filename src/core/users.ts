@@ -1,0 +1,141 @@
+// User use cases: create, read, list, replace, patch and delete SCIM Users (RFC 7644 §3.3–§3.6)
+// over the Store; the edge has already validated and normalised the attributes.
+import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { expectedVersion, type IfMatch } from './precondition.js';
+import { ProvisioningError } from './provisioning-error.js';
+import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { userKeys } from './resource-keys.js';
+import { translateStoreError } from './store-failure.js';
+import type { JsonObject } from '../ports/json.js';
+import { StoreError, type GroupRef, type Store, type StoredResource, type UserIndexedAttribute } from '../ports/store.js';
+
+export interface UserView {
+  readonly record: StoredResource;
+  /** Direct group memberships; null when not loaded. */
+  readonly groups: readonly GroupRef[] | null;
+}
+
+export interface UserServiceOptions {
+  readonly store: Store;
+  readonly catalogue: AttributeCatalogue;
+  readonly coreSchema: string;
+  readonly filterScanLimit: number;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+/** How many times a read-modify-write is retried when another writer got there first. */
+const OPTIMISTIC_ATTEMPTS = 5;
+
+const USER_INDEXES: ReadonlyMap<string, UserIndexedAttribute> = new Map<string, UserIndexedAttribute>([
+  ['id', 'id'],
+  ['username', 'userName'],
+  ['externalid', 'externalId'],
+  ['active', 'active'],
+  ['emails.value', 'emails.value'],
+]);
+
+export interface UserService {
+  create(attributes: JsonObject): Promise<UserView>;
+  get(id: string, options: { withGroups: boolean }): Promise<UserView>;
+  list(query: ListQuery, options: { withGroups: boolean }): Promise<ListPage<UserView>>;
+  replace(id: string, attributes: JsonObject, ifMatch: IfMatch): Promise<UserView>;
+  /** Read-modify-write: `change` gets the current user and returns its new attributes. */
+  patch(id: string, change: (current: UserView) => Promise<JsonObject>, ifMatch: IfMatch): Promise<UserView>;
+  delete(id: string, ifMatch: IfMatch): Promise<void>;
+}
+
+export function createUserService(options: UserServiceOptions): UserService {
+  const { store, now, newId } = options;
+  if (typeof newId !== 'function' || typeof now !== 'function') throw new TypeError('createUserService: now and newId are required');
+
+  async function load(id: string, withGroups: boolean): Promise<UserView> {
+    const record = await store.getUser(id).catch((e: unknown) => translateStoreError(e, 'User', id));
+    if (record === null) throw new ProvisioningError('not_found', `User ${id} not found`);
+    return withGroups ? (await attachGroups([record]))[0] as UserView : { record, groups: null };
+  }
+
+  async function attachGroups(records: readonly StoredResource[]): Promise<UserView[]> {
+    const groups = await store.groupsOfUsers(records.map((r) => r.id)).catch((e: unknown) => translateStoreError(e, 'User'));
+    return records.map((record) => ({ record, groups: groups.get(record.id) ?? [] }));
+  }
+
+  function checkIfMatch(view: UserView, ifMatch: IfMatch): void {
+    if (typeof ifMatch === 'number' && view.record.version !== ifMatch) {
+      throw new ProvisioningError('precondition_failed', `User ${view.record.id} is at another version than If-Match names`);
+    }
+  }
+
+  return {
+    async create(attributes) {
+      const id = newId();
+      const meta = await store
+        .insertUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString())
+        .catch((e: unknown) => translateStoreError(e, 'User', id));
+      return { record: { ...meta, attributes }, groups: [] };
+    },
+
+    get: (id, { withGroups }) => load(id, withGroups),
+
+    async list(query, { withGroups }) {
+      const page = await queryResources(
+        {
+          coreSchema: options.coreSchema,
+          indexed: USER_INDEXES,
+          catalogue: options.catalogue,
+          scanLimit: options.filterScanLimit,
+          find: (q) => store.findUsers(q),
+          count: (where) => store.countUsers(where),
+          filterable: async (records) => {
+            const views = await attachGroups(records);
+            return views.map(filterableUser);
+          },
+        },
+        query,
+      ).catch((e: unknown) => translateStoreError(e, 'User'));
+      const items = withGroups ? await attachGroups(page.items) : page.items.map((record) => ({ record, groups: null }));
+      return { totalResults: page.totalResults, items };
+    },
+
+    async replace(id, attributes, ifMatch) {
+      const meta = await store
+        .replaceUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString(), expectedVersion(ifMatch))
+        .catch((e: unknown) => translateStoreError(e, 'User', id));
+      return (await attachGroups([{ ...meta, attributes }]))[0] as UserView;
+    },
+
+    async patch(id, change, ifMatch) {
+      for (let attempt = 1; ; attempt++) {
+        const current = await load(id, true);
+        checkIfMatch(current, ifMatch);
+        const attributes = await change(current);
+        try {
+          const meta = await store.replaceUser(
+            { id, attributes, keys: userKeys(attributes) },
+            now().toISOString(),
+            { expectedVersion: current.record.version },
+          );
+          return { record: { ...meta, attributes }, groups: current.groups };
+        } catch (error) {
+          const raced = error instanceof StoreError && error.code === 'version_mismatch';
+          if (!raced || ifMatch !== null || attempt >= OPTIMISTIC_ATTEMPTS) translateStoreError(error, 'User', id);
+        }
+      }
+    },
+
+    async delete(id, ifMatch) {
+      await store.deleteUser(id, now().toISOString(), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));
+    },
+  };
+}
+
+/** A user as the filter evaluator sees it: attributes plus id, meta and groups. */
+export function filterableUser(view: UserView): JsonObject {
+  const { record } = view;
+  return {
+    ...record.attributes,
+    id: record.id,
+    meta: { resourceType: 'User', created: record.created, lastModified: record.lastModified },
+    groups: (view.groups ?? []).map((g) => ({ value: g.value, display: g.display, type: 'direct' })),
+  };
+}

@@ -1,0 +1,36 @@
+// Per-request context: a request id (a valid inbound X-Request-Id, else a new UUID) echoed back,
+// a child logger carrying it, and one access-log line per request — never with headers or tokens.
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../observability/logger.js';
+
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+export function requestContextOf(res: Response): RequestContext {
+  return res.locals.context as RequestContext;
+}
+
+export function createRequestContext(options: { logger: Logger }) {
+  const { logger } = options;
+  if (!logger) throw new TypeError('createRequestContext: logger is required');
+  return function requestContext(req: Request, res: Response, next: NextFunction): void {
+    const inbound = req.get('x-request-id');
+    const requestId = inbound !== undefined && VALID_REQUEST_ID.test(inbound) ? inbound : randomUUID();
+    const log = logger.child({ requestId });
+    res.locals.context = { requestId, log } satisfies RequestContext;
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+      if (res.statusCode >= 500) log.error(line, 'request failed');
+      else log.info(line, 'request');
+    });
+    next();
+  };
+}

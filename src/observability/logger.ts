@@ -1,0 +1,37 @@
+// pino JSON logger factory. Authorization headers, cookies and anything named like a secret are
+// redacted by path, so a careless log call cannot leak a token.
+import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  readonly level: LevelWithSilent;
+  /** Where lines go; stdout when absent. Tests pass a stream to capture every line. */
+  readonly destination?: DestinationStream;
+}
+
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.authorization',
+  '*.token',
+  '*.tokens',
+  '*.password',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.access_token',
+];
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: 'dynatrace-scim-bridge' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination,
+  );
+}

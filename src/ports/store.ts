@@ -1,0 +1,157 @@
+// The Store port: durable SCIM state the core reads and writes. Every mutation is one atomic
+// transaction; a rejected call leaves the store exactly as it was. Engines: memory, sqlite.
+import type { JsonObject } from './json.js';
+
+/** Server-maintained part of a resource (RFC 7643 §3.1 `id`, `meta.version`, `meta.created`, `meta.lastModified`). */
+export interface ResourceMeta {
+  /** The bridge's own stable id (a UUID), never an IdP or Dynatrace key. */
+  readonly id: string;
+  /** Starts at 1, incremented by the store on every change of the resource, its members included. */
+  readonly version: number;
+  /** ISO 8601 timestamps. */
+  readonly created: string;
+  readonly lastModified: string;
+}
+
+/**
+ * Indexed columns of a User, derived by the core from its attributes. `userName` and `emails`
+ * are stored as given and matched case-insensitively (RFC 7643 §4.1.1 caseExact=false);
+ * `externalId` is matched exactly (caseExact=true).
+ */
+export interface UserKeys {
+  readonly userName: string;
+  readonly externalId: string | null;
+  readonly active: boolean;
+  readonly emails: readonly string[];
+}
+
+/** Indexed columns of a Group. `displayName` is unique case-insensitively (Entra requires it). */
+export interface GroupKeys {
+  readonly displayName: string;
+  readonly externalId: string | null;
+}
+
+/** A stored resource: meta plus the SCIM attributes as accepted (no `id`, `meta`, `groups` or `members`). */
+export interface StoredResource extends ResourceMeta {
+  readonly attributes: JsonObject;
+}
+
+export interface UserWrite {
+  readonly id: string;
+  readonly attributes: JsonObject;
+  readonly keys: UserKeys;
+}
+
+export interface GroupWrite {
+  readonly id: string;
+  readonly attributes: JsonObject;
+  readonly keys: GroupKeys;
+}
+
+/** A User that is a member of a Group (only Users can be members). */
+export interface MemberRef {
+  /** The member User's id. */
+  readonly value: string;
+  /** The member User's displayName, else its userName. */
+  readonly display: string;
+}
+
+/** A Group a User belongs to (RFC 7643 §4.1.2 `groups`, read-only, direct membership only). */
+export interface GroupRef {
+  readonly value: string;
+  readonly display: string;
+}
+
+/**
+ * The net effect of one request on a group's member list, already folded by the core.
+ * Either `replaceAll` (the list becomes exactly these ids), or `add`/`remove` (disjoint sets of ids).
+ * Adding a present member and removing an absent one are no-ops.
+ */
+export type MembershipChange =
+  | { readonly kind: 'replace'; readonly members: readonly string[] }
+  | { readonly kind: 'delta'; readonly add: readonly string[]; readonly remove: readonly string[] };
+
+export type UserIndexedAttribute = 'id' | 'userName' | 'externalId' | 'active' | 'emails.value';
+export type GroupIndexedAttribute = 'id' | 'displayName' | 'externalId' | 'members.value';
+
+/**
+ * A condition an engine answers from its indexes. `eq` on userName, emails.value and displayName
+ * compares case-insensitively (the core passes the value as the client sent it); on id,
+ * externalId and members.value exactly; `active` takes a boolean.
+ */
+export type IndexPredicate<A extends string> =
+  | { readonly kind: 'eq'; readonly attribute: A; readonly value: string | boolean }
+  | { readonly kind: 'and'; readonly operands: readonly IndexPredicate<A>[] }
+  | { readonly kind: 'or'; readonly operands: readonly IndexPredicate<A>[] };
+
+/** Which resources, in the store's stable order (creation order), from `offset` (0-based), at most `limit`. */
+export interface FindQuery<A extends string> {
+  readonly where: IndexPredicate<A> | null;
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** Optimistic concurrency: the change applies only if the resource is still at this version (RFC 7644 §3.14). */
+export interface Precondition {
+  readonly expectedVersion?: number;
+}
+
+export interface Store {
+  /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Throws StoreError 'conflict' (attribute 'userName') when the userName is taken, case-insensitively. */
+  insertUser(user: UserWrite, at: string): Promise<ResourceMeta>;
+  getUser(id: string): Promise<StoredResource | null>;
+  findUsers(query: FindQuery<UserIndexedAttribute>): Promise<StoredResource[]>;
+  countUsers(where: IndexPredicate<UserIndexedAttribute> | null): Promise<number>;
+  /** Replaces attributes and keys. Throws 'not_found', 'version_mismatch' or 'conflict'. */
+  replaceUser(user: UserWrite, at: string, precondition?: Precondition): Promise<ResourceMeta>;
+  /** Deletes the user and its memberships (bumping those groups' versions). Throws 'not_found', 'version_mismatch'. */
+  deleteUser(id: string, at: string, precondition?: Precondition): Promise<void>;
+  /** The groups each of these users is a direct member of; users with none are absent from the map. */
+  groupsOfUsers(userIds: readonly string[]): Promise<Map<string, GroupRef[]>>;
+
+  /** Throws 'conflict' (attribute 'displayName') or 'unknown_members' (ids that are no User). */
+  insertGroup(group: GroupWrite, members: readonly string[], at: string): Promise<ResourceMeta>;
+  getGroup(id: string): Promise<StoredResource | null>;
+  findGroups(query: FindQuery<GroupIndexedAttribute>): Promise<StoredResource[]>;
+  countGroups(where: IndexPredicate<GroupIndexedAttribute> | null): Promise<number>;
+  /**
+   * Changes a group's attributes (when `group.attributes` is given) and/or members, in one
+   * transaction, bumping its version once. Member changes touch only the named memberships.
+   * Throws 'not_found', 'version_mismatch', 'conflict' or 'unknown_members'.
+   */
+  updateGroup(
+    change: { readonly id: string; readonly group?: GroupWrite; readonly members?: MembershipChange },
+    at: string,
+    precondition?: Precondition,
+  ): Promise<ResourceMeta>;
+  /** Throws 'not_found', 'version_mismatch'. */
+  deleteGroup(id: string, at: string, precondition?: Precondition): Promise<void>;
+  /** Members of each group, in the order they were added; groups with none are absent from the map. */
+  membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
+}
+
+export type StoreErrorCode = 'conflict' | 'not_found' | 'version_mismatch' | 'unknown_members' | 'unavailable';
+
+/** The one error type engines throw; raw driver errors travel as `cause`. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+  /** For 'conflict': the unique attribute; for 'unknown_members': the ids. */
+  readonly attribute: string | undefined;
+  readonly ids: readonly string[];
+
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    options: { attribute?: string; ids?: readonly string[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.attribute = options.attribute;
+    this.ids = options.ids ?? [];
+  }
+}

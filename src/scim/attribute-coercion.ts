@@ -1,0 +1,75 @@
+// Coerces client values to the shapes the schema defines, for the forms IdPs really send
+// (idp-dialects.md §1.2, §5.3): "True"/"False" strings on booleans, explicit nulls, and the
+// enterprise `manager` as a string, {value} or Entra's [{$ref,value}].
+import type { JsonObject, JsonValue } from '../ports/json.js';
+import type { ScimAttributeDefinition } from './scim-schemas.js';
+
+/** The value with nulls dropped and booleans coerced; `undefined` when nothing is left (treat as absent). */
+export function coerceToDefinition(value: JsonValue, definition: ScimAttributeDefinition | undefined): JsonValue | undefined {
+  if (value === null) return undefined;
+  if (definition === undefined) return dropNulls(value);
+  if (definition.name === 'manager' && definition.type === 'complex') return coerceManager(value);
+  if (definition.multiValued && Array.isArray(value)) {
+    const items = value.map((item) => coerceSingle(item, definition)).filter((item): item is JsonValue => item !== undefined);
+    return items;
+  }
+  return coerceSingle(value, definition);
+}
+
+function coerceSingle(value: JsonValue, definition: ScimAttributeDefinition): JsonValue | undefined {
+  if (value === null) return undefined;
+  if (definition.type === 'boolean' && typeof value === 'string') {
+    const lower = value.trim().toLowerCase();
+    if (lower === 'true') return true;
+    if (lower === 'false') return false;
+    return value;
+  }
+  if (definition.type === 'complex' && isObject(value)) return coerceComplex(value, definition.subAttributes);
+  return dropNulls(value);
+}
+
+/** Coerces each key of a complex value by its sub-attribute definition (names matched case-insensitively). */
+export function coerceComplex(value: JsonObject, subAttributes: ReadonlyMap<string, ScimAttributeDefinition>): JsonObject {
+  const result: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    const coerced = coerceToDefinition(item, subAttributes.get(key.toLowerCase()));
+    if (coerced !== undefined) result[key] = coerced;
+  }
+  return result;
+}
+
+/**
+ * Entra sends the manager as `"id"`, `{"value":"id"}` or `[{"$ref":…,"value":"id"}]`, and clears
+ * it with `""`. Returns `{ value }`, or undefined when the manager is to be removed.
+ */
+export function coerceManager(value: JsonValue): JsonValue | undefined {
+  let candidate: JsonValue | undefined = value;
+  if (Array.isArray(candidate)) candidate = candidate.find((item) => item !== null);
+  if (typeof candidate === 'string') return candidate.trim() === '' ? undefined : { value: candidate };
+  if (isObject(candidate)) {
+    const key = Object.keys(candidate).find((k) => k.toLowerCase() === 'value');
+    const id = key === undefined ? undefined : candidate[key];
+    if (typeof id === 'string' && id.trim() !== '') return { value: id };
+    if (typeof id === 'number') return { value: String(id) };
+    return undefined;
+  }
+  return candidate === undefined ? undefined : value;
+}
+
+function dropNulls(value: JsonValue): JsonValue | undefined {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map(dropNulls).filter((item): item is JsonValue => item !== undefined);
+  if (isObject(value)) {
+    const result: JsonObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      const kept = dropNulls(item);
+      if (kept !== undefined) result[key] = kept;
+    }
+    return result;
+  }
+  return value;
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

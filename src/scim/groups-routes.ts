@@ -1,0 +1,122 @@
+// /Groups (RFC 7644 §3.3–§3.6). Member changes in a PATCH become deltas; `excludedAttributes=members`
+// never loads members; PATCH answers 204 (Entra's preference) unless attributes are requested.
+import { Router } from 'express';
+import type { GroupService } from '../core/groups.js';
+import { matchesFilter } from '../core/filter/evaluate.js';
+import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
+import type { JsonObject } from '../ports/json.js';
+import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { parseListQuery, parseProjection } from './list-parameters.js';
+import { splitMemberOperations, type MemberInstruction } from './member-operations.js';
+import { applyOperations } from './patch-applier.js';
+import { normaliseOperations, splitPathless, type PathOperation } from './patch-normaliser.js';
+import { parsePatchRequest } from './patch-request.js';
+import { excludesAttribute, project } from './projection.js';
+import { groupLocation, renderGroup } from './resource-renderer.js';
+import { parseGroupInput } from './resource-input.js';
+import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
+import type { ResourceSchema } from './scim-schemas.js';
+import type { ResourceRoutesOptions } from './users-routes.js';
+
+export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): Router {
+  const { groups, schema, limits } = options;
+  const router = Router();
+  const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
+  const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
+
+  /** Resolves `members[<filter>]` removals against the current member list (only then is it read). */
+  async function memberOperations(id: string, instructions: readonly MemberInstruction[]): Promise<MemberOperation[]> {
+    if (!instructions.some((i) => i.kind === 'removeMatching')) return instructions as MemberOperation[];
+    const { members } = await groups.get(id, { withMembers: true });
+    return instructions.map((instruction) => {
+      if (instruction.kind !== 'removeMatching') return instruction;
+      const ids = (members ?? [])
+        .filter((m) => matchesFilter(instruction.filter, { value: m.value, display: m.display, type: 'User' }, memberCatalogue(schema)))
+        .map((m) => m.value);
+      return { kind: 'remove', ids };
+    });
+  }
+
+  router.get('/', async (req, res) => {
+    const query = parseListQuery(req.query, limits);
+    const projection = parseProjection(req.query);
+    const page = await groups.list(query, { withMembers: !excludesAttribute(projection, 'members', schema) });
+    const url = base(req);
+    const resources = page.items.map((view) => project(renderGroup(view, url), projection, schema));
+    sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const view = await groups.get(idOf(req), { withMembers: !excludesAttribute(projection, 'members', schema) });
+    res.setHeader('ETag', formatETag(view.record.version));
+    if (ifNoneMatchHits(req.get('if-none-match'), view.record.version)) {
+      res.status(304).end();
+      return;
+    }
+    sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
+  });
+
+  router.post('/', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const { attributes, members } = parseGroupInput(req.body, schema);
+    const view = await groups.create(attributes, members);
+    const url = base(req);
+    res.setHeader('Location', groupLocation(url, view.record.id));
+    res.setHeader('ETag', formatETag(view.record.version));
+    sendScim(res, 201, project(renderGroup(view, url), projection, schema));
+  });
+
+  router.put('/:id', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const ifMatch = parseIfMatch(req.get('if-match'));
+    const { attributes, members } = parseGroupInput(req.body, schema);
+    const view = await groups.replace(idOf(req), attributes, members, ifMatch);
+    res.setHeader('ETag', formatETag(view.record.version));
+    sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const id = idOf(req);
+    const projection = parseProjection(req.query);
+    const ifMatch = parseIfMatch(req.get('if-match'));
+    const split = splitMemberOperations(splitPathless(parsePatchRequest(req.body), schema));
+    const members = foldMemberOperations(await memberOperations(id, split.members));
+    const meta = await groups.patch(
+      id,
+      {
+        ...(split.attributes.length > 0 ? { attributes: (current) => patchAttributes(current.record.attributes, split.attributes, schema) } : {}),
+        ...(members ? { members } : {}),
+      },
+      ifMatch,
+    );
+    res.setHeader('ETag', formatETag(meta.version));
+    if (projection.attributes === null && projection.excludedAttributes === null) {
+      res.status(204).end();
+      return;
+    }
+    const view = await groups.get(id, { withMembers: !excludesAttribute(projection, 'members', schema) });
+    sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await groups.delete(idOf(req), parseIfMatch(req.get('if-match')));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+async function patchAttributes(current: JsonObject, operations: readonly PathOperation[], schema: ResourceSchema): Promise<JsonObject> {
+  const plain = normaliseOperations(operations, schema, current);
+  const patched = await applyOperations('Group', current, plain);
+  return parseGroupInput(patched, schema).attributes;
+}
+
+/** Filters inside `members[…]` name sub-attributes of `members`. */
+function memberCatalogue(schema: ResourceSchema) {
+  return {
+    describe: (path: { schema: string | null; attribute: string; subAttribute: string | null }) =>
+      schema.catalogue.describe({ schema: null, attribute: 'members', subAttribute: path.attribute }),
+  };
+}

@@ -1,0 +1,98 @@
+// SCIM error responses (RFC 7644 §3.12): the only place where failures become HTTP statuses and
+// scimType keywords. Details never carry tokens, upstream bodies or stack traces.
+import SCIMMY from 'scimmy';
+import { ProvisioningError, type ProvisioningErrorCode } from '../core/provisioning-error.js';
+import { FilterSyntaxError } from './filter-parser.js';
+
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
+
+export class ScimError extends Error {
+  override readonly name = 'ScimError';
+  readonly status: number;
+  readonly scimType: ScimType | undefined;
+  /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(status: number, scimType: ScimType | undefined, detail: string, headers: Record<string, string> = {}) {
+    super(detail);
+    this.status = status;
+    this.scimType = scimType;
+    this.headers = headers;
+  }
+
+  toBody(): Record<string, unknown> {
+    return {
+      schemas: [ERROR_SCHEMA],
+      status: String(this.status),
+      ...(this.scimType ? { scimType: this.scimType } : {}),
+      detail: this.message,
+    };
+  }
+}
+
+const PROVISIONING_STATUS: Record<ProvisioningErrorCode, [number, ScimType | undefined]> = {
+  not_found: [404, undefined],
+  conflict: [409, 'uniqueness'],
+  invalid_value: [400, 'invalidValue'],
+  invalid_filter: [400, 'invalidFilter'],
+  too_many: [400, 'tooMany'],
+  mutability: [400, 'mutability'],
+  precondition_failed: [412, undefined],
+  upstream_rejected: [400, 'invalidValue'],
+  upstream_throttled: [503, undefined],
+  upstream_unavailable: [503, undefined],
+  store_unavailable: [503, undefined],
+  misconfigured: [500, undefined],
+};
+
+const RETRY_AFTER_SECONDS = '30';
+
+/** The SCIM error for anything thrown while serving a request; unknown errors become a 500 naming the request id. */
+export function toScimError(error: unknown, requestId: string): ScimError {
+  if (error instanceof ScimError) return error;
+  if (error instanceof ProvisioningError) {
+    const [status, scimType] = PROVISIONING_STATUS[error.code];
+    const headers: Record<string, string> = status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : {};
+    const detail = status === 500 ? `internal error (request id ${requestId})` : error.message;
+    return new ScimError(status, scimType, detail, headers);
+  }
+  if (error instanceof FilterSyntaxError) {
+    return new ScimError(400, error.code === 'invalid_path' ? 'invalidPath' : 'invalidFilter', error.message);
+  }
+  if (error instanceof SCIMMY.Types.Error) {
+    return new ScimError(error.status, error.scimType as ScimType, error.message);
+  }
+  const bodyParser = bodyParserError(error);
+  if (bodyParser) return bodyParser;
+  return new ScimError(500, undefined, `internal error (request id ${requestId})`);
+}
+
+/** express.json() failures: malformed JSON, bodies over the limit, unsupported charsets. */
+function bodyParserError(error: unknown): ScimError | null {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return null;
+  switch ((error as { type: unknown }).type) {
+    case 'entity.parse.failed':
+      return new ScimError(400, 'invalidSyntax', 'the request body is not valid JSON');
+    case 'entity.too.large':
+      return new ScimError(413, undefined, 'the request body is larger than this server accepts');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ScimError(415, undefined, 'the request body must be UTF-8 JSON');
+    case 'request.aborted':
+      return new ScimError(400, 'invalidSyntax', 'the request body was not received completely');
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,27 @@
+// Writing SCIM responses: every body is `application/scim+json` (RFC 7644 §3.1), lists are
+// ListResponse messages with integer paging fields (§3.4.2).
+import type { Request, Response } from 'express';
+import type { JsonObject } from '../ports/json.js';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+export function sendScim(res: Response, status: number, body: unknown): void {
+  res.status(status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.end(JSON.stringify(body));
+}
+
+export function listResponse(resources: readonly JsonObject[], totalResults: number, startIndex: number): JsonObject {
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults,
+    startIndex,
+    itemsPerPage: resources.length,
+    Resources: [...resources],
+  };
+}
+
+/** `https://host/scim/v2` for this request: the configured public URL, else the request's own origin. */
+export function baseUrlOf(req: Request, publicBaseUrl: string | null, basePath: string): string {
+  return `${publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`}${basePath}`;
+}

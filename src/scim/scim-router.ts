@@ -1,0 +1,71 @@
+// The SCIM protocol edge: our own thin Express 5 router over scimmy (scimmy-routers is broken under
+// Express 5). Bodies as application/scim+json or application/json; every answer, errors included, SCIM JSON.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { GroupService } from '../core/groups.js';
+import type { UserService } from '../core/users.js';
+import { AuthenticationError } from '../http/bearer-auth.js';
+import { requestContextOf } from '../http/request-context.js';
+import { createDiscoveryRoutes } from './discovery-routes.js';
+import { createGroupsRoutes } from './groups-routes.js';
+import { ScimError, toScimError } from './scim-error.js';
+import { sendScim } from './scim-response.js';
+import { groupSchema, userSchema } from './scim-schemas.js';
+import { createUsersRoutes } from './users-routes.js';
+
+export interface ScimRouterOptions {
+  readonly users: UserService;
+  readonly groups: GroupService;
+  /** Authenticates every SCIM request; calls next(AuthenticationError) to refuse. */
+  readonly authenticate: (req: Request, res: Response, next: NextFunction) => void;
+  readonly basePath: string;
+  readonly publicBaseUrl: string | null;
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+  readonly maxBodyBytes: number;
+}
+
+const JSON_TYPES = ['application/scim+json', 'application/json'];
+
+export function createScimRouter(options: ScimRouterOptions): Router {
+  if (!options.users || !options.groups || typeof options.authenticate !== 'function') {
+    throw new TypeError('createScimRouter: users, groups and authenticate are required');
+  }
+  const routeOptions = {
+    basePath: options.basePath,
+    publicBaseUrl: options.publicBaseUrl,
+    limits: { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize },
+  };
+  const router = Router({ caseSensitive: false });
+  router.use(options.authenticate);
+  router.use(express.json({ type: JSON_TYPES, limit: options.maxBodyBytes, strict: false }));
+  router.use(requireJsonBody);
+  router.use('/Users', createUsersRoutes({ ...routeOptions, users: options.users, schema: userSchema() }));
+  router.use('/Groups', createGroupsRoutes({ ...routeOptions, groups: options.groups, schema: groupSchema() }));
+  router.use(createDiscoveryRoutes({ ...routeOptions, maxPageSize: options.maxPageSize }));
+  router.use((req) => {
+    throw new ScimError(404, undefined, `no SCIM endpoint ${req.method} ${req.path}`);
+  });
+  router.use(scimErrorHandler);
+  return router;
+}
+
+/** POST, PUT and PATCH must carry JSON; anything else would reach the handlers as an empty body. */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
+  if (!req.is(JSON_TYPES)) {
+    return next(new ScimError(400, 'invalidSyntax', 'the request body must be JSON, sent as application/scim+json or application/json'));
+  }
+  next();
+}
+
+export function scimErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error);
+  const { requestId, log } = requestContextOf(res);
+  const scimError =
+    error instanceof AuthenticationError
+      ? new ScimError(401, undefined, error.message, { 'WWW-Authenticate': 'Bearer realm="SCIM"' })
+      : toScimError(error, requestId);
+  if (scimError.status >= 500) log.error({ err: error }, 'request failed');
+  for (const [name, value] of Object.entries(scimError.headers)) res.setHeader(name, value);
+  sendScim(res, scimError.status, scimError.toBody());
+}

@@ -1,0 +1,87 @@
+// /Users (RFC 7644 §3.3–§3.6): list with filter and paging, get, create, replace, patch, delete.
+import { Router } from 'express';
+import type { UserService } from '../core/users.js';
+import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { parseListQuery, parseProjection, type PagingLimits } from './list-parameters.js';
+import { applyOperations } from './patch-applier.js';
+import { normaliseOperations, splitPathless } from './patch-normaliser.js';
+import { parsePatchRequest } from './patch-request.js';
+import { excludesAttribute, project } from './projection.js';
+import { renderUser, userLocation } from './resource-renderer.js';
+import { parseUserAttributes } from './resource-input.js';
+import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
+import type { ResourceSchema } from './scim-schemas.js';
+
+export interface ResourceRoutesOptions {
+  readonly basePath: string;
+  readonly publicBaseUrl: string | null;
+  readonly limits: PagingLimits;
+}
+
+export function createUsersRoutes(options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): Router {
+  const { users, schema, limits } = options;
+  const router = Router();
+  const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
+  const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
+
+  router.get('/', async (req, res) => {
+    const query = parseListQuery(req.query, limits);
+    const projection = parseProjection(req.query);
+    const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
+    const url = base(req);
+    const resources = page.items.map((view) => project(renderUser(view, url), projection, schema));
+    sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const view = await users.get(idOf(req), { withGroups: !excludesAttribute(projection, 'groups', schema) });
+    res.setHeader('ETag', formatETag(view.record.version));
+    if (ifNoneMatchHits(req.get('if-none-match'), view.record.version)) {
+      res.status(304).end();
+      return;
+    }
+    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+  });
+
+  router.post('/', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const view = await users.create(parseUserAttributes(req.body, schema));
+    const url = base(req);
+    res.setHeader('Location', userLocation(url, view.record.id));
+    res.setHeader('ETag', formatETag(view.record.version));
+    sendScim(res, 201, project(renderUser(view, url), projection, schema));
+  });
+
+  router.put('/:id', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const ifMatch = parseIfMatch(req.get('if-match'));
+    const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch);
+    res.setHeader('ETag', formatETag(view.record.version));
+    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const projection = parseProjection(req.query);
+    const ifMatch = parseIfMatch(req.get('if-match'));
+    const operations = splitPathless(parsePatchRequest(req.body), schema);
+    const view = await users.patch(
+      idOf(req),
+      async (current) => {
+        const plain = normaliseOperations(operations, schema, current.record.attributes);
+        const patched = await applyOperations('User', current.record.attributes, plain);
+        return parseUserAttributes(patched, schema);
+      },
+      ifMatch,
+    );
+    res.setHeader('ETag', formatETag(view.record.version));
+    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await users.delete(idOf(req), parseIfMatch(req.get('if-match')));
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,85 @@
+// Starts the bridge app on loopback for component tests: real HTTP, a real SQLite file in a fresh
+// temp directory (or an injected store), a known token, and every log line captured.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { buildDeps } from '../../src/deps.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
+import type { Store } from '../../src/ports/store.js';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface TestBridge {
+  readonly url: string;
+  readonly base: string;
+  readonly store: Store;
+  readonly logLines: string[];
+  /** fetch against the SCIM base with the bearer token and a JSON body. */
+  scim(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResponse>;
+  close(): Promise<void>;
+}
+
+export interface ScimResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+  readonly text: string;
+}
+
+export async function startTestBridge(options: { engine?: 'sqlite' | 'memory'; env?: Record<string, string> } = {}): Promise<TestBridge> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
+  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', ...options.env });
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const store = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store });
+  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const base = `${url}${config.scimBasePath}`;
+  return {
+    url,
+    base,
+    store,
+    logLines,
+    async scim(method, route, body, headers = {}) {
+      const response = await fetch(`${base}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
