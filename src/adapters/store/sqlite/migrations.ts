@@ -1,0 +1,118 @@
+// Versioned schema migrations of the SQLite store, recorded in `schema_migrations` and applied at
+// open inside one transaction. Append new migrations; never edit or renumber a released one.
+import type Database from 'better-sqlite3';
+import { StoreError } from '../../../ports/store.js';
+
+export interface Migration {
+  /** Strictly increasing from 1. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Case-insensitive `*_key` columns are folded in JS (see case-key.ts). `seq` is the stable order
+ * (creation order). `users.display_name` is the User's displayName when a non-empty string, for
+ * member `display` resolution at query time.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users-groups-memberships',
+    sql: `
+      CREATE TABLE users (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        user_name TEXT NOT NULL,
+        user_name_key TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        external_id TEXT,
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        version INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        attributes TEXT NOT NULL
+      );
+      CREATE INDEX users_external_id ON users (external_id);
+      CREATE INDEX users_active ON users (active);
+
+      CREATE TABLE user_emails (
+        user_seq INTEGER NOT NULL REFERENCES users (seq) ON DELETE CASCADE,
+        email_key TEXT NOT NULL,
+        PRIMARY KEY (user_seq, email_key)
+      );
+      CREATE INDEX user_emails_email_key ON user_emails (email_key);
+
+      CREATE TABLE groups (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL,
+        display_name_key TEXT NOT NULL UNIQUE,
+        external_id TEXT,
+        version INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        last_modified TEXT NOT NULL,
+        attributes TEXT NOT NULL
+      );
+      CREATE INDEX groups_external_id ON groups (external_id);
+
+      CREATE TABLE group_members (
+        group_seq INTEGER NOT NULL REFERENCES groups (seq) ON DELETE CASCADE,
+        user_seq INTEGER NOT NULL REFERENCES users (seq) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (group_seq, user_seq)
+      );
+      CREATE INDEX group_members_user_seq ON group_members (user_seq);
+      CREATE UNIQUE INDEX group_members_position ON group_members (group_seq, position);
+    `,
+  },
+];
+
+/** The newest schema version this build knows. */
+export function latestSchemaVersion(list: readonly Migration[] = migrations): number {
+  return list.reduce((latest, migration) => Math.max(latest, migration.version), 0);
+}
+
+/**
+ * Brings the database to the newest known version in one transaction (all pending migrations or
+ * none). Throws StoreError 'unavailable' when the database is newer than `list` knows, and
+ * TypeError when `list` is not strictly increasing from 1.
+ */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations, now: () => string = isoNow): number[] {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new TypeError(`migration "${migration.name}" has version ${migration.version}, expected ${index + 1}`);
+    }
+  });
+  const apply = db.transaction((): number[] => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )`);
+    const row = db.prepare<[], { version: number | null }>('SELECT MAX(version) AS version FROM schema_migrations').get();
+    const current = row?.version ?? 0;
+    const latest = latestSchemaVersion(list);
+    if (current > latest) {
+      throw new StoreError(
+        'unavailable',
+        `the database schema is at version ${current}, newer than this build knows (${latest}); ` +
+          'run a bridge release that includes that migration',
+      );
+    }
+    const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const applied: number[] = [];
+    for (const migration of list) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, now());
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+  return apply.immediate();
+}
+
+function isoNow(): string {
+  return new Date().toISOString();
+}

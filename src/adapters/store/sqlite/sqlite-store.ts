@@ -1,0 +1,436 @@
+// The SQLite Store engine (better-sqlite3, WAL): one immediate transaction per mutation, prepared
+// statements created once per store, membership changes applied row by row as deltas.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { JsonObject } from '../../../ports/json.js';
+import type {
+  GroupRef,
+  GroupWrite,
+  MemberRef,
+  MembershipChange,
+  Precondition,
+  ResourceMeta,
+  Store,
+  StoredResource,
+  UserWrite,
+} from '../../../ports/store.js';
+import { StoreError } from '../../../ports/store.js';
+import { caseKey } from '../case-key.js';
+import {
+  assertFindQuery,
+  assertGroupWriteId,
+  assertPredicate,
+  displayNameOf,
+  groupIndexedAttributes,
+  normaliseMembershipChange,
+  uniqueIds,
+  userIndexedAttributes,
+} from '../store-input.js';
+import type { SqlFragment, SqlParam } from './index-predicate-sql.js';
+import { compileGroupPredicate, compileUserPredicate } from './index-predicate-sql.js';
+import { migrate } from './migrations.js';
+import { toStoreError } from './sqlite-errors.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its parent directory is created when missing. */
+  readonly file: string;
+}
+
+interface ResourceRow {
+  readonly id: string;
+  readonly version: number;
+  readonly created: string;
+  readonly last_modified: string;
+  readonly attributes: string;
+}
+
+interface HeadRow {
+  readonly seq: number;
+  readonly version: number;
+  readonly created: string;
+}
+
+interface IdSeqRow {
+  readonly id: string;
+  readonly seq: number;
+}
+
+interface RefRow {
+  readonly owner: string;
+  readonly value: string;
+  readonly display: string;
+}
+
+/** How long a writer waits for another connection's lock before failing with 'unavailable'. */
+const busyTimeoutMs = 5000;
+/** Dynamic (predicate-shaped) statements kept prepared; the cache is flushed when it grows past this. */
+const dynamicStatementLimit = 256;
+
+const resourceColumns = 'id, version, created, last_modified, attributes';
+
+/** Opens (creating and migrating as needed) the database at `options.file`. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (typeof options !== 'object' || options === null || typeof options.file !== 'string' || options.file === '') {
+    throw new TypeError('createSqliteStore needs { file: string }');
+  }
+  const db = openDatabase(options.file);
+  try {
+    return buildStore(db);
+  } catch (error) {
+    db.close();
+    throw toStoreError(error);
+  }
+}
+
+function openDatabase(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw toStoreError(error);
+  }
+}
+
+function buildStore(db: Database.Database): Store {
+  let closed = false;
+
+  const s = {
+    ping: db.prepare<[], number>('SELECT 1').pluck(),
+    userHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM users WHERE id = ?'),
+    getUser: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE id = ?`),
+    insertUser: db.prepare<[string, string, string, string | null, string | null, number, string, string, string]>(
+      `INSERT INTO users (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+    ),
+    updateUser: db.prepare<[string, string, string | null, string | null, number, string, string, number]>(
+      `UPDATE users SET user_name = ?, user_name_key = ?, display_name = ?, external_id = ?, active = ?,
+       version = version + 1, last_modified = ?, attributes = ? WHERE seq = ?`,
+    ),
+    deleteUser: db.prepare<[number]>('DELETE FROM users WHERE seq = ?'),
+    insertEmail: db.prepare<[number, string]>('INSERT INTO user_emails (user_seq, email_key) VALUES (?, ?)'),
+    deleteEmails: db.prepare<[number]>('DELETE FROM user_emails WHERE user_seq = ?'),
+    userSeqs: db.prepare<[string], IdSeqRow>('SELECT id, seq FROM users WHERE id IN (SELECT value FROM json_each(?))'),
+    bumpGroupsOfUser: db.prepare<[string, number]>(
+      `UPDATE groups SET version = version + 1, last_modified = ?
+       WHERE seq IN (SELECT m.group_seq FROM group_members m WHERE m.user_seq = ?)`,
+    ),
+    groupsOfUsers: db.prepare<[string], RefRow>(
+      `SELECT u.id AS owner, g.id AS value, g.display_name AS display
+       FROM users u JOIN group_members m ON m.user_seq = u.seq JOIN groups g ON g.seq = m.group_seq
+       WHERE u.id IN (SELECT value FROM json_each(?))
+       ORDER BY u.seq, g.seq`,
+    ),
+
+    groupHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM groups WHERE id = ?'),
+    getGroup: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM groups WHERE id = ?`),
+    insertGroup: db.prepare<[string, string, string, string | null, string, string, string]>(
+      `INSERT INTO groups (id, display_name, display_name_key, external_id, version, created, last_modified, attributes)
+       VALUES (?, ?, ?, ?, 1, ?, ?, ?)`,
+    ),
+    updateGroupAttributes: db.prepare<[string, string, string | null, string, number]>(
+      'UPDATE groups SET display_name = ?, display_name_key = ?, external_id = ?, attributes = ? WHERE seq = ?',
+    ),
+    bumpGroup: db.prepare<[string, number]>('UPDATE groups SET version = version + 1, last_modified = ? WHERE seq = ?'),
+    deleteGroup: db.prepare<[number]>('DELETE FROM groups WHERE seq = ?'),
+    lastPosition: db.prepare<[number], number>('SELECT MAX(position) FROM group_members WHERE group_seq = ?').pluck(),
+    insertMember: db.prepare<[number, number, number]>(
+      `INSERT INTO group_members (group_seq, user_seq, position) VALUES (?, ?, ?)
+       ON CONFLICT (group_seq, user_seq) DO NOTHING`,
+    ),
+    deleteMember: db.prepare<[number, number]>('DELETE FROM group_members WHERE group_seq = ? AND user_seq = ?'),
+    deleteMembers: db.prepare<[number]>('DELETE FROM group_members WHERE group_seq = ?'),
+    /** One group at a time: the (group_seq, position) index yields the order, so 50,000 members need no sort. */
+    membersOfGroup: db.prepare<[string], [string, string]>(
+      `SELECT u.id, COALESCE(u.display_name, u.user_name)
+       FROM groups g JOIN group_members m ON m.group_seq = g.seq JOIN users u ON u.seq = m.user_seq
+       WHERE g.id = ?
+       ORDER BY m.position`,
+    ).raw(),
+  };
+
+  const dynamicStatements = new Map<string, Database.Statement<SqlParam[]>>();
+  function dynamic(sql: string): Database.Statement<SqlParam[]> {
+    let statement = dynamicStatements.get(sql);
+    if (statement === undefined) {
+      if (dynamicStatements.size >= dynamicStatementLimit) dynamicStatements.clear();
+      statement = db.prepare<SqlParam[]>(sql);
+      dynamicStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` against the open database, turning every failure into a StoreError. */
+  function guard<T>(work: () => T): T {
+    if (closed) throw new StoreError('unavailable', 'the SQLite store is closed');
+    try {
+      return work();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  function existing(statement: Database.Statement<[string], HeadRow>, kind: 'user' | 'group', id: string): HeadRow {
+    const head = statement.get(id);
+    if (head === undefined) throw new StoreError('not_found', `no ${kind} with id "${id}"`);
+    return head;
+  }
+
+  /** The seqs of these users in the given order; throws 'unknown_members' naming every id that is no user. */
+  function memberSeqs(ids: readonly string[]): number[] {
+    if (ids.length === 0) return [];
+    const seqById = new Map(s.userSeqs.all(JSON.stringify(ids)).map((row) => [row.id, row.seq]));
+    const seqs: number[] = [];
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const seq = seqById.get(id);
+      if (seq === undefined) unknown.push(id);
+      else seqs.push(seq);
+    }
+    if (unknown.length > 0) {
+      throw new StoreError('unknown_members', `member ids that are no user: ${unknown.join(', ')}`, { ids: unknown });
+    }
+    return seqs;
+  }
+
+  /** Seqs of those ids that are users (absent ones are skipped). */
+  function knownSeqs(ids: readonly string[]): number[] {
+    if (ids.length === 0) return [];
+    return s.userSeqs.all(JSON.stringify(ids)).map((row) => row.seq);
+  }
+
+  /** Appends users to the group's member list after its last position; present members stay where they are. */
+  function appendMembers(groupSeq: number, userSeqs: readonly number[]): void {
+    let position = s.lastPosition.get(groupSeq) ?? 0;
+    for (const userSeq of userSeqs) {
+      if (s.insertMember.run(groupSeq, userSeq, position + 1).changes > 0) position += 1;
+    }
+  }
+
+  function writeEmails(userSeq: number, emails: readonly string[]): void {
+    for (const key of uniqueIds(emails.map(caseKey))) s.insertEmail.run(userSeq, key);
+  }
+
+  const insertUser = db.transaction((user: UserWrite, at: string): ResourceMeta => {
+    const { keys } = user;
+    const result = s.insertUser.run(
+      user.id, keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId,
+      keys.active ? 1 : 0, at, at, JSON.stringify(user.attributes),
+    );
+    writeEmails(Number(result.lastInsertRowid), keys.emails);
+    return { id: user.id, version: 1, created: at, lastModified: at };
+  });
+
+  const replaceUser = db.transaction((user: UserWrite, at: string, precondition?: Precondition): ResourceMeta => {
+    const head = existing(s.userHead, 'user', user.id);
+    checkVersion(user.id, head, precondition);
+    const { keys } = user;
+    s.updateUser.run(
+      keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active ? 1 : 0,
+      at, JSON.stringify(user.attributes), head.seq,
+    );
+    s.deleteEmails.run(head.seq);
+    writeEmails(head.seq, keys.emails);
+    return { id: user.id, version: head.version + 1, created: head.created, lastModified: at };
+  });
+
+  const deleteUser = db.transaction((id: string, at: string, precondition?: Precondition): void => {
+    const head = existing(s.userHead, 'user', id);
+    checkVersion(id, head, precondition);
+    s.bumpGroupsOfUser.run(at, head.seq);
+    s.deleteUser.run(head.seq);
+  });
+
+  const insertGroup = db.transaction((group: GroupWrite, members: readonly string[], at: string): ResourceMeta => {
+    const seqs = memberSeqs(uniqueIds(members));
+    const { keys } = group;
+    const result = s.insertGroup.run(
+      group.id, keys.displayName, caseKey(keys.displayName), keys.externalId, at, at, JSON.stringify(group.attributes),
+    );
+    appendMembers(Number(result.lastInsertRowid), seqs);
+    return { id: group.id, version: 1, created: at, lastModified: at };
+  });
+
+  const updateGroup = db.transaction(
+    (id: string, group: GroupWrite | undefined, members: MembershipChange | undefined, at: string, precondition?: Precondition): ResourceMeta => {
+      const head = existing(s.groupHead, 'group', id);
+      checkVersion(id, head, precondition);
+      // Every check before any write: unknown members here, a displayName conflict on the first UPDATE.
+      const added = members === undefined ? [] : memberSeqs(members.kind === 'replace' ? members.members : members.add);
+      if (group !== undefined) {
+        const { keys } = group;
+        s.updateGroupAttributes.run(
+          keys.displayName, caseKey(keys.displayName), keys.externalId, JSON.stringify(group.attributes), head.seq,
+        );
+      }
+      if (members?.kind === 'replace') {
+        s.deleteMembers.run(head.seq);
+      } else if (members?.kind === 'delta') {
+        for (const userSeq of knownSeqs(members.remove)) s.deleteMember.run(head.seq, userSeq);
+      }
+      if (added.length > 0) appendMembers(head.seq, added);
+      s.bumpGroup.run(at, head.seq);
+      return { id, version: head.version + 1, created: head.created, lastModified: at };
+    },
+  );
+
+  /** One read transaction, so every group is seen at the same snapshot. */
+  const membersOfGroups = db.transaction((ids: readonly string[]): Map<string, MemberRef[]> => {
+    const result = new Map<string, MemberRef[]>();
+    for (const id of ids) {
+      const rows = s.membersOfGroup.all(id);
+      if (rows.length > 0) result.set(id, rows.map(([value, display]) => ({ value, display })));
+    }
+    return result;
+  });
+
+  const deleteGroup = db.transaction((id: string, precondition?: Precondition): void => {
+    const head = existing(s.groupHead, 'group', id);
+    checkVersion(id, head, precondition);
+    s.deleteGroup.run(head.seq);
+  });
+
+  return {
+    async ping() {
+      guard(() => s.ping.get());
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      dynamicStatements.clear();
+      try {
+        db.close();
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+
+    async insertUser(user, at) {
+      return guard(() => insertUser.immediate(user, at));
+    },
+
+    async getUser(id) {
+      return guard(() => storedOf(s.getUser.get(id)));
+    },
+
+    async findUsers(query) {
+      assertFindQuery(query, userIndexedAttributes);
+      const where = compileUserPredicate(query.where);
+      return guard(() => findPage('users u', 'u.seq', where, query.offset, query.limit));
+    },
+
+    async countUsers(where) {
+      assertPredicate(where, userIndexedAttributes);
+      const fragment = compileUserPredicate(where);
+      return guard(() => countWhere('users u', fragment));
+    },
+
+    async replaceUser(user, at, precondition) {
+      return guard(() => replaceUser.immediate(user, at, precondition));
+    },
+
+    async deleteUser(id, at, precondition) {
+      guard(() => deleteUser.immediate(id, at, precondition));
+    },
+
+    async groupsOfUsers(userIds) {
+      const ids = uniqueIds(userIds);
+      if (ids.length === 0) return new Map<string, GroupRef[]>();
+      return guard(() => refsByOwner(ids, s.groupsOfUsers.all(JSON.stringify(ids))));
+    },
+
+    async insertGroup(group, members, at) {
+      return guard(() => insertGroup.immediate(group, members, at));
+    },
+
+    async getGroup(id) {
+      return guard(() => storedOf(s.getGroup.get(id)));
+    },
+
+    async findGroups(query) {
+      assertFindQuery(query, groupIndexedAttributes);
+      const where = compileGroupPredicate(query.where);
+      return guard(() => findPage('groups g', 'g.seq', where, query.offset, query.limit));
+    },
+
+    async countGroups(where) {
+      assertPredicate(where, groupIndexedAttributes);
+      const fragment = compileGroupPredicate(where);
+      return guard(() => countWhere('groups g', fragment));
+    },
+
+    async updateGroup(change, at, precondition) {
+      assertGroupWriteId(change.id, change.group);
+      const members = change.members === undefined ? undefined : normaliseMembershipChange(change.members);
+      return guard(() => updateGroup.immediate(change.id, change.group, members, at, precondition));
+    },
+
+    async deleteGroup(id, _at, precondition) {
+      guard(() => deleteGroup.immediate(id, precondition));
+    },
+
+    async membersOfGroups(groupIds) {
+      const ids = uniqueIds(groupIds);
+      if (ids.length === 0) return new Map<string, MemberRef[]>();
+      return guard(() => membersOfGroups(ids));
+    },
+  };
+
+  function findPage(table: string, order: string, where: SqlFragment, offset: number, limit: number): StoredResource[] {
+    const rows = dynamic(`SELECT ${resourceColumns} FROM ${table} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...where.params, limit, offset) as ResourceRow[];
+    return rows.map(storedOfRow);
+  }
+
+  function countWhere(table: string, where: SqlFragment): number {
+    const total = dynamic(`SELECT COUNT(*) FROM ${table} WHERE ${where.sql}`).pluck().get(...where.params);
+    return Number(total);
+  }
+}
+
+function checkVersion(id: string, head: HeadRow, precondition: Precondition | undefined): void {
+  const expected = precondition?.expectedVersion;
+  if (expected !== undefined && expected !== head.version) {
+    throw new StoreError('version_mismatch', `"${id}" is at version ${head.version}, not ${expected}`);
+  }
+}
+
+function storedOf(row: ResourceRow | undefined): StoredResource | null {
+  return row === undefined ? null : storedOfRow(row);
+}
+
+function storedOfRow(row: ResourceRow): StoredResource {
+  return {
+    id: row.id,
+    version: row.version,
+    created: row.created,
+    lastModified: row.last_modified,
+    attributes: JSON.parse(row.attributes) as JsonObject,
+  };
+}
+
+/** Groups rows by owner id, keys in the order of `ids`, owners without rows absent. */
+function refsByOwner(ids: readonly string[], rows: readonly RefRow[]): Map<string, GroupRef[]> {
+  const byOwner = new Map<string, GroupRef[]>();
+  for (const row of rows) {
+    const refs = byOwner.get(row.owner);
+    const ref = { value: row.value, display: row.display };
+    if (refs === undefined) byOwner.set(row.owner, [ref]);
+    else refs.push(ref);
+  }
+  const ordered = new Map<string, GroupRef[]>();
+  for (const id of ids) {
+    const refs = byOwner.get(id);
+    if (refs !== undefined) ordered.set(id, refs);
+  }
+  return ordered;
+}

@@ -1,0 +1,27 @@
+// Runs the shared Store contract against the SQLite engine, on real files in a fresh temporary
+// directory per test, including close-and-reopen of the same file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createSqliteStore } from '../../src/adapters/store/index.js';
+import type { Store } from '../../src/ports/store.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('sqlite', async () => {
+  const dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-');
+  const file = path.join(dir, 'data', 'store.db');
+  const opened: Store[] = [];
+  const openStore = (): Store => {
+    const store = createSqliteStore({ file });
+    opened.push(store);
+    return store;
+  };
+  return {
+    store: openStore(),
+    reopen: async () => openStore(),
+    cleanup: async () => {
+      for (const store of opened) await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});

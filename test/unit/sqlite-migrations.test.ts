@@ -1,0 +1,157 @@
+// SQLite-only behaviour of the store: versioned migrations recorded once, WAL mode, refusal of a
+// database newer than the code, and all-or-nothing application of pending migrations.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/adapters/store/index.js';
+import type { Migration } from '../../src/adapters/store/sqlite/migrations.js';
+import { latestSchemaVersion, migrate, migrations } from '../../src/adapters/store/sqlite/migrations.js';
+import { StoreError } from '../../src/ports/store.js';
+
+interface MigrationRow {
+  readonly version: number;
+  readonly name: string;
+  readonly applied_at: string;
+}
+
+describe('SQLite store migrations', () => {
+  let dir: string;
+  let file: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-');
+    file = path.join(dir, 'nested', 'deeper', 'store.db');
+  });
+
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function readMigrations(): MigrationRow[] {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare<[], MigrationRow>('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all();
+    } finally {
+      db.close();
+    }
+  }
+
+  function tableNames(db: Database.Database): string[] {
+    return db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+  }
+
+  it('when the known migrations are listed, then their versions run 1, 2, … without gaps', () => {
+    expect(migrations.map((migration) => migration.version)).toEqual(migrations.map((_migration, index) => index + 1));
+    expect(latestSchemaVersion()).toBe(migrations.length);
+  });
+
+  it('when a store opens a new file in a missing directory, then the directory is created and every migration is recorded once', async () => {
+    const store = createSqliteStore({ file });
+    await store.ping();
+    await store.close();
+    expect(fs.existsSync(file)).toBe(true);
+    const rows = readMigrations();
+    expect(rows.map((row) => [row.version, row.name])).toEqual(migrations.map((migration) => [migration.version, migration.name]));
+    expect(rows.every((row) => !Number.isNaN(Date.parse(row.applied_at)))).toBe(true);
+  });
+
+  it('when the store is reopened, then no migration is applied twice and the data is intact', async () => {
+    const first = createSqliteStore({ file });
+    await first.insertUser({ id: 'u1', attributes: { userName: 'alice' }, keys: { userName: 'alice', externalId: null, active: true, emails: [] } }, '2025-01-01T00:00:00.000Z');
+    await first.close();
+    const recorded = readMigrations();
+
+    const second = createSqliteStore({ file });
+    expect((await second.getUser('u1'))?.attributes).toEqual({ userName: 'alice' });
+    await second.close();
+    expect(readMigrations()).toEqual(recorded);
+  });
+
+  it('when migrate runs on an up-to-date database, then it applies nothing', () => {
+    const db = new Database(':memory:');
+    try {
+      expect(migrate(db)).toEqual(migrations.map((migration) => migration.version));
+      expect(migrate(db)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('when the store is open, then the file is in WAL journal mode', async () => {
+    const store = createSqliteStore({ file });
+    const db = new Database(file);
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('when the database claims a newer schema version than the code knows, then opening throws unavailable and leaves it untouched', async () => {
+    const store = createSqliteStore({ file });
+    await store.close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(latestSchemaVersion() + 1, 'from-the-future', '2030-01-01T00:00:00.000Z');
+    db.close();
+
+    let thrown: unknown;
+    try {
+      createSqliteStore({ file });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StoreError);
+    expect((thrown as StoreError).code).toBe('unavailable');
+    expect(readMigrations().map((row) => row.version)).toEqual([...migrations.map((migration) => migration.version), latestSchemaVersion() + 1]);
+  });
+
+  it('when a pending migration fails, then none of the pending migrations is applied or recorded', () => {
+    const list: Migration[] = [
+      { version: 1, name: 'good', sql: 'CREATE TABLE first_table (x INTEGER)' },
+      { version: 2, name: 'broken', sql: 'CREATE TABLE second_table (x INTEGER); THIS IS NOT SQL' },
+    ];
+    const db = new Database(':memory:');
+    try {
+      expect(() => migrate(db, list)).toThrow();
+      expect(tableNames(db)).not.toContain('first_table');
+      expect(tableNames(db)).not.toContain('second_table');
+      const recorded = tableNames(db).includes('schema_migrations')
+        ? db.prepare<[], number>('SELECT COUNT(*) FROM schema_migrations').pluck().get()
+        : 0;
+      expect(recorded).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('when the migration list skips a version, then migrate rejects it with TypeError before touching the database', () => {
+    const db = new Database(':memory:');
+    try {
+      expect(() => migrate(db, [{ version: 2, name: 'gap', sql: 'CREATE TABLE t (x INTEGER)' }])).toThrow(TypeError);
+      expect(tableNames(db)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('when the file cannot be opened, then createSqliteStore throws unavailable', () => {
+    const blocker = path.join(dir, 'a-file');
+    fs.writeFileSync(blocker, 'not a directory');
+    let thrown: unknown;
+    try {
+      createSqliteStore({ file: path.join(blocker, 'store.db') });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StoreError);
+    expect((thrown as StoreError).code).toBe('unavailable');
+  });
+
+  it('when options carry no file, then createSqliteStore throws TypeError', () => {
+    expect(() => createSqliteStore({ file: '' })).toThrow(TypeError);
+  });
+});
