@@ -4,6 +4,7 @@ import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { sameJson } from './json-equality.js';
 import { groupKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
@@ -121,18 +122,23 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
     },
 
     async patch(id, patch, ifMatch) {
+      const { members } = patch;
+      // Member deltas commute: without attribute changes no version check is needed unless the client asked for one.
+      const updateMembers = async (): Promise<ResourceMeta> => {
+        if (members === undefined) return (await load(id, false)).record;
+        return update(id, undefined, members, expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
+      };
       const change = patch.attributes;
-      if (change === undefined) {
-        return update(id, undefined, patch.members, expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
-      }
+      if (change === undefined) return updateMembers();
       for (let attempt = 1; ; attempt++) {
         const current = await load(id, false);
         if (typeof ifMatch === 'number' && current.record.version !== ifMatch) {
           throw new ProvisioningError('precondition_failed', `Group ${id} is at another version than If-Match names`);
         }
-        const attributes = await change(current);
+        const changed = await change(current);
+        if (sameJson(changed, current.record.attributes)) return members === undefined ? current.record : updateMembers();
         try {
-          return await update(id, attributes, patch.members, { expectedVersion: current.record.version });
+          return await update(id, changed, members, { expectedVersion: current.record.version });
         } catch (error) {
           const raced = error instanceof StoreError && error.code === 'version_mismatch';
           if (!raced || ifMatch !== null || attempt >= OPTIMISTIC_ATTEMPTS) translateStoreError(error, 'Group', id);

@@ -4,6 +4,7 @@ import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { sameJson } from './json-equality.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
@@ -109,6 +110,7 @@ export function createUserService(options: UserServiceOptions): UserService {
         const current = await load(id, true);
         checkIfMatch(current, ifMatch);
         const attributes = await change(current);
+        if (sameJson(attributes, current.record.attributes)) return current;
         try {
           const meta = await store.replaceUser(
             { id, attributes, keys: userKeys(attributes) },

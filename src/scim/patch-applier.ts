@@ -22,8 +22,9 @@ export async function applyOperations(
       schemas: [PATCH_OP_SCHEMA],
       Operations: operations.map((o) => ({ ...o })) as SCIMMY.Messages.PatchOp.PatchOpOperation[],
     });
-    const patched = await message.apply(instance);
-    return JSON.parse(JSON.stringify(patched)) as JsonObject;
+    // scimmy resolves to undefined when the operations change nothing.
+    const patched: unknown = await message.apply(instance);
+    return patched === undefined ? attributes : (JSON.parse(JSON.stringify(patched)) as JsonObject);
   } catch (error) {
     throw asScimError(error);
   }

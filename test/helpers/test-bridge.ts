@@ -32,7 +32,14 @@ export interface ScimResponse {
   readonly text: string;
 }
 
-export async function startTestBridge(options: { engine?: 'sqlite' | 'memory'; env?: Record<string, string> } = {}): Promise<TestBridge> {
+export interface TestBridgeOptions {
+  readonly engine?: 'sqlite' | 'memory';
+  readonly env?: Record<string, string>;
+  /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
+  readonly wrapStore?: (store: Store) => Store;
+}
+
+export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
   const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', ...options.env });
   const logLines: string[] = [];
@@ -43,7 +50,8 @@ export async function startTestBridge(options: { engine?: 'sqlite' | 'memory'; e
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const store = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
+  const engine = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
+  const store = options.wrapStore ? options.wrapStore(engine) : engine;
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store });
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
