@@ -1,0 +1,229 @@
+// /Groups through real HTTP: creation with members, uniqueness, membership PATCHes applied as
+// deltas (never reading or rewriting the member list), excludedAttributes=members, rename, delete.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingStore, type StoreCall } from '../fakes/recording-store.js';
+import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { ERROR_URN, GROUP_URN, groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
+
+let bridge: TestBridge;
+let calls: StoreCall[];
+beforeEach(async () => {
+  bridge = await startTestBridge({
+    wrapStore: (store) => {
+      const recorded = recordingStore(store);
+      calls = recorded.calls;
+      return recorded.store;
+    },
+  });
+});
+afterEach(async () => {
+  await bridge.close();
+});
+
+async function users(count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await bridge.scim('POST', '/Users', userBody(`member${i}@example.com`));
+    ids.push(response.body.id);
+  }
+  return ids;
+}
+
+async function memberIds(groupId: string): Promise<string[]> {
+  const response = await bridge.scim('GET', `/Groups/${groupId}`);
+  return response.body.members.map((m: any) => m.value);
+}
+
+describe('POST /Groups', () => {
+  it('when a group is created with members, then 201 with members carrying display and $ref', async () => {
+    const [alice] = await users(1);
+    const response = await bridge.scim('POST', '/Groups', groupBody('DT Prod Viewers', [alice as string], { externalId: 'entra-obj-1' }));
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ schemas: [GROUP_URN], displayName: 'DT Prod Viewers', externalId: 'entra-obj-1' });
+    expect(response.body.members).toEqual([{ value: alice, display: 'member0@example.com', $ref: `${bridge.base}/Users/${alice}`, type: 'User' }]);
+    expect(response.headers.get('location')).toBe(`${bridge.base}/Groups/${response.body.id}`);
+  });
+
+  it('when created with an empty member list (Entra), then 201 with members: []', async () => {
+    const response = await bridge.scim('POST', '/Groups', groupBody('Empty'));
+    expect(response.status).toBe(201);
+    expect(response.body.members).toEqual([]);
+  });
+
+  it('when the displayName is taken in another case, then 409 uniqueness', async () => {
+    await bridge.scim('POST', '/Groups', groupBody('Admins'));
+    const response = await bridge.scim('POST', '/Groups', groupBody('ADMINS'));
+    expect(response.status).toBe(409);
+    expect(response.body).toMatchObject({ schemas: [ERROR_URN], scimType: 'uniqueness' });
+  });
+
+  it('when a member id is not a user, then 400 naming the id and no group is created', async () => {
+    const response = await bridge.scim('POST', '/Groups', groupBody('Ghosts', ['no-such-user']));
+    expect(response.status).toBe(400);
+    expect(response.body.scimType).toBe('invalidValue');
+    expect(response.body.detail).toContain('no-such-user');
+    expect(await bridge.store.countGroups(null)).toBe(0);
+  });
+});
+
+describe('PATCH /Groups/{id} members', () => {
+  it('when members are added as a value list (Entra, $ref null), then 204 and only those memberships are written as a delta', async () => {
+    const [a, b, c] = await users(3);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('G', [a as string]))).body;
+    calls.length = 0;
+    const response = await bridge.scim(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patchBody({ op: 'Add', path: 'members', value: [{ $ref: null, value: b }, { $ref: null, value: c }] }),
+    );
+    expect(response.status).toBe(204);
+    expect(response.text).toBe('');
+    expect(response.headers.get('etag')).toBe('W/"2"');
+    const methods = calls.map((call) => call.method);
+    expect(methods).toEqual(['updateGroup']);
+    expect(calls[0]?.args[0]).toMatchObject({ id: group.id, members: { kind: 'delta', add: [b, c], remove: [] } });
+    expect(await memberIds(group.id)).toEqual([a, b, c]);
+  });
+
+  it('when Okta renames and removes and adds in one PATCH, then the net delta applies and the rename is stored', async () => {
+    const [a, b, c] = await users(3);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Old name', [a as string, b as string]))).body;
+    calls.length = 0;
+    const response = await bridge.scim(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patchBody(
+        { op: 'replace', value: { id: group.id, displayName: 'New name' } },
+        { op: 'remove', path: `members[value eq "${a}"]` },
+        { op: 'add', path: 'members', value: [{ value: c, display: 'member2@example.com' }] },
+      ),
+    );
+    expect(response.status).toBe(204);
+    expect(calls.some((call) => call.method === 'membersOfGroups')).toBe(false);
+    const after = await bridge.scim('GET', `/Groups/${group.id}`);
+    expect(after.body.displayName).toBe('New name');
+    expect(after.body.members.map((m: any) => m.value)).toEqual([b, c]);
+  });
+
+  it('when Okta re-sends the same name with a membership change, then only the members are written', async () => {
+    const [a] = await users(1);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Stable'))).body;
+    calls.length = 0;
+    await bridge.scim(
+      'PATCH',
+      `/Groups/${group.id}`,
+      patchBody({ op: 'replace', value: { id: group.id, displayName: 'Stable' } }, { op: 'add', path: 'members', value: [{ value: a }] }),
+    );
+    const update = calls.find((call) => call.method === 'updateGroup');
+    expect(update?.args[0]).toEqual({ id: group.id, members: { kind: 'delta', add: [a], remove: [] } });
+  });
+
+  it('when Entra removes members with a value list, or Okta with an or-filter, then exactly those go', async () => {
+    const [a, b, c, d] = await users(4);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('R', [a, b, c, d] as string[]))).body;
+    await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'Remove', path: 'members', value: [{ $ref: null, value: a }] }));
+    await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'remove', path: `members[value eq "${b}" or value eq "${c}"]` }));
+    expect(await memberIds(group.id)).toEqual([d]);
+  });
+
+  it('when members are removed by a non-id filter, then the matching ones go', async () => {
+    const [a, b] = await users(2);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('F', [a as string, b as string]))).body;
+    const response = await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'remove', path: 'members[display eq "member1@example.com"]' }));
+    expect(response.status).toBe(204);
+    expect(await memberIds(group.id)).toEqual([a]);
+  });
+
+  it('when members are replaced, or removed without a value, then the list becomes exactly that', async () => {
+    const [a, b, c] = await users(3);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('P', [a as string, b as string]))).body;
+    await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'replace', path: 'members', value: [{ value: c }] }));
+    expect(await memberIds(group.id)).toEqual([c]);
+    await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'remove', path: 'members' }));
+    expect(await memberIds(group.id)).toEqual([]);
+  });
+
+  it('when an added member is unknown, then 400 naming it and no membership changes', async () => {
+    const [a, b] = await users(2);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('U', [a as string]))).body;
+    const response = await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'add', path: 'members', value: [{ value: b }, { value: 'ghost-id' }] }));
+    expect(response.status).toBe(400);
+    expect(response.body.detail).toContain('ghost-id');
+    expect(await memberIds(group.id)).toEqual([a]);
+  });
+
+  it('when a members sub-attribute is patched, then 400 invalidPath', async () => {
+    const group = (await bridge.scim('POST', '/Groups', groupBody('S'))).body;
+    const response = await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'replace', path: 'members.display', value: 'x' }));
+    expect(response.status).toBe(400);
+    expect(response.body.scimType).toBe('invalidPath');
+  });
+
+  it('when the PATCH asks for attributes, then 200 with the projected group', async () => {
+    const [a] = await users(1);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('A'))).body;
+    const response = await bridge.scim('PATCH', `/Groups/${group.id}?excludedAttributes=members`, patchBody({ op: 'add', path: 'members', value: [{ value: a }] }));
+    expect(response.status).toBe(200);
+    expect(response.body.members).toBeUndefined();
+    expect(response.body.displayName).toBe('A');
+  });
+
+  it('when the group does not exist, then 404', async () => {
+    const response = await bridge.scim('PATCH', '/Groups/nope', patchBody({ op: 'add', path: 'members', value: [] }));
+    expect(response.status).toBe(404);
+  });
+
+  it('when If-Match is stale on a member PATCH, then 412 and nothing changes', async () => {
+    const [a, b] = await users(2);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('E', [a as string]))).body;
+    await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'add', path: 'members', value: [{ value: b }] }));
+    const response = await bridge.scim('PATCH', `/Groups/${group.id}`, patchBody({ op: 'remove', path: 'members' }), { 'if-match': 'W/"1"' });
+    expect(response.status).toBe(412);
+    expect(await memberIds(group.id)).toEqual([a, b]);
+  });
+});
+
+describe('GET /Groups', () => {
+  it('when excludedAttributes=members, then members are neither returned nor loaded', async () => {
+    const [a] = await users(1);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Big', [a as string]))).body;
+    calls.length = 0;
+    const one = await bridge.scim('GET', `/Groups/${group.id}?excludedAttributes=members`);
+    const list = await bridge.scim('GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent('displayName eq "big"')}`);
+    expect(one.body.members).toBeUndefined();
+    expect(list.body.totalResults).toBe(1);
+    expect(list.body.Resources[0].members).toBeUndefined();
+    expect(calls.some((call) => call.method === 'membersOfGroups')).toBe(false);
+  });
+
+  it('when filtering by members.value or externalId, then the groups are found', async () => {
+    const [a] = await users(1);
+    const g1 = (await bridge.scim('POST', '/Groups', groupBody('One', [a as string], { externalId: 'x1' }))).body;
+    await bridge.scim('POST', '/Groups', groupBody('Two'));
+    const byMember = await bridge.scim('GET', `/Groups?filter=${encodeURIComponent(`members.value eq "${a}"`)}`);
+    expect(byMember.body.Resources.map((g: any) => g.id)).toEqual([g1.id]);
+    const byExternal = await bridge.scim('GET', `/Groups?filter=${encodeURIComponent('externalId eq "x1"')}&attributes=displayName`);
+    expect(byExternal.body.Resources).toEqual([{ schemas: [GROUP_URN], id: g1.id, displayName: 'One' }]);
+  });
+});
+
+describe('PUT and DELETE /Groups/{id}', () => {
+  it('when an AIW app PUTs the group, then name and the whole member list are replaced', async () => {
+    const [a, b] = await users(2);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Put', [a as string]))).body;
+    const response = await bridge.scim('PUT', `/Groups/${group.id}`, groupBody('Put renamed', [b as string]));
+    expect(response.status).toBe(200);
+    expect(response.body.displayName).toBe('Put renamed');
+    expect(response.body.members.map((m: any) => m.value)).toEqual([b]);
+  });
+
+  it('when a group is deleted, then 204 then 404, and its users stay', async () => {
+    const [a] = await users(1);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Del', [a as string]))).body;
+    expect((await bridge.scim('DELETE', `/Groups/${group.id}`)).status).toBe(204);
+    expect((await bridge.scim('GET', `/Groups/${group.id}`)).status).toBe(404);
+    const user = await bridge.scim('GET', `/Users/${a}`);
+    expect(user.status).toBe(200);
+    expect(user.body.groups).toBeUndefined();
+  });
+});
