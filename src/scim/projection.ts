@@ -32,6 +32,9 @@ function isCore(path: AttributePath, schema: ResourceSchema): boolean {
 /** Where a path lives in the JSON: [top-level key, attribute within an extension or null, sub-attribute or null]. */
 function locate(path: AttributePath, schema: ResourceSchema): { container: string | null; attribute: string; sub: string | null } {
   if (isCore(path, schema)) return { container: null, attribute: path.attribute, sub: path.subAttribute };
+  const whole = `${path.schema}:${path.attribute}`.toLowerCase();
+  const extension = schema.extensions.find((urn) => urn.toLowerCase() === whole);
+  if (extension !== undefined && path.subAttribute === null) return { container: null, attribute: extension, sub: null };
   return { container: path.schema, attribute: path.attribute, sub: path.subAttribute };
 }
 

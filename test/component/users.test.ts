@@ -327,3 +327,16 @@ describe('DELETE /Users/{id}', () => {
     expect((await bridge.scim('POST', '/Users', userBody('reuse@example.com'))).status).toBe(201);
   });
 });
+
+describe('projection of the enterprise extension', () => {
+  it('when attributes names the whole extension URN or one of its attributes, then exactly that is returned', async () => {
+    const user = await createUser('proj.ext@example.com', { [ENTERPRISE_URN]: { employeeNumber: '7', department: 'Ops' } });
+    const whole = await bridge.scim('GET', `/Users/${user.id}?attributes=${ENTERPRISE_URN}`);
+    expect(whole.body[ENTERPRISE_URN]).toEqual({ employeeNumber: '7', department: 'Ops' });
+    expect(whole.body.userName).toBeUndefined();
+    const one = await bridge.scim('GET', `/Users/${user.id}?attributes=${ENTERPRISE_URN}:department`);
+    expect(one.body[ENTERPRISE_URN]).toEqual({ department: 'Ops' });
+    const excluded = await bridge.scim('GET', `/Users/${user.id}?excludedAttributes=${ENTERPRISE_URN}:department`);
+    expect(excluded.body[ENTERPRISE_URN]).toEqual({ employeeNumber: '7' });
+  });
+});
