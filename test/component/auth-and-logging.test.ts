@@ -15,7 +15,7 @@ describe('authentication', () => {
       const response = await fetch(`${bridge.base}/Users`, { headers: authorization ? { authorization } : {} });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      const body = await response.json();
+      const body = (await response.json()) as any;
       expect(body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401' });
       expect(typeof body.detail).toBe('string');
     }

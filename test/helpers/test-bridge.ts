@@ -75,13 +75,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await response.text();
-      let parsed: unknown = undefined;
-      try {
-        parsed = text === '' ? undefined : JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed, text };
+      return { status: response.status, headers: response.headers, body: parseJson(text), text };
     },
     async close() {
       server.closeAllConnections();
@@ -90,4 +84,14 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The parsed body, or undefined when it is empty or not JSON (tests then assert on `text`). */
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
