@@ -77,21 +77,33 @@ function normaliseOne(operation: PathOperation, schema: ResourceSchema, current:
   const subName = parsed.subAttribute ?? path.subAttribute;
   const target = subName === null ? attribute : attribute.subAttributes.get(subName.toLowerCase());
   if (target === undefined) throw new ScimError(400, 'invalidPath', `"${operation.path}" names no ${schema.resourceType} attribute`);
-  const pathText = render(path, parsed.filter === null ? null : parsed.filterText, parsed.subAttribute);
+  // Names match case-insensitively (RFC 7643 §2.1; Entra sends `emails[type eq "other"].Value`), but
+  // scimmy resolves paths case-sensitively: render the schema's own spelling.
+  const canonicalSub = (name: string | null) => (name === null ? null : (attribute.subAttributes.get(name.toLowerCase())?.name ?? name));
+  const urn = path.schema;
+  const canonical: AttributePath = {
+    schema: urn === null ? null : (schema.extensions.find((e) => e.toLowerCase() === urn.toLowerCase()) ?? urn),
+    attribute: attribute.name,
+    subAttribute: canonicalSub(path.subAttribute),
+  };
+  const canonicalParsed: ParsedPath = { ...parsed, subAttribute: canonicalSub(parsed.subAttribute) };
+  const pathText = render(canonical, parsed.filter === null ? null : parsed.filterText, canonicalParsed.subAttribute);
 
   if (operation.op === 'remove') return { op: 'remove', path: pathText };
   if (operation.value === undefined) throw new ScimError(400, 'invalidValue', `${operation.op} "${operation.path}" needs a value`);
 
   if (attribute.name === 'manager' && path.schema !== null) {
     const manager = coerceManager(subName === null ? operation.value : { value: operation.value });
-    const managerPath = render({ ...path, subAttribute: null }, null, null);
+    const managerPath = render({ ...canonical, subAttribute: null }, null, null);
     return manager === undefined ? { op: 'remove', path: managerPath } : { op: operation.op, path: managerPath, value: manager };
   }
 
   const definition = parsed.filter !== null && subName === null ? { ...attribute, multiValued: false } : target;
   const value = coerceToDefinition(operation.value, definition);
   if (value === undefined || value === '') return { op: 'remove', path: pathText };
-  if (parsed.filter !== null) return upsert(path, parsed, value, attribute, schema.catalogue, current) ?? { op: operation.op, path: pathText, value };
+  if (parsed.filter !== null) {
+    return upsert(canonical, canonicalParsed, value, attribute, schema.catalogue, current) ?? { op: operation.op, path: pathText, value };
+  }
   return { op: operation.op, path: pathText, value };
 }
 

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { UserService } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
+import { qualifyFilter } from './filter-qualifier.js';
 import { parseListQuery, parseProjection, type PagingLimits } from './list-parameters.js';
 import { applyOperations } from './patch-applier.js';
 import { normaliseOperations, splitPathless } from './patch-normaliser.js';
@@ -25,7 +26,8 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
 
   router.get('/', async (req, res) => {
-    const query = parseListQuery(req.query, limits);
+    const parsed = parseListQuery(req.query, limits);
+    const query = parsed.filter === null ? parsed : { ...parsed, filter: qualifyFilter(parsed.filter, schema) };
     const projection = parseProjection(req.query);
     const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
     const url = base(req);
