@@ -20,7 +20,8 @@ export function qualifyFilter(node: FilterNode, schema: ResourceSchema): FilterN
   }
 }
 
-function qualifyPath(path: AttributePath, schema: ResourceSchema): AttributePath {
+/** `manager` → `urn:…:enterprise:2.0:User:manager`: the extension that defines an unqualified name not in the core schema. */
+export function qualifyPath(path: AttributePath, schema: ResourceSchema): AttributePath {
   if (path.schema !== null || schema.topLevel.has(path.attribute.toLowerCase())) return path;
   const lower = path.attribute.toLowerCase();
   const extension = schema.extensions.find((urn) => schema.topLevel.get(urn.toLowerCase())?.subAttributes.has(lower));

@@ -8,6 +8,7 @@ import { matchesFilter } from '../core/filter/evaluate.js';
 import type { JsonObject, JsonValue } from '../ports/json.js';
 import { coerceManager, coerceToDefinition, isObject } from './attribute-coercion.js';
 import { parsePatchPath } from './filter-parser.js';
+import { qualifyPath } from './filter-qualifier.js';
 import type { PatchOperation } from './patch-request.js';
 import { ScimError } from './scim-error.js';
 import type { ResourceSchema, ScimAttributeDefinition } from './scim-schemas.js';
@@ -68,7 +69,7 @@ export function normaliseOperations(
 
 function normaliseOne(operation: PathOperation, schema: ResourceSchema, current: JsonObject): PlainOperation | null {
   const parsed = parsePath(operation.path);
-  const path = qualify(parsed.path, schema);
+  const path = qualifyPath(parsed.path, schema);
   const top = path.schema === null ? path.attribute.toLowerCase() : '';
   if (DROPPED.has(top)) return null;
   if (READ_ONLY.has(top)) throw new ScimError(400, 'mutability', `${path.attribute} is read-only`);
@@ -124,13 +125,6 @@ export function parsePath(text: string): ParsedPath {
   const open = text.indexOf('[');
   const close = text.lastIndexOf(']');
   return { ...parsed, filterText: open >= 0 && close > open ? text.slice(open + 1, close) : '' };
-}
-
-/** `manager` or `employeeNumber` without their URN: qualify with the extension that defines them. */
-function qualify(path: AttributePath, schema: ResourceSchema): AttributePath {
-  if (path.schema !== null || schema.topLevel.has(path.attribute.toLowerCase())) return path;
-  const extension = schema.extensions.find((urn) => schema.topLevel.get(urn.toLowerCase())?.subAttributes.has(path.attribute.toLowerCase()));
-  return extension === undefined ? path : { ...path, schema: extension };
 }
 
 function render(path: AttributePath, filterText: string | null, subAttribute: string | null): string {
