@@ -1,0 +1,86 @@
+// Validation shared by the Dynatrace client factories: misuse (wrong types, malformed URLs or
+// account UUIDs) throws TypeError when the factory is called, never later on a request.
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+import type { FetchFn } from './upstream-call.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function requireOptions(options: unknown, where: string): Record<string, unknown> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`${where}: options must be an object`);
+  return options as Record<string, unknown>;
+}
+
+export function requireString(value: unknown, where: string, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`${where}: ${name} must be a non-empty string`);
+  return value;
+}
+
+/** An http(s) URL without trailing slash; `fallback` when `value` is undefined. */
+export function resolveUrl(value: unknown, fallback: string, where: string, name: string): string {
+  const text = value === undefined ? fallback : requireString(value, where, name);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TypeError(`${where}: ${name} must be an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${where}: ${name} must be an http(s) URL`);
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new TypeError(`${where}: ${name} must not carry credentials, a query or a fragment`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Accepts `<uuid>` or `urn:dtaccount:<uuid>` (as Terraform does); returns the lower-case UUID. */
+export function resolveAccountUuid(value: unknown, where: string): string {
+  const text = requireString(value, where, 'accountUuid').trim().replace(/^urn:dtaccount:/i, '');
+  if (!UUID.test(text)) throw new TypeError(`${where}: accountUuid must be a UUID (optionally prefixed urn:dtaccount:)`);
+  return text.toLowerCase();
+}
+
+export function resolveFetch(value: unknown, where: string): FetchFn {
+  if (value === undefined) return (input, init) => fetch(input, init);
+  if (typeof value !== 'function') throw new TypeError(`${where}: fetch must be a function`);
+  return value as FetchFn;
+}
+
+export function resolveClock(value: unknown, where: string): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Clock> | null;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
+    throw new TypeError(`${where}: clock must have now() and sleep(ms)`);
+  }
+  return clock as Clock;
+}
+
+export function resolveRandom(value: unknown, where: string): () => number {
+  if (value === undefined) return Math.random;
+  if (typeof value !== 'function') throw new TypeError(`${where}: random must be a function returning [0, 1)`);
+  return value as () => number;
+}
+
+export function resolveMs(value: unknown, fallback: number, where: string, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TypeError(`${where}: ${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Lower-cases, trims and checks an email used as a Dynatrace key (misuse → TypeError). */
+export function normaliseEmail(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${where}: email must be a string`);
+  const email = value.trim().toLowerCase();
+  if (email.length < 3 || !email.includes('@') || /\s/.test(email)) throw new TypeError(`${where}: email must look like an email address`);
+  return email;
+}
+
+export function requireStringArray(value: unknown, where: string, name: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
+    throw new TypeError(`${where}: ${name} must be an array of non-empty strings`);
+  }
+  return [...(value as string[])];
+}

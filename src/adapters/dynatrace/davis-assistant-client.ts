@@ -1,0 +1,133 @@
+// Davis Assistant user management client (DavisAssistantApi port; dynatrace-api.md §5):
+// `{base}/api/v2/tenant/users[/{email}]` with `Authorization: api-token <token>`. Disabled when no
+// token is configured (SaaS inherits users); 401/403 are an operator's problem: `misconfigured`.
+import type { Clock } from '../../core/clock.js';
+import type { DavisAssistantApi, DavisUser } from '../../ports/davis-assistant-api.js';
+import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
+import {
+  isRecord,
+  normaliseEmail,
+  requireOptions,
+  requireString,
+  resolveClock,
+  resolveFetch,
+  resolveMs,
+  resolveRandom,
+  resolveUrl,
+} from './client-options.js';
+import type { RateBudget } from './rate-budget.js';
+import { createRateBudget } from './rate-budget.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { resolveRetryPolicy } from './retry-policy.js';
+import type { FetchFn, UpstreamCaller } from './upstream-call.js';
+import { createUpstreamCaller, readJson } from './upstream-call.js';
+
+export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
+
+export interface DavisAssistantClientOptions {
+  /** The Davis Assistant API token ("Can manage users"). Absent or empty: the client is disabled. */
+  readonly token?: string | undefined;
+  /** Default https://assistant.dynatrace.com */
+  readonly baseUrl?: string;
+  /** Default: a budget of `requestsPerMinute` (200). */
+  readonly rateBudget?: RateBudget;
+  readonly requestsPerMinute?: number;
+  readonly timeoutMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly fetch?: FetchFn;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+function validateUser(value: unknown, where: string): DavisUser {
+  if (!isRecord(value)) throw new TypeError(`${where}: user must be an object`);
+  const admin = value['admin'];
+  if (typeof admin !== 'boolean') throw new TypeError(`${where}: user.admin must be a boolean`);
+  const text = (key: string): string => {
+    const v = value[key];
+    if (typeof v !== 'string') throw new TypeError(`${where}: user.${key} must be a string`);
+    return v;
+  };
+  return {
+    email: normaliseEmail(value['email'], where),
+    firstName: text('firstName'),
+    lastName: text('lastName'),
+    timezone: requireString(value['timezone'], where, 'user.timezone'),
+    admin,
+  };
+}
+
+function toDavisUser(value: unknown): DavisUser | null {
+  if (!isRecord(value) || typeof value['email'] !== 'string') return null;
+  const str = (key: string): string => (typeof value[key] === 'string' ? (value[key] as string) : '');
+  return { email: value['email'], firstName: str('firstName'), lastName: str('lastName'), timezone: str('timezone'), admin: value['admin'] === true };
+}
+
+export function createDavisAssistantClient(options: DavisAssistantClientOptions): DavisAssistantApi {
+  const where = 'createDavisAssistantClient';
+  const o = requireOptions(options, where);
+  const rawToken = o['token'];
+  if (rawToken !== undefined && typeof rawToken !== 'string') throw new TypeError(`${where}: token must be a string`);
+  const token = typeof rawToken === 'string' && rawToken.trim() !== '' ? rawToken.trim() : null;
+  const baseUrl = resolveUrl(o['baseUrl'], DEFAULT_DAVIS_ASSISTANT_URL, where, 'baseUrl');
+  const clock = resolveClock(o['clock'], where);
+  let rateBudget = o['rateBudget'] as RateBudget | undefined;
+  if (rateBudget === undefined) {
+    rateBudget = createRateBudget({ requestsPerMinute: (o['requestsPerMinute'] as number | undefined) ?? 200, clock });
+  } else if (typeof rateBudget.acquire !== 'function') {
+    throw new TypeError(`${where}: rateBudget must come from createRateBudget()`);
+  }
+  const call: UpstreamCaller | null =
+    token === null
+      ? null
+      : createUpstreamCaller({
+          service: 'davis-assistant',
+          fetch: resolveFetch(o['fetch'], where),
+          clock,
+          random: resolveRandom(o['random'], where),
+          timeoutMs: resolveMs(o['timeoutMs'], 30_000, where, 'timeoutMs'),
+          retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
+          rateBudget,
+          authorizer: { refreshable: false, header: () => Promise.resolve(`api-token ${token}`), rejected: () => undefined },
+        });
+  const usersUrl = `${baseUrl}/api/v2/tenant/users`;
+
+  function caller(operation: string): UpstreamCaller {
+    if (call === null) {
+      throw new UpstreamError({ service: 'davis-assistant', operation, code: 'misconfigured', status: null, cause: new Error('no Davis Assistant token is configured') });
+    }
+    return call;
+  }
+
+  return Object.freeze({
+    enabled: token !== null,
+
+    async listUsers(): Promise<DavisUser[]> {
+      const response = await caller('listUsers')({ operation: 'listUsers', method: 'GET', url: usersUrl });
+      const body = readJson('davis-assistant', 'listUsers', response);
+      if (!Array.isArray(body)) {
+        throw new UpstreamError({ service: 'davis-assistant', operation: 'listUsers', code: 'invalid_response', status: response.status, attempts: response.attempts });
+      }
+      return body.map(toDavisUser).filter((u): u is DavisUser => u !== null);
+    },
+
+    async createUser(user: DavisUser): Promise<void> {
+      const u = validateUser(user, 'createUser');
+      await caller('createUser')({ operation: 'createUser', method: 'POST', url: `${usersUrl}/${encodeURIComponent(u.email)}`, json: u, idempotent: false });
+    },
+
+    async updateUser(user: DavisUser): Promise<void> {
+      const u = validateUser(user, 'updateUser');
+      await caller('updateUser')({ operation: 'updateUser', method: 'PUT', url: `${usersUrl}/${encodeURIComponent(u.email)}`, json: u });
+    },
+
+    async deleteUser(email: string): Promise<void> {
+      const key = normaliseEmail(email, 'deleteUser');
+      try {
+        await caller('deleteUser')({ operation: 'deleteUser', method: 'DELETE', url: `${usersUrl}/${encodeURIComponent(key)}` });
+      } catch (error) {
+        if (!isUpstreamError(error) || error.code !== 'not_found') throw error;
+      }
+    },
+  });
+}

@@ -1,0 +1,56 @@
+// Defensive reading of Dynatrace error bodies, whose shape varies by endpoint: ErrorDto
+// `{code, message, errorsMap}`, `{error: {code, message}}`, `{message, statusCode}`,
+// `{error: true, message}`, OAuth `{error, error_description}`, or plain text (dynatrace-api.md §3.2).
+
+const MAX_MESSAGE_LENGTH = 300;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
+
+/** The human-readable part of an error body, or null. Never throws. */
+export function readErrorMessage(bodyText: string): string | null {
+  const text = bodyText.trim();
+  if (text === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text.startsWith('<') ? null : text; // an HTML error page says nothing useful
+  }
+  if (!isRecord(parsed)) return nonEmpty(parsed);
+  const parts: string[] = [];
+  const error = parsed['error'];
+  if (isRecord(error)) {
+    const m = nonEmpty(error['message']);
+    if (m !== null) parts.push(m);
+  } else {
+    const e = nonEmpty(error);
+    if (e !== null) parts.push(e);
+  }
+  for (const key of ['message', 'error_description', 'detail']) {
+    const m = nonEmpty(parsed[key]);
+    if (m !== null && !parts.includes(m)) parts.push(m);
+  }
+  const errorsMap = parsed['errorsMap'];
+  if (isRecord(errorsMap)) {
+    for (const [k, v] of Object.entries(errorsMap)) {
+      const m = nonEmpty(v);
+      if (m !== null) parts.push(`${k}: ${m}`);
+    }
+  }
+  return parts.length === 0 ? null : parts.join('; ');
+}
+
+/** Replaces every secret (token, client secret) occurring in `text`, then bounds its length. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[REDACTED]');
+  }
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
+}

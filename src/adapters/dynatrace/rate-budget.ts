@@ -1,0 +1,91 @@
+// Client-side rate budget shared by every call to one Dynatrace account: at most N requests in any
+// window (default 200 a minute, Dynatrace's documented limit), so that steady state never provokes a 429.
+// A token bucket whose each token comes back exactly one window after it was spent.
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../core/clock.js';
+
+export interface RateBudget {
+  /** Requests allowed in any window of `windowMs`. */
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Resolves when one request may be sent. Callers are served first come, first served. */
+  acquire(): Promise<void>;
+  /** Holds every caller until `epochMs` (used after a 429 carrying `Retry-After`). */
+  pauseUntil(epochMs: number): void;
+}
+
+export interface RateBudgetOptions {
+  /** Default 200. */
+  readonly requestsPerMinute?: number;
+  /** Window length, default 60 000 ms (a minute); `requestsPerMinute` is then "per window". */
+  readonly windowMs?: number;
+  readonly clock?: Clock;
+}
+
+export function createRateBudget(options: RateBudgetOptions = {}): RateBudget {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createRateBudget: options must be an object');
+  const limit = options.requestsPerMinute ?? 200;
+  const windowMs = options.windowMs ?? 60_000;
+  const clock = options.clock ?? systemClock;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) throw new TypeError('createRateBudget: requestsPerMinute must be an integer from 1 to 1000000');
+  if (!Number.isFinite(windowMs) || windowMs <= 0) throw new TypeError('createRateBudget: windowMs must be a positive number');
+  if (typeof clock?.now !== 'function' || typeof clock.sleep !== 'function') throw new TypeError('createRateBudget: clock must have now() and sleep()');
+
+  // Ring of the last `limit` grant times, oldest at `head`.
+  const grants: number[] = new Array<number>(limit).fill(0);
+  let head = 0;
+  let count = 0;
+  let pausedUntil = 0;
+  const waiters: Array<() => void> = [];
+  let pumping = false;
+
+  /** Grants now and returns 0, or returns how long to wait before asking again. */
+  function tryGrant(now: number): number {
+    if (now < pausedUntil) return pausedUntil - now;
+    if (count < limit) {
+      grants[(head + count) % limit] = now;
+      count += 1;
+      return 0;
+    }
+    const freeAt = (grants[head] ?? 0) + windowMs;
+    if (now >= freeAt) {
+      grants[head] = now;
+      head = (head + 1) % limit;
+      return 0;
+    }
+    return freeAt - now;
+  }
+
+  async function pump(): Promise<void> {
+    try {
+      while (waiters.length > 0) {
+        const wait = tryGrant(clock.now());
+        if (wait === 0) {
+          waiters.shift()?.();
+        } else {
+          await clock.sleep(wait);
+        }
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  return {
+    limit,
+    windowMs,
+    acquire(): Promise<void> {
+      if (!pumping && waiters.length === 0 && tryGrant(clock.now()) === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        if (!pumping) {
+          pumping = true;
+          void pump();
+        }
+      });
+    },
+    pauseUntil(epochMs: number): void {
+      if (Number.isFinite(epochMs) && epochMs > pausedUntil) pausedUntil = epochMs;
+    },
+  };
+}

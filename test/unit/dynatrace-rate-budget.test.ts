@@ -1,0 +1,79 @@
+// The client-side rate budget, on a virtual clock: no window ever holds more than the budget.
+import { describe, expect, it } from 'vitest';
+import { createRateBudget } from '../../src/adapters/dynatrace/index.js';
+import { createVirtualClock } from '../helpers/sandbox-clock.js';
+
+function maxInAnyWindow(times: readonly number[], windowMs: number): number {
+  let max = 0;
+  for (let i = 0; i < times.length; i += 1) {
+    const start = times[i] as number;
+    // half-open window [start, start + windowMs)
+    const n = times.filter((t) => t >= start && t < start + windowMs).length;
+    max = Math.max(max, n);
+  }
+  return max;
+}
+
+describe('rate budget', () => {
+  it('when 55 callers race for a budget of 10 a minute, then no 60 s window holds more than 10 grants', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 10, clock });
+    const granted: number[] = [];
+    await Promise.all(Array.from({ length: 55 }, () => budget.acquire().then(() => granted.push(clock.now()))));
+    expect(granted).toHaveLength(55);
+    expect(maxInAnyWindow(granted, 60_000)).toBe(10);
+    // 55 grants at 10 per window need five full windows after the first burst.
+    expect((granted.at(-1) as number) - (granted[0] as number)).toBe(5 * 60_000);
+  });
+
+  it('when callers arrive at uneven times, then no 60 s window ever holds more than the budget', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 10, clock });
+    const granted: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 200; i += 1) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      clock.advance(seed % 9_000); // 0–9 s between arrivals, often landing just before a window frees
+      await budget.acquire();
+      granted.push(clock.now());
+    }
+    expect(maxInAnyWindow(granted, 60_000)).toBeLessThanOrEqual(10);
+    expect(maxInAnyWindow(granted, 60_000)).toBe(10); // and the budget is used, not wasted
+  });
+
+  it('when callers queue, then they are served first come, first served', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 2, clock });
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 7 }, (_, i) => budget.acquire().then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('when grants are spread out, then none waits', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 3, clock });
+    for (let i = 0; i < 9; i += 1) {
+      await budget.acquire();
+      clock.advance(20_000);
+    }
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('when paused until a time, then no caller is served before it', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 100, clock });
+    const start = clock.now();
+    budget.pauseUntil(start + 30_000);
+    const granted: number[] = [];
+    await Promise.all([1, 2, 3].map(() => budget.acquire().then(() => granted.push(clock.now()))));
+    expect(Math.min(...granted)).toBeGreaterThanOrEqual(start + 30_000);
+  });
+
+  it('when the options are wrong, then the factory throws TypeError', () => {
+    expect(() => createRateBudget({ requestsPerMinute: 0 })).toThrow(TypeError);
+    expect(() => createRateBudget({ requestsPerMinute: 1.5 })).toThrow(TypeError);
+    expect(() => createRateBudget({ windowMs: -1 })).toThrow(TypeError);
+    // @ts-expect-error misuse on purpose
+    expect(() => createRateBudget({ clock: {} })).toThrow(TypeError);
+  });
+});
