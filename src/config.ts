@@ -20,7 +20,37 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Most resources a filter without an index may examine before answering 400 tooMany. */
   readonly filterScanLimit: number;
+  readonly dynatrace: DynatraceConfig;
+  readonly davisAssistant: DavisAssistantConfig;
 }
+
+/**
+ * The Dynatrace account to provision, or `sandbox` when no credentials are configured: then an
+ * in-process Dynatrace simulator stands in (docs/dynatrace.md).
+ */
+export type DynatraceConfig =
+  | { readonly mode: 'sandbox'; readonly rateLimitPerMinute: number }
+  | {
+      readonly mode: 'account';
+      readonly accountUuid: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly apiUrl: string;
+      readonly tokenUrl: string;
+      readonly scopes: string;
+      readonly rateLimitPerMinute: number;
+    };
+
+/** Davis Assistant user management (Dynatrace Managed only); disabled without a token. */
+export interface DavisAssistantConfig {
+  readonly url: string;
+  readonly token: string | null;
+}
+
+export const DEFAULT_DT_API_URL = 'https://api.dynatrace.com';
+export const DEFAULT_DT_TOKEN_URL = 'https://sso.dynatrace.com/sso/oauth2/token';
+export const DEFAULT_DT_SCOPES = 'account-idm-read account-idm-write account-env-read iam-policies-management';
+export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -81,9 +111,34 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     maxPageSize,
     maxBodyBytes: reader.integer('SCIM_MAX_BODY_BYTES', 1_048_576, 1024, 104_857_600),
     filterScanLimit: reader.integer('SCIM_FILTER_SCAN_LIMIT', 10_000, 1, 10_000_000),
+    dynatrace: readDynatrace(env, reader, problems),
+    davisAssistant: {
+      url: reader.url('DAVIS_ASSISTANT_URL', DEFAULT_DAVIS_ASSISTANT_URL),
+      token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const ACCOUNT_UUID = /^(?:urn:dtaccount:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function readDynatrace(env: Env, reader: Reader, problems: string[]): DynatraceConfig {
+  const rateLimitPerMinute = reader.integer('DT_RATE_LIMIT_PER_MINUTE', 200, 1, 1_000_000);
+  const accountText = env.DT_ACCOUNT_UUID?.trim() ?? '';
+  const clientId = env.DT_CLIENT_ID?.trim() ?? '';
+  const clientSecret = reader.secret('DT_CLIENT_SECRET') ?? '';
+  const given = { DT_ACCOUNT_UUID: accountText, DT_CLIENT_ID: clientId, 'DT_CLIENT_SECRET (or DT_CLIENT_SECRET_FILE)': clientSecret };
+  const missing = Object.entries(given).filter(([, value]) => value === '').map(([name]) => name);
+  const apiUrl = reader.url('DT_API_URL', DEFAULT_DT_API_URL);
+  const tokenUrl = reader.url('DT_TOKEN_URL', DEFAULT_DT_TOKEN_URL);
+  const scopes = reader.string('DT_SCOPES', DEFAULT_DT_SCOPES);
+  if (missing.length === 3) return { mode: 'sandbox', rateLimitPerMinute };
+  if (missing.length > 0) problems.push(`Dynatrace credentials are incomplete: set ${missing.join(', ')} too (or none of them, for the sandbox)`);
+  const account = ACCOUNT_UUID.exec(accountText);
+  if (accountText !== '' && !account) problems.push(`DT_ACCOUNT_UUID must be an account UUID (or urn:dtaccount:<uuid>), got "${accountText}"`);
+  const accountUuid = (account?.[1] ?? '').toLowerCase();
+  return { mode: 'account', accountUuid, clientId, clientSecret, apiUrl, tokenUrl, scopes, rateLimitPerMinute };
 }
 
 function isHttpUrl(text: string): boolean {
@@ -95,8 +150,16 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+type Reader = ReturnType<typeof createReader>;
+
 function createReader(env: Env, problems: string[], readFile: (file: string) => string) {
   return {
+    url(name: string, fallback: string): string {
+      const value = env[name]?.trim();
+      if (value === undefined || value === '') return fallback;
+      if (!isHttpUrl(value)) problems.push(`${name} must be an absolute http(s) URL without a trailing slash, got "${value}"`);
+      return value;
+    },
     string(name: string, fallback: string): string {
       const value = env[name]?.trim();
       return value === undefined || value === '' ? fallback : value;

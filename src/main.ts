@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { buildDeps } from './deps.js';
+import { buildDeps, startUpstream, type Upstream } from './deps.js';
+import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
 
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     }
     logger.warn({ tokenFile: generated.file }, 'using the generated SCIM token; set SCIM_TOKENS for production');
   }
+  const upstream = await startUpstream({ config, logger });
+  announceUpstream(upstream, logger);
   const deps = buildDeps({ config, logger, scimTokens });
   const app = createApp(deps);
   const server = app.listen(config.port, config.host);
@@ -43,11 +46,40 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await once(server, 'close');
     await deps.store.close();
+    await upstream.close();
     logger.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', (s) => void shutdown(s));
   process.once('SIGINT', (s) => void shutdown(s));
+}
+
+/** Says where provisioning goes, and checks in the background that the account answers. */
+function announceUpstream(upstream: Upstream, logger: Logger): void {
+  const { sandbox } = upstream;
+  if (sandbox) {
+    process.stderr.write(
+      [
+        '',
+        'No Dynatrace credentials configured: SANDBOX MODE. An in-process Dynatrace simulator stands in; nothing reaches Dynatrace.',
+        `  sandbox URL:      ${sandbox.url}`,
+        `  account UUID:     ${sandbox.accountUuid}`,
+        `  OAuth client id:  ${sandbox.clientId}`,
+        `  OAuth secret:     ${sandbox.clientSecret}   (the sandbox's own fake credential)`,
+        `  token endpoint:   ${sandbox.tokenUrl}`,
+        '  Inspect it with curl as shown in docs/dynatrace.md; set DT_ACCOUNT_UUID, DT_CLIENT_ID and DT_CLIENT_SECRET for a real account.',
+        '',
+      ].join('\n'),
+    );
+    logger.warn({ sandboxUrl: sandbox.url, accountUuid: sandbox.accountUuid }, 'sandbox mode: no Dynatrace credentials configured');
+  }
+  upstream.accountApi
+    .listEnvironments()
+    .then((environments) => logger.info({ environments: environments.length }, 'Dynatrace account reachable'))
+    .catch((error: unknown) => {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown';
+      logger.error({ code }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');
+    });
 }
 
 main().catch((error: unknown) => {
