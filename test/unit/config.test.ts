@@ -67,4 +67,35 @@ describe('loadConfig', () => {
       }),
     ).toHaveLength(1);
   });
+
+  it('when no Dynatrace credentials are set, then the sandbox stands in with the default rate budget', () => {
+    expect(loadConfig({}).dynatrace).toEqual({ mode: 'sandbox', rateLimitPerMinute: 200 });
+    expect(loadConfig({}).davisAssistant).toEqual({ url: 'https://assistant.dynatrace.com', token: null });
+  });
+
+  it('when the account credentials are set, then the account mode carries them with the documented defaults', () => {
+    const config = loadConfig(
+      { DT_ACCOUNT_UUID: 'urn:dtaccount:9610A717-1111-2222-3333-444455556666', DT_CLIENT_ID: 'dt0s02.ABC', DT_CLIENT_SECRET_FILE: '/s' },
+      () => 'dt0s02.ABC.SECRET\n',
+    );
+    expect(config.dynatrace).toEqual({
+      mode: 'account',
+      accountUuid: '9610a717-1111-2222-3333-444455556666',
+      clientId: 'dt0s02.ABC',
+      clientSecret: 'dt0s02.ABC.SECRET',
+      apiUrl: 'https://api.dynatrace.com',
+      tokenUrl: 'https://sso.dynatrace.com/sso/oauth2/token',
+      scopes: 'account-idm-read account-idm-write account-env-read iam-policies-management',
+      rateLimitPerMinute: 200,
+    });
+  });
+
+  it('when only some Dynatrace credentials are set or values are malformed, then each problem is reported', () => {
+    const problems = problemsOf({ DT_CLIENT_ID: 'dt0s02.ABC', DT_ACCOUNT_UUID: 'not-a-uuid', DT_API_URL: 'api.dynatrace.com', DT_RATE_LIMIT_PER_MINUTE: '0' });
+    expect(problems).toHaveLength(4);
+    expect(problems.some((p) => p.includes('DT_CLIENT_SECRET'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('DT_ACCOUNT_UUID'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('DT_API_URL'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('DT_RATE_LIMIT_PER_MINUTE'))).toBe(true);
+  });
 });
