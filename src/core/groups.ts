@@ -3,19 +3,19 @@
 import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
+import { readModifyWrite } from './read-modify-write.js';
 import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
 import { sameJson } from './json-equality.js';
 import { groupKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
-import {
-  StoreError,
-  type GroupIndexedAttribute,
-  type MemberRef,
-  type MembershipChange,
-  type ResourceMeta,
-  type Store,
-  type StoredResource,
+import type {
+  GroupIndexedAttribute,
+  MemberRef,
+  MembershipChange,
+  ResourceMeta,
+  Store,
+  StoredResource,
 } from '../ports/store.js';
 
 export interface GroupView {
@@ -39,8 +39,6 @@ export interface GroupPatch {
   /** Net membership change; absent when members are untouched. */
   readonly members?: MembershipChange;
 }
-
-const OPTIMISTIC_ATTEMPTS = 5;
 
 const GROUP_INDEXES: ReadonlyMap<string, GroupIndexedAttribute> = new Map<string, GroupIndexedAttribute>([
   ['id', 'id'],
@@ -130,20 +128,15 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
       };
       const change = patch.attributes;
       if (change === undefined) return updateMembers();
-      for (let attempt = 1; ; attempt++) {
-        const current = await load(id, false);
-        if (typeof ifMatch === 'number' && current.record.version !== ifMatch) {
-          throw new ProvisioningError('precondition_failed', `Group ${id} is at another version than If-Match names`);
-        }
-        const changed = await change(current);
-        if (sameJson(changed, current.record.attributes)) return members === undefined ? current.record : updateMembers();
-        try {
-          return await update(id, changed, members, { expectedVersion: current.record.version });
-        } catch (error) {
-          const raced = error instanceof StoreError && error.code === 'version_mismatch';
-          if (!raced || ifMatch !== null || attempt >= OPTIMISTIC_ATTEMPTS) translateStoreError(error, 'Group', id);
-        }
-      }
+      return readModifyWrite(
+        { resourceType: 'Group', id, ifMatch },
+        () => load(id, false),
+        async (current) => {
+          const changed = await change(current);
+          if (sameJson(changed, current.record.attributes)) return members === undefined ? current.record : updateMembers();
+          return update(id, changed, members, { expectedVersion: current.record.version });
+        },
+      );
     },
 
     async delete(id, ifMatch) {

@@ -3,12 +3,13 @@
 import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
+import { readModifyWrite } from './read-modify-write.js';
 import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
 import { sameJson } from './json-equality.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
-import { StoreError, type GroupRef, type Store, type StoredResource, type UserIndexedAttribute } from '../ports/store.js';
+import type { GroupRef, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
 
 export interface UserView {
   readonly record: StoredResource;
@@ -24,9 +25,6 @@ export interface UserServiceOptions {
   readonly now: () => Date;
   readonly newId: () => string;
 }
-
-/** How many times a read-modify-write is retried when another writer got there first. */
-const OPTIMISTIC_ATTEMPTS = 5;
 
 const USER_INDEXES: ReadonlyMap<string, UserIndexedAttribute> = new Map<string, UserIndexedAttribute>([
   ['id', 'id'],
@@ -59,12 +57,6 @@ export function createUserService(options: UserServiceOptions): UserService {
   async function attachGroups(records: readonly StoredResource[]): Promise<UserView[]> {
     const groups = await store.groupsOfUsers(records.map((r) => r.id)).catch((e: unknown) => translateStoreError(e, 'User'));
     return records.map((record) => ({ record, groups: groups.get(record.id) ?? [] }));
-  }
-
-  function checkIfMatch(view: UserView, ifMatch: IfMatch): void {
-    if (typeof ifMatch === 'number' && view.record.version !== ifMatch) {
-      throw new ProvisioningError('precondition_failed', `User ${view.record.id} is at another version than If-Match names`);
-    }
   }
 
   return {
@@ -105,25 +97,19 @@ export function createUserService(options: UserServiceOptions): UserService {
       return (await attachGroups([{ ...meta, attributes }]))[0] as UserView;
     },
 
-    async patch(id, change, ifMatch) {
-      for (let attempt = 1; ; attempt++) {
-        const current = await load(id, true);
-        checkIfMatch(current, ifMatch);
-        const attributes = await change(current);
-        if (sameJson(attributes, current.record.attributes)) return current;
-        try {
-          const meta = await store.replaceUser(
-            { id, attributes, keys: userKeys(attributes) },
-            now().toISOString(),
-            { expectedVersion: current.record.version },
-          );
+    patch: (id, change, ifMatch) =>
+      readModifyWrite(
+        { resourceType: 'User', id, ifMatch },
+        () => load(id, true),
+        async (current) => {
+          const attributes = await change(current);
+          if (sameJson(attributes, current.record.attributes)) return current;
+          const meta = await store.replaceUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString(), {
+            expectedVersion: current.record.version,
+          });
           return { record: { ...meta, attributes }, groups: current.groups };
-        } catch (error) {
-          const raced = error instanceof StoreError && error.code === 'version_mismatch';
-          if (!raced || ifMatch !== null || attempt >= OPTIMISTIC_ATTEMPTS) translateStoreError(error, 'User', id);
-        }
-      }
-    },
+        },
+      ),
 
     async delete(id, ifMatch) {
       await store.deleteUser(id, now().toISOString(), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));
