@@ -36,17 +36,14 @@ import {
   requireString,
   requireStringArray,
   resolveAccountUuid,
+  resolveCallSeams,
   resolveClock,
-  resolveFetch,
-  resolveMs,
-  resolveRandom,
   resolveUrl,
 } from './client-options.js';
 import type { OAuthTokenProvider } from './oauth-token-provider.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { resolveRetryPolicy } from './retry-policy.js';
 import type { Authorizer, FetchFn, UpstreamRequest, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
 
@@ -159,11 +156,8 @@ export function createAccountManagementClient(options: AccountManagementClientOp
   };
   const call = createUpstreamCaller({
     service: 'account-management',
-    fetch: resolveFetch(o['fetch'], where),
+    ...resolveCallSeams(o, where, 30_000),
     clock,
-    random: resolveRandom(o['random'], where),
-    timeoutMs: resolveMs(o['timeoutMs'], 30_000, where, 'timeoutMs'),
-    retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
     rateBudget,
     authorizer,
   });

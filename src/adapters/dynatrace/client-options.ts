@@ -2,6 +2,8 @@
 // account UUIDs) throws TypeError when the factory is called, never later on a request.
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -83,4 +85,18 @@ export function requireStringArray(value: unknown, where: string, name: string):
     throw new TypeError(`${where}: ${name} must be an array of non-empty strings`);
   }
   return [...(value as string[])];
+}
+
+/** The I/O seams every upstream caller takes: `fetch`, `random` (jitter), `timeoutMs` and `retry`. */
+export function resolveCallSeams(
+  o: Record<string, unknown>,
+  where: string,
+  defaultTimeoutMs: number,
+): { fetch: FetchFn; random: () => number; timeoutMs: number; retry: RetryPolicy } {
+  return {
+    fetch: resolveFetch(o['fetch'], where),
+    random: resolveRandom(o['random'], where),
+    timeoutMs: resolveMs(o['timeoutMs'], defaultTimeoutMs, where, 'timeoutMs'),
+    retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
+  };
 }

@@ -9,16 +9,13 @@ import {
   normaliseEmail,
   requireOptions,
   requireString,
+  resolveCallSeams,
   resolveClock,
-  resolveFetch,
-  resolveMs,
-  resolveRandom,
   resolveUrl,
 } from './client-options.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn, UpstreamCaller } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
 
@@ -82,11 +79,8 @@ export function createDavisAssistantClient(options: DavisAssistantClientOptions)
       ? null
       : createUpstreamCaller({
           service: 'davis-assistant',
-          fetch: resolveFetch(o['fetch'], where),
+          ...resolveCallSeams(o, where, 30_000),
           clock,
-          random: resolveRandom(o['random'], where),
-          timeoutMs: resolveMs(o['timeoutMs'], 30_000, where, 'timeoutMs'),
-          retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
           rateBudget,
           authorizer: { refreshable: false, header: () => Promise.resolve(`api-token ${token}`), rejected: () => undefined },
         });

@@ -9,14 +9,11 @@ import {
   requireOptions,
   requireString,
   resolveAccountUuid,
+  resolveCallSeams,
   resolveClock,
-  resolveFetch,
-  resolveMs,
-  resolveRandom,
   resolveUrl,
 } from './client-options.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
 import { createUpstreamCaller, defaultCodeForStatus, readJson } from './upstream-call.js';
 
@@ -83,11 +80,8 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
   const clock = resolveClock(o['clock'], where);
   const call = createUpstreamCaller({
     service: 'oauth',
-    fetch: resolveFetch(o['fetch'], where),
+    ...resolveCallSeams(o, where, 10_000),
     clock,
-    random: resolveRandom(o['random'], where),
-    timeoutMs: resolveMs(o['timeoutMs'], 10_000, where, 'timeoutMs'),
-    retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
     rateBudget: null,
     authorizer: null,
     codeForStatus: oauthCodeForStatus,
