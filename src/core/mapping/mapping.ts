@@ -1,0 +1,74 @@
+// The mapping from SCIM to Dynatrace (MAPPING_FILE): which Dynatrace group each SCIM group becomes,
+// the IAM policies bound to it, Davis Assistant admins, and the joiner/mover/leaver choices.
+
+export type PolicyLevelKind = 'account' | 'environment';
+
+export interface PolicyBindingRule {
+  readonly level: PolicyLevelKind;
+  /** Environment id for `environment`; null for `account`. */
+  readonly environmentId: string | null;
+  /** IAM policy names, resolved to UUIDs against Dynatrace. */
+  readonly names: readonly string[];
+  /** IAM policy UUIDs given directly. */
+  readonly uuids: readonly string[];
+}
+
+export interface GroupRule {
+  /** Exact SCIM displayName, or null when `pattern` is used. */
+  readonly scim: string | null;
+  /** Regular expression on the SCIM displayName; `$1`… may be used in `dynatraceGroup`. */
+  readonly pattern: RegExp | null;
+  /** Dynatrace group name (template for `pattern`); null = the SCIM name. */
+  readonly dynatraceGroup: string | null;
+  readonly policies: readonly PolicyBindingRule[];
+  readonly davisAdmin: boolean;
+}
+
+export interface Mapping {
+  readonly groups: readonly GroupRule[];
+  /** SCIM groups no rule matches: `mirror` (a Dynatrace group of the same name) or `ignore`. */
+  readonly unmatchedGroups: 'mirror' | 'ignore';
+  /** `active=false`: `remove-groups` (keep the account, strip managed groups) or `delete` (remove the account). */
+  readonly deactivation: 'remove-groups' | 'delete';
+  /** userName change: `migrate` (new Dynatrace user with the same groups, old one removed) or `reject` (400). */
+  readonly emailChange: 'migrate' | 'reject';
+  /** Lower-cased emails the bridge never modifies or deletes. */
+  readonly protectedUsers: ReadonlySet<string>;
+}
+
+/** Applies when no MAPPING_FILE is configured: mirror every SCIM group, keep deactivated accounts. */
+export const DEFAULT_MAPPING: Mapping = {
+  groups: [],
+  unmatchedGroups: 'mirror',
+  deactivation: 'remove-groups',
+  emailChange: 'migrate',
+  protectedUsers: new Set(),
+};
+
+/** What one SCIM group becomes in Dynatrace. */
+export interface GroupTarget {
+  readonly dynatraceGroup: string;
+  readonly policies: readonly PolicyBindingRule[];
+  readonly davisAdmin: boolean;
+}
+
+/** The first rule that matches the SCIM displayName decides; null = the group is not provisioned. */
+export function groupTarget(mapping: Mapping, displayName: string): GroupTarget | null {
+  for (const rule of mapping.groups) {
+    if (rule.scim !== null && rule.scim === displayName) {
+      return { dynatraceGroup: rule.dynatraceGroup ?? displayName, policies: rule.policies, davisAdmin: rule.davisAdmin };
+    }
+    if (rule.pattern !== null) {
+      const match = rule.pattern.exec(displayName);
+      if (match) {
+        const name = rule.dynatraceGroup === null ? displayName : expandTemplate(rule.dynatraceGroup, match);
+        return { dynatraceGroup: name, policies: rule.policies, davisAdmin: rule.davisAdmin };
+      }
+    }
+  }
+  return mapping.unmatchedGroups === 'mirror' ? { dynatraceGroup: displayName, policies: [], davisAdmin: false } : null;
+}
+
+function expandTemplate(template: string, match: RegExpExecArray): string {
+  return template.replace(/\$(\d)/g, (_, digit: string) => match[Number(digit)] ?? '');
+}
