@@ -76,6 +76,12 @@ export function toScimError(error: unknown, requestId: string): ScimError {
   }
   const bodyParser = bodyParserError(error);
   if (bodyParser) return bodyParser;
+  // The router could not percent-decode a path parameter (`/Users/%FF`): the client's URL is malformed.
+  if (error instanceof URIError) return new ScimError(400, undefined, 'the request path is not valid percent-encoding');
+  // Any other 4xx that Express's middleware marks as the client's (http-errors `expose`), e.g. a body
+  // that does not decompress as its Content-Encoding says.
+  const exposed = exposedClientStatus(error);
+  if (exposed !== null) return new ScimError(exposed, exposed === 400 ? 'invalidSyntax' : undefined, 'the request body could not be read');
   return new ScimError(500, undefined, `internal error (request id ${requestId})`);
 }
 
@@ -95,4 +101,10 @@ function bodyParserError(error: unknown): ScimError | null {
     default:
       return null;
   }
+}
+
+function exposedClientStatus(error: unknown): number | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500 ? status : null;
 }

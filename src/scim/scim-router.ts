@@ -39,6 +39,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   router.use(options.authenticate);
   router.use(express.json({ type: JSON_TYPES, limit: options.maxBodyBytes, strict: false }));
   router.use(requireJsonBody);
+  router.use(refuseDeepBodies);
   router.use('/Users', createUsersRoutes({ ...routeOptions, users: options.users, schema: userSchema() }));
   router.use('/Groups', createGroupsRoutes({ ...routeOptions, groups: options.groups, schema: groupSchema() }));
   router.use(createDiscoveryRoutes({ ...routeOptions, maxPageSize: options.maxPageSize }));
@@ -56,6 +57,31 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
     return next(new ScimError(400, 'invalidSyntax', 'the request body must be JSON, sent as application/scim+json or application/json'));
   }
   next();
+}
+
+/**
+ * Deepest JSON nesting accepted. SCIM bodies nest a handful of levels (PatchOp → operation → extension
+ * → manager); far deeper ones would overflow the recursive code behind (normaliser, scimmy, JSON.stringify).
+ */
+const MAX_BODY_DEPTH = 32;
+
+function refuseDeepBodies(req: Request, _res: Response, next: NextFunction): void {
+  if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+    return next(new ScimError(400, 'invalidSyntax', `the request body is nested more than ${MAX_BODY_DEPTH} levels deep`));
+  }
+  next();
+}
+
+/** Iterative, so that the check itself cannot overflow the stack. */
+function nestedDeeperThan(body: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[body, 0]];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    const [value, depth] = entry;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 export function scimErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
