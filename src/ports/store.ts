@@ -1,6 +1,23 @@
 // The Store port: durable SCIM state the core reads and writes. Every mutation is one atomic
-// transaction; a rejected call leaves the store exactly as it was. Engines: memory, sqlite.
+// transaction that also enqueues the Dynatrace sync work it implies; a rejected call leaves the
+// store exactly as it was. Engines: memory, sqlite.
+import type { AppliedStateStore } from './applied-state.js';
+import type { AuditLog } from './audit-log.js';
 import type { JsonObject } from './json.js';
+import type { SyncQueue } from './sync-queue.js';
+
+/**
+ * When and why a SCIM change happens. Every mutation enqueues sync work (sync-queue.ts) for the
+ * resources whose Dynatrace state it changes, due at `syncDueAt`, carrying `requestId` to the audit log.
+ */
+export interface ChangeContext {
+  /** ISO 8601 time of the change (meta.lastModified). */
+  readonly at: string;
+  /** The SCIM request's id, or null (e.g. a reconcile). */
+  readonly requestId: string | null;
+  /** ISO 8601 time from which the enqueued work may be applied (the coalescing window). */
+  readonly syncDueAt: string;
+}
 
 /** Server-maintained part of a resource (RFC 7643 §3.1 `id`, `meta.version`, `meta.created`, `meta.lastModified`). */
 export interface ResourceMeta {
@@ -96,25 +113,34 @@ export interface Precondition {
   readonly expectedVersion?: number;
 }
 
-export interface Store {
+/**
+ * Sync work each mutation enqueues, in the same transaction:
+ * - insertUser, replaceUser, deleteUser: the User;
+ * - insertGroup: the Group and each member User;
+ * - updateGroup: the Group when its attributes are given; each User added or removed (for `replace`,
+ *   every User in the old or the new list whose membership changed);
+ * - deleteGroup: the Group and each User that was a member.
+ * deleteUser enqueues no Group: a Group's own Dynatrace state does not depend on its members.
+ */
+export interface Store extends SyncQueue, AppliedStateStore, AuditLog {
   /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 
   /** Throws StoreError 'conflict' (attribute 'userName') when the userName is taken, case-insensitively. */
-  insertUser(user: UserWrite, at: string): Promise<ResourceMeta>;
+  insertUser(user: UserWrite, change: ChangeContext): Promise<ResourceMeta>;
   getUser(id: string): Promise<StoredResource | null>;
   findUsers(query: FindQuery<UserIndexedAttribute>): Promise<StoredResource[]>;
   countUsers(where: IndexPredicate<UserIndexedAttribute> | null): Promise<number>;
   /** Replaces attributes and keys. Throws 'not_found', 'version_mismatch' or 'conflict'. */
-  replaceUser(user: UserWrite, at: string, precondition?: Precondition): Promise<ResourceMeta>;
+  replaceUser(user: UserWrite, change: ChangeContext, precondition?: Precondition): Promise<ResourceMeta>;
   /** Deletes the user and its memberships (bumping those groups' versions). Throws 'not_found', 'version_mismatch'. */
-  deleteUser(id: string, at: string, precondition?: Precondition): Promise<void>;
+  deleteUser(id: string, change: ChangeContext, precondition?: Precondition): Promise<void>;
   /** The groups each of these users is a direct member of; users with none are absent from the map. */
   groupsOfUsers(userIds: readonly string[]): Promise<Map<string, GroupRef[]>>;
 
   /** Throws 'conflict' (attribute 'displayName') or 'unknown_members' (ids that are no User). */
-  insertGroup(group: GroupWrite, members: readonly string[], at: string): Promise<ResourceMeta>;
+  insertGroup(group: GroupWrite, members: readonly string[], change: ChangeContext): Promise<ResourceMeta>;
   getGroup(id: string): Promise<StoredResource | null>;
   findGroups(query: FindQuery<GroupIndexedAttribute>): Promise<StoredResource[]>;
   countGroups(where: IndexPredicate<GroupIndexedAttribute> | null): Promise<number>;
@@ -124,12 +150,12 @@ export interface Store {
    * Throws 'not_found', 'version_mismatch', 'conflict' or 'unknown_members'.
    */
   updateGroup(
-    change: { readonly id: string; readonly group?: GroupWrite; readonly members?: MembershipChange },
-    at: string,
+    update: { readonly id: string; readonly group?: GroupWrite; readonly members?: MembershipChange },
+    change: ChangeContext,
     precondition?: Precondition,
   ): Promise<ResourceMeta>;
   /** Throws 'not_found', 'version_mismatch'. */
-  deleteGroup(id: string, at: string, precondition?: Precondition): Promise<void>;
+  deleteGroup(id: string, change: ChangeContext, precondition?: Precondition): Promise<void>;
   /** Members of each group, in the order they were added; groups with none are absent from the map. */
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
 }

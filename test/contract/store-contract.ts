@@ -1,58 +1,13 @@
 // The behaviour every Store engine must show (architecture.md convention 7), run by one *.test.ts
 // per engine. Assertions are on codes, attributes, ids and values, never on message text.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JsonObject, JsonValue } from '../../src/ports/json.js';
-import type {
-  GroupIndexedAttribute,
-  GroupWrite,
-  IndexPredicate,
-  Store,
-  StoreErrorCode,
-  UserIndexedAttribute,
-  UserWrite,
-} from '../../src/ports/store.js';
-import { StoreError } from '../../src/ports/store.js';
+import type { GroupIndexedAttribute, IndexPredicate, Store, UserIndexedAttribute } from '../../src/ports/store.js';
+import { describeAppliedStateAndAuditContract } from './store-applied-audit-contract.js';
+import type { OpenedStore, StoreUnderTest } from './store-fixtures.js';
+import { change, expectStoreError, groupWrite, peekQueue, t0, t1, t2, t3, userWrite } from './store-fixtures.js';
+import { describeSyncWorkContract } from './store-sync-contract.js';
 
-/** What an engine's test file hands the suite: a fresh, empty store per test. */
-export interface OpenedStore {
-  readonly store: Store;
-  /** Closes nothing itself: the suite closes `store` first, then reopens the same data. */
-  readonly reopen?: () => Promise<Store>;
-  /** Closes whatever is still open and removes the engine's files. */
-  readonly cleanup: () => Promise<void>;
-}
-
-const userSchema = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const groupSchema = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const t0 = '2025-01-01T00:00:00.000Z';
-const t1 = '2025-01-02T00:00:00.000Z';
-const t2 = '2025-01-03T00:00:00.000Z';
-const t3 = '2025-01-04T00:00:00.000Z';
-
-interface UserOptions {
-  readonly externalId?: string | null;
-  readonly active?: boolean;
-  readonly emails?: readonly string[];
-  readonly displayName?: JsonValue;
-  readonly title?: string;
-}
-
-function userWrite(id: string, userName: string, options: UserOptions = {}): UserWrite {
-  const emails = options.emails ?? [];
-  const active = options.active ?? true;
-  const externalId = options.externalId ?? null;
-  const attributes: JsonObject = { schemas: [userSchema], userName, active, emails: emails.map((value) => ({ value })) };
-  if (externalId !== null) attributes['externalId'] = externalId;
-  if (options.displayName !== undefined) attributes['displayName'] = options.displayName;
-  if (options.title !== undefined) attributes['title'] = options.title;
-  return { id, attributes, keys: { userName, externalId, active, emails } };
-}
-
-function groupWrite(id: string, displayName: string, externalId: string | null = null): GroupWrite {
-  const attributes: JsonObject = { schemas: [groupSchema], displayName };
-  if (externalId !== null) attributes['externalId'] = externalId;
-  return { id, attributes, keys: { displayName, externalId } };
-}
+export type { OpenedStore } from './store-fixtures.js';
 
 function eq<A extends string>(attribute: A, value: string | boolean): IndexPredicate<A> {
   return { kind: 'eq', attribute, value };
@@ -70,27 +25,21 @@ function idsOf(resources: readonly { readonly id: string }[]): string[] {
   return resources.map((resource) => resource.id);
 }
 
-/** Awaits a rejection and checks it is a StoreError with this code (and attribute / ids when given). */
-async function expectStoreError(
-  call: Promise<unknown>,
-  code: StoreErrorCode,
-  details: { readonly attribute?: string; readonly ids?: readonly string[] } = {},
-): Promise<void> {
-  const error: unknown = await call.then(
-    () => new Error(`expected StoreError '${code}', but the call succeeded`),
-    (rejection: unknown) => rejection,
-  );
-  expect(error).toBeInstanceOf(StoreError);
-  const storeError = error as StoreError;
-  expect(storeError.code).toBe(code);
-  if (details.attribute !== undefined) expect(storeError.attribute).toBe(details.attribute);
-  if (details.ids !== undefined) expect(storeError.ids).toEqual(details.ids);
-}
-
 export function describeStoreContract(engine: string, open: () => Promise<OpenedStore>): void {
   describe(`Store contract: ${engine}`, () => {
     let opened: OpenedStore;
     let store: Store;
+    const subject: StoreUnderTest = {
+      get store() {
+        return store;
+      },
+      set store(next: Store) {
+        store = next;
+      },
+      get opened() {
+        return opened;
+      },
+    };
 
     beforeEach(async () => {
       opened = await open();
@@ -125,11 +74,13 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       const groups = await store.findGroups({ where: null, offset: 0, limit: 1000 });
       const members = await store.membersOfGroups(idsOf(groups));
       const memberships = await store.groupsOfUsers(idsOf(users));
-      return { users, groups, members: [...members], memberships: [...memberships] };
+      const queue = await peekQueue(store);
+      const stats = await store.syncQueueStats({ failedLimit: 100 });
+      return { users, groups, members: [...members], memberships: [...memberships], queue, stats };
     }
 
     async function seedUsers(...names: string[]): Promise<void> {
-      for (const [index, name] of names.entries()) await store.insertUser(userWrite(`u${index + 1}`, name), t0);
+      for (const [index, name] of names.entries()) await store.insertUser(userWrite(`u${index + 1}`, name), change(t0));
     }
 
     describe('lifecycle', () => {
@@ -137,11 +88,17 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         await expect(store.ping()).resolves.toBeUndefined();
       });
 
-      it('when the store is closed, then ping and reads reject with unavailable, and closing again is harmless', async () => {
+      it('when the store is closed, then ping, reads, writes and queue, applied-state and audit calls reject with unavailable, and closing again is harmless', async () => {
         await store.close();
         await expectStoreError(store.ping(), 'unavailable');
         await expectStoreError(store.getUser('u1'), 'unavailable');
-        await expectStoreError(store.insertUser(userWrite('u1', 'alice'), t0), 'unavailable');
+        await expectStoreError(store.insertUser(userWrite('u1', 'alice'), change(t0)), 'unavailable');
+        await expectStoreError(store.enqueueSync([{ resourceType: 'User', resourceId: 'u1' }], { at: t0, requestId: null, dueAt: t0 }), 'unavailable');
+        await expectStoreError(store.leaseSyncWork({ now: t0, limit: 1, leaseUntil: t1, owner: 'w1' }), 'unavailable');
+        await expectStoreError(store.syncQueueStats({ failedLimit: 1 }), 'unavailable');
+        await expectStoreError(store.getAppliedUser('u1'), 'unavailable');
+        await expectStoreError(store.appendAudit([]), 'unavailable');
+        await expectStoreError(store.listAudit({ offset: 0, limit: 1 }), 'unavailable');
         await expect(store.close()).resolves.toBeUndefined();
       });
     });
@@ -149,7 +106,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
     describe('users: create, read, replace, delete', () => {
       it('when a user is inserted, then it is at version 1 and reads back with its attributes', async () => {
         const write = userWrite('u1', 'alice@example.com', { displayName: 'Alice', emails: ['alice@example.com'] });
-        const meta = await store.insertUser(write, t0);
+        const meta = await store.insertUser(write, change(t0));
         expect(meta).toEqual({ id: 'u1', version: 1, created: t0, lastModified: t0 });
         expect(await store.getUser('u1')).toEqual({
           id: 'u1', version: 1, created: t0, lastModified: t0, attributes: write.attributes,
@@ -163,7 +120,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when the caller mutates what it wrote or read, then the stored user is unchanged', async () => {
         const write = userWrite('u1', 'alice', { title: 'Engineer' });
-        await store.insertUser(write, t0);
+        await store.insertUser(write, change(t0));
         write.attributes['title'] = 'changed after insert';
         const read = await store.getUser('u1');
         if (read === null) throw new Error('user u1 missing');
@@ -172,9 +129,9 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a user is replaced, then attributes and keys are new, version is 2 and created is kept', async () => {
-        await store.insertUser(userWrite('u1', 'alice', { externalId: 'e1', emails: ['old@example.com'], title: 'A' }), t0);
+        await store.insertUser(userWrite('u1', 'alice', { externalId: 'e1', emails: ['old@example.com'], title: 'A' }), change(t0));
         const replacement = userWrite('u1', 'alicia', { externalId: 'e2', emails: ['new@example.com'], active: false, title: 'B' });
-        const meta = await store.replaceUser(replacement, t1);
+        const meta = await store.replaceUser(replacement, change(t1));
         expect(meta).toEqual({ id: 'u1', version: 2, created: t0, lastModified: t1 });
         expect(await store.getUser('u1')).toEqual({ id: 'u1', version: 2, created: t0, lastModified: t1, attributes: replacement.attributes });
         expect(await findUserIds(eq('userName', 'alice'))).toEqual([]);
@@ -188,16 +145,16 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a user is replaced several times, then each replace adds exactly 1 to the version', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        expect((await store.replaceUser(userWrite('u1', 'alice', { title: 'x' }), t1)).version).toBe(2);
-        expect((await store.replaceUser(userWrite('u1', 'alice', { title: 'y' }), t2)).version).toBe(3);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        expect((await store.replaceUser(userWrite('u1', 'alice', { title: 'x' }), change(t1))).version).toBe(2);
+        expect((await store.replaceUser(userWrite('u1', 'alice', { title: 'y' }), change(t2))).version).toBe(3);
         expect((await store.getUser('u1'))?.version).toBe(3);
       });
 
       it('when a user is deleted, then it is gone from reads, finds and counts', async () => {
-        await store.insertUser(userWrite('u1', 'alice', { externalId: 'e1', emails: ['a@example.com'] }), t0);
-        await store.insertUser(userWrite('u2', 'bob'), t0);
-        await store.deleteUser('u1', t1);
+        await store.insertUser(userWrite('u1', 'alice', { externalId: 'e1', emails: ['a@example.com'] }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob'), change(t0));
+        await store.deleteUser('u1', change(t1));
         expect(await store.getUser('u1')).toBeNull();
         expect(await findUserIds(null)).toEqual(['u2']);
         expect(await findUserIds(eq('userName', 'alice'))).toEqual([]);
@@ -209,37 +166,37 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when replaceUser or deleteUser names an unknown id, then they reject with not_found', async () => {
         await seedUsers('alice');
-        await expectStoreError(store.replaceUser(userWrite('nope', 'bob'), t1), 'not_found');
-        await expectStoreError(store.deleteUser('nope', t1), 'not_found');
-        await store.deleteUser('u1', t1);
-        await expectStoreError(store.deleteUser('u1', t2), 'not_found');
+        await expectStoreError(store.replaceUser(userWrite('nope', 'bob'), change(t1)), 'not_found');
+        await expectStoreError(store.deleteUser('nope', change(t1)), 'not_found');
+        await store.deleteUser('u1', change(t1));
+        await expectStoreError(store.deleteUser('u1', change(t2)), 'not_found');
         expect(await store.countUsers(null)).toBe(0);
       });
     });
 
     describe('users: uniqueness', () => {
       it('when a userName is taken in another case, then insertUser rejects with conflict on userName and changes nothing', async () => {
-        await store.insertUser(userWrite('u1', 'Alice@Example.com', { title: 'first' }), t0);
+        await store.insertUser(userWrite('u1', 'Alice@Example.com', { title: 'first' }), change(t0));
         const before = await snapshot();
-        await expectStoreError(store.insertUser(userWrite('u2', 'alice@EXAMPLE.com'), t1), 'conflict', { attribute: 'userName' });
+        await expectStoreError(store.insertUser(userWrite('u2', 'alice@EXAMPLE.com'), change(t1)), 'conflict', { attribute: 'userName' });
         expect(await snapshot()).toEqual(before);
         expect(await store.getUser('u2')).toBeNull();
         expect(await store.countUsers(null)).toBe(1);
       });
 
       it('when an id is taken, then insertUser rejects with conflict on id', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await expectStoreError(store.insertUser(userWrite('u1', 'bob'), t1), 'conflict', { attribute: 'id' });
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await expectStoreError(store.insertUser(userWrite('u1', 'bob'), change(t1)), 'conflict', { attribute: 'id' });
         expect(await findUserIds(eq('userName', 'bob'))).toEqual([]);
         expect((await store.getUser('u1'))?.attributes['userName']).toBe('alice');
       });
 
       it('when a replace takes another user\'s userName, then it rejects with conflict and the user is unchanged', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await store.insertUser(userWrite('u2', 'bob', { emails: ['bob@example.com'] }), t0);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await store.insertUser(userWrite('u2', 'bob', { emails: ['bob@example.com'] }), change(t0));
         const before = await snapshot();
         await expectStoreError(
-          store.replaceUser(userWrite('u2', 'ALICE', { emails: ['new@example.com'] }), t1),
+          store.replaceUser(userWrite('u2', 'ALICE', { emails: ['new@example.com'] }), change(t1)),
           'conflict',
           { attribute: 'userName' },
         );
@@ -250,30 +207,30 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a user is renamed to its own userName in another case, then the replace succeeds', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        const meta = await store.replaceUser(userWrite('u1', 'ALICE'), t1);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        const meta = await store.replaceUser(userWrite('u1', 'ALICE'), change(t1));
         expect(meta.version).toBe(2);
         expect((await store.getUser('u1'))?.attributes['userName']).toBe('ALICE');
         expect(await findUserIds(eq('userName', 'Alice'))).toEqual(['u1']);
       });
 
       it('when a user is deleted, then its userName can be taken again', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await store.deleteUser('u1', t1);
-        await store.insertUser(userWrite('u2', 'Alice'), t2);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await store.deleteUser('u1', change(t1));
+        await store.insertUser(userWrite('u2', 'Alice'), change(t2));
         expect(await findUserIds(eq('userName', 'alice'))).toEqual(['u2']);
       });
 
       it('when a user is renamed, then its old userName can be taken by another user', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await store.replaceUser(userWrite('u1', 'alicia'), t1);
-        await store.insertUser(userWrite('u2', 'alice'), t2);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await store.replaceUser(userWrite('u1', 'alicia'), change(t1));
+        await store.insertUser(userWrite('u2', 'alice'), change(t2));
         expect(await findUserIds(eq('userName', 'alice'))).toEqual(['u2']);
       });
 
       it('when two users share an externalId or an email, then both are stored (neither is unique)', async () => {
-        await store.insertUser(userWrite('u1', 'alice', { externalId: 'x', emails: ['team@example.com'] }), t0);
-        await store.insertUser(userWrite('u2', 'bob', { externalId: 'x', emails: ['TEAM@example.com'] }), t0);
+        await store.insertUser(userWrite('u1', 'alice', { externalId: 'x', emails: ['team@example.com'] }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob', { externalId: 'x', emails: ['TEAM@example.com'] }), change(t0));
         expect(await findUserIds(eq('externalId', 'x'))).toEqual(['u1', 'u2']);
         expect(await findUserIds(eq('emails.value', 'team@example.com'))).toEqual(['u1', 'u2']);
       });
@@ -281,31 +238,31 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
     describe('users: versions and preconditions', () => {
       it('when expectedVersion matches, then replaceUser applies', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        const meta = await store.replaceUser(userWrite('u1', 'alicia'), t1, { expectedVersion: 1 });
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        const meta = await store.replaceUser(userWrite('u1', 'alicia'), change(t1), { expectedVersion: 1 });
         expect(meta.version).toBe(2);
       });
 
       it('when expectedVersion is stale, then replaceUser rejects with version_mismatch and changes nothing', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await store.replaceUser(userWrite('u1', 'alice', { title: 'x' }), t1);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await store.replaceUser(userWrite('u1', 'alice', { title: 'x' }), change(t1));
         const before = await snapshot();
-        await expectStoreError(store.replaceUser(userWrite('u1', 'alicia'), t2, { expectedVersion: 1 }), 'version_mismatch');
+        await expectStoreError(store.replaceUser(userWrite('u1', 'alicia'), change(t2), { expectedVersion: 1 }), 'version_mismatch');
         expect(await snapshot()).toEqual(before);
         expect(await findUserIds(eq('userName', 'alicia'))).toEqual([]);
       });
 
       it('when expectedVersion is stale, then deleteUser rejects with version_mismatch and the user stays', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        await expectStoreError(store.deleteUser('u1', t1, { expectedVersion: 2 }), 'version_mismatch');
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        await expectStoreError(store.deleteUser('u1', change(t1), { expectedVersion: 2 }), 'version_mismatch');
         expect((await store.getUser('u1'))?.version).toBe(1);
-        await store.deleteUser('u1', t1, { expectedVersion: 1 });
+        await store.deleteUser('u1', change(t1), { expectedVersion: 1 });
         expect(await store.getUser('u1')).toBeNull();
       });
 
       it('when the precondition names no version, then the change applies unconditionally', async () => {
-        await store.insertUser(userWrite('u1', 'alice'), t0);
-        expect((await store.replaceUser(userWrite('u1', 'alice'), t1, {})).version).toBe(2);
+        await store.insertUser(userWrite('u1', 'alice'), change(t0));
+        expect((await store.replaceUser(userWrite('u1', 'alice'), change(t1), {})).version).toBe(2);
       });
     });
 
@@ -313,10 +270,10 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       beforeEach(async () => {
         await store.insertUser(userWrite('u1', 'Alice@Example.com', {
           externalId: 'EXT-1', emails: ['Alice@Example.com', 'alice.work@example.com'],
-        }), t0);
-        await store.insertUser(userWrite('u2', 'bob', { externalId: 'ext-1', active: false, emails: ['BOB@example.com'] }), t0);
-        await store.insertUser(userWrite('u3', 'carol', { emails: ['Team@Example.com', 'team@example.com'] }), t0);
-        await store.insertUser(userWrite('U1', 'dave', { active: false }), t0);
+        }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob', { externalId: 'ext-1', active: false, emails: ['BOB@example.com'] }), change(t0));
+        await store.insertUser(userWrite('u3', 'carol', { emails: ['Team@Example.com', 'team@example.com'] }), change(t0));
+        await store.insertUser(userWrite('U1', 'dave', { active: false }), change(t0));
       });
 
       it('when there is no predicate, then every user comes back in creation order', async () => {
@@ -402,7 +359,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
     describe('paging', () => {
       beforeEach(async () => {
-        for (let n = 1; n <= 7; n += 1) await store.insertUser(userWrite(`u${n}`, `user${n}`, { active: n % 2 === 1 }), t0);
+        for (let n = 1; n <= 7; n += 1) await store.insertUser(userWrite(`u${n}`, `user${n}`, { active: n % 2 === 1 }), change(t0));
       });
 
       it('when pages are read with offset and limit, then they partition the users in creation order', async () => {
@@ -426,13 +383,13 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a user is replaced, then it keeps its place in the order', async () => {
-        await store.replaceUser(userWrite('u2', 'renamed'), t1);
+        await store.replaceUser(userWrite('u2', 'renamed'), change(t1));
         expect(await findUserIds(null, 0, 3)).toEqual(['u1', 'u2', 'u3']);
       });
 
       it('when a user is deleted, then later pages close the gap and new users come last', async () => {
-        await store.deleteUser('u2', t1);
-        await store.insertUser(userWrite('u8', 'user8'), t1);
+        await store.deleteUser('u2', change(t1));
+        await store.insertUser(userWrite('u8', 'user8'), change(t1));
         expect(await findUserIds(null, 0, 3)).toEqual(['u1', 'u3', 'u4']);
         expect(await findUserIds(null, 3, 10)).toEqual(['u5', 'u6', 'u7', 'u8']);
       });
@@ -444,7 +401,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when groups are paged, then they come in creation order too', async () => {
-        for (let n = 1; n <= 5; n += 1) await store.insertGroup(groupWrite(`g${n}`, `group${n}`), [], t0);
+        for (let n = 1; n <= 5; n += 1) await store.insertGroup(groupWrite(`g${n}`, `group${n}`), [], change(t0));
         expect(await findGroupIds(null, 0, 2)).toEqual(['g1', 'g2']);
         expect(await findGroupIds(null, 2, 2)).toEqual(['g3', 'g4']);
         expect(await findGroupIds(null, 4, 2)).toEqual(['g5']);
@@ -456,7 +413,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       it('when a group is inserted with members, then it is at version 1 with its members in the given order', async () => {
         await seedUsers('alice', 'bob', 'carol');
         const write = groupWrite('g1', 'Admins', 'ext-g1');
-        const meta = await store.insertGroup(write, ['u3', 'u1'], t1);
+        const meta = await store.insertGroup(write, ['u3', 'u1'], change(t1));
         expect(meta).toEqual({ id: 'g1', version: 1, created: t1, lastModified: t1 });
         expect(await store.getGroup('g1')).toEqual({ id: 'g1', version: 1, created: t1, lastModified: t1, attributes: write.attributes });
         expect(await memberIds('g1')).toEqual(['u3', 'u1']);
@@ -464,7 +421,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when a group is inserted with a member listed twice, then the member appears once', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2', 'u1', 'u2'], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2', 'u1', 'u2'], change(t0));
         expect(await memberIds('g1')).toEqual(['u2', 'u1']);
       });
 
@@ -475,20 +432,20 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       it('when a group is inserted with ids that are no users, then it rejects with unknown_members naming them and creates nothing', async () => {
         await seedUsers('alice');
         const before = await snapshot();
-        await expectStoreError(store.insertGroup(groupWrite('g1', 'Admins'), ['x1', 'u1', 'x2'], t0), 'unknown_members', {
+        await expectStoreError(store.insertGroup(groupWrite('g1', 'Admins'), ['x1', 'u1', 'x2'], change(t0)), 'unknown_members', {
           ids: ['x1', 'x2'],
         });
         expect(await snapshot()).toEqual(before);
         expect(await store.getGroup('g1')).toBeNull();
-        await store.insertGroup(groupWrite('g1', 'admins'), ['u1'], t1);
+        await store.insertGroup(groupWrite('g1', 'admins'), ['u1'], change(t1));
         expect(await memberIds('g1')).toEqual(['u1']);
       });
 
       it('when only attributes change, then they are replaced, members stay and the version goes up by 1', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins', 'e1'), ['u1', 'u2'], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins', 'e1'), ['u1', 'u2'], change(t0));
         const renamed = groupWrite('g1', 'Operators', 'e2');
-        const meta = await store.updateGroup({ id: 'g1', group: renamed }, t1);
+        const meta = await store.updateGroup({ id: 'g1', group: renamed }, change(t1));
         expect(meta).toEqual({ id: 'g1', version: 2, created: t0, lastModified: t1 });
         expect(await store.getGroup('g1')).toEqual({ id: 'g1', version: 2, created: t0, lastModified: t1, attributes: renamed.attributes });
         expect(await memberIds('g1')).toEqual(['u1', 'u2']);
@@ -499,16 +456,16 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when updateGroup names neither attributes nor members, then only the version and lastModified move', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        expect(await store.updateGroup({ id: 'g1' }, t1)).toEqual({ id: 'g1', version: 2, created: t0, lastModified: t1 });
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        expect(await store.updateGroup({ id: 'g1' }, change(t1))).toEqual({ id: 'g1', version: 2, created: t0, lastModified: t1 });
         expect((await store.getGroup('g1'))?.attributes['displayName']).toBe('Admins');
       });
 
       it('when a group is deleted, then it is gone and its members no longer list it, but the users stay unchanged', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], t0);
-        await store.deleteGroup('g1', t1);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], change(t0));
+        await store.deleteGroup('g1', change(t1));
         expect(await store.getGroup('g1')).toBeNull();
         expect(await findGroupIds(null)).toEqual(['g2']);
         expect(await store.membersOfGroups(['g1'])).toEqual(new Map());
@@ -519,23 +476,23 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a group is deleted, then its displayName can be taken again', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        await store.deleteGroup('g1', t1);
-        await store.insertGroup(groupWrite('g2', 'ADMINS'), [], t2);
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        await store.deleteGroup('g1', change(t1));
+        await store.insertGroup(groupWrite('g2', 'ADMINS'), [], change(t2));
         expect(await findGroupIds(eq('displayName', 'admins'))).toEqual(['g2']);
       });
 
       it('when updateGroup or deleteGroup names an unknown id, then they reject with not_found', async () => {
         await seedUsers('alice');
-        await expectStoreError(store.updateGroup({ id: 'nope', members: { kind: 'delta', add: ['u1'], remove: [] } }, t1), 'not_found');
-        await expectStoreError(store.updateGroup({ id: 'nope', group: groupWrite('nope', 'X') }, t1), 'not_found');
-        await expectStoreError(store.deleteGroup('nope', t1), 'not_found');
+        await expectStoreError(store.updateGroup({ id: 'nope', members: { kind: 'delta', add: ['u1'], remove: [] } }, change(t1)), 'not_found');
+        await expectStoreError(store.updateGroup({ id: 'nope', group: groupWrite('nope', 'X') }, change(t1)), 'not_found');
+        await expectStoreError(store.deleteGroup('nope', change(t1)), 'not_found');
         expect(await store.countGroups(null)).toBe(0);
       });
 
       it('when the group write carries another id than the changed group, then updateGroup rejects with TypeError', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        await expect(store.updateGroup({ id: 'g1', group: groupWrite('g2', 'Other') }, t1)).rejects.toBeInstanceOf(TypeError);
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        await expect(store.updateGroup({ id: 'g1', group: groupWrite('g2', 'Other') }, change(t1))).rejects.toBeInstanceOf(TypeError);
         expect((await store.getGroup('g1'))?.version).toBe(1);
       });
     });
@@ -543,26 +500,26 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
     describe('groups: uniqueness, versions and preconditions', () => {
       it('when a displayName is taken in another case, then insertGroup rejects with conflict on displayName and changes nothing', async () => {
         await seedUsers('alice');
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
         const before = await snapshot();
-        await expectStoreError(store.insertGroup(groupWrite('g2', 'ADMINS'), ['u1'], t1), 'conflict', { attribute: 'displayName' });
+        await expectStoreError(store.insertGroup(groupWrite('g2', 'ADMINS'), ['u1'], change(t1)), 'conflict', { attribute: 'displayName' });
         expect(await snapshot()).toEqual(before);
         expect(await groupIdsOf('u1')).toEqual([]);
       });
 
       it('when a group id is taken, then insertGroup rejects with conflict on id', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        await expectStoreError(store.insertGroup(groupWrite('g1', 'Other'), [], t1), 'conflict', { attribute: 'id' });
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        await expectStoreError(store.insertGroup(groupWrite('g1', 'Other'), [], change(t1)), 'conflict', { attribute: 'id' });
         expect(await findGroupIds(eq('displayName', 'other'))).toEqual([]);
       });
 
       it('when a rename takes another group\'s displayName, then updateGroup rejects with conflict and applies no member change', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], change(t0));
         const before = await snapshot();
         await expectStoreError(
-          store.updateGroup({ id: 'g2', group: groupWrite('g2', 'admins'), members: { kind: 'delta', add: ['u2'], remove: ['u1'] } }, t1),
+          store.updateGroup({ id: 'g2', group: groupWrite('g2', 'admins'), members: { kind: 'delta', add: ['u2'], remove: ['u1'] } }, change(t1)),
           'conflict',
           { attribute: 'displayName' },
         );
@@ -572,30 +529,30 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a group is renamed to its own displayName in another case, then the update succeeds', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        expect((await store.updateGroup({ id: 'g1', group: groupWrite('g1', 'ADMINS') }, t1)).version).toBe(2);
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        expect((await store.updateGroup({ id: 'g1', group: groupWrite('g1', 'ADMINS') }, change(t1))).version).toBe(2);
         expect((await store.getGroup('g1'))?.attributes['displayName']).toBe('ADMINS');
         expect(await findGroupIds(eq('displayName', 'admins'))).toEqual(['g1']);
       });
 
       it('when expectedVersion is stale, then updateGroup rejects with version_mismatch and changes nothing', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], t0);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u2'], remove: [] } }, t1);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], change(t0));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u2'], remove: [] } }, change(t1));
         const before = await snapshot();
         await expectStoreError(
-          store.updateGroup({ id: 'g1', group: groupWrite('g1', 'Renamed'), members: { kind: 'replace', members: [] } }, t2, { expectedVersion: 1 }),
+          store.updateGroup({ id: 'g1', group: groupWrite('g1', 'Renamed'), members: { kind: 'replace', members: [] } }, change(t2), { expectedVersion: 1 }),
           'version_mismatch',
         );
         expect(await snapshot()).toEqual(before);
-        expect((await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: [] } }, t2, { expectedVersion: 2 })).version).toBe(3);
+        expect((await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: [] } }, change(t2), { expectedVersion: 2 })).version).toBe(3);
       });
 
       it('when expectedVersion is stale, then deleteGroup rejects with version_mismatch and the group stays', async () => {
-        await store.insertGroup(groupWrite('g1', 'Admins'), [], t0);
-        await expectStoreError(store.deleteGroup('g1', t1, { expectedVersion: 5 }), 'version_mismatch');
+        await store.insertGroup(groupWrite('g1', 'Admins'), [], change(t0));
+        await expectStoreError(store.deleteGroup('g1', change(t1), { expectedVersion: 5 }), 'version_mismatch');
         expect((await store.getGroup('g1'))?.version).toBe(1);
-        await store.deleteGroup('g1', t1, { expectedVersion: 1 });
+        await store.deleteGroup('g1', change(t1), { expectedVersion: 1 });
         expect(await store.getGroup('g1')).toBeNull();
       });
     });
@@ -603,9 +560,9 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
     describe('findGroups and countGroups: index predicates', () => {
       beforeEach(async () => {
         await seedUsers('alice', 'bob', 'carol');
-        await store.insertGroup(groupWrite('g1', 'Admins', 'EXT-A'), ['u1', 'u2'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops', 'ext-a'), ['u2'], t0);
-        await store.insertGroup(groupWrite('g3', 'Äquipe Ünïcode'), [], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins', 'EXT-A'), ['u1', 'u2'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops', 'ext-a'), ['u2'], change(t0));
+        await store.insertGroup(groupWrite('g3', 'Äquipe Ünïcode'), [], change(t0));
       });
 
       it('when there is no predicate, then every group comes back in creation order', async () => {
@@ -652,11 +609,11 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
     describe('membership changes', () => {
       beforeEach(async () => {
         await seedUsers('alice', 'bob', 'carol', 'dave');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], change(t0));
       });
 
       it('when members are added, then they are appended in the order given and the version goes up by 1', async () => {
-        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u4', 'u3'], remove: [] } }, t1);
+        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u4', 'u3'], remove: [] } }, change(t1));
         expect(meta).toEqual({ id: 'g1', version: 2, created: t0, lastModified: t1 });
         expect(await memberIds('g1')).toEqual(['u1', 'u2', 'u4', 'u3']);
         expect(await groupIdsOf('u4')).toEqual(['g1']);
@@ -664,8 +621,8 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a member is removed, then the others keep their order', async () => {
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: [] } }, t1);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u2'] } }, t2);
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: [] } }, change(t1));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u2'] } }, change(t2));
         expect(await memberIds('g1')).toEqual(['u1', 'u3']);
         expect(await groupIdsOf('u2')).toEqual([]);
         expect(await findGroupIds(eq('members.value', 'u2'))).toEqual([]);
@@ -673,40 +630,40 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a present member is added again, then nothing moves (the call still counts as one change)', async () => {
-        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, t1);
+        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, change(t1));
         expect(meta.version).toBe(2);
         expect(await memberIds('g1')).toEqual(['u1', 'u2']);
       });
 
       it('when an absent member or an id that is no user is removed, then nothing changes and no error is raised', async () => {
-        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u3', 'not-a-user'] } }, t1);
+        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u3', 'not-a-user'] } }, change(t1));
         expect(meta.version).toBe(2);
         expect(await memberIds('g1')).toEqual(['u1', 'u2']);
       });
 
       it('when one call adds and removes, then both apply and the version goes up once', async () => {
-        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3', 'u3'], remove: ['u1'] } }, t1);
+        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3', 'u3'], remove: ['u1'] } }, change(t1));
         expect(meta.version).toBe(2);
         expect(await memberIds('g1')).toEqual(['u2', 'u3']);
       });
 
       it('when a removed member is added back, then it goes to the end', async () => {
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u1'] } }, t1);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, t2);
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u1'] } }, change(t1));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, change(t2));
         expect(await memberIds('g1')).toEqual(['u2', 'u1']);
       });
 
       it('when members are replaced, then the list becomes exactly the given ids in the given order', async () => {
-        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: ['u3', 'u2', 'u3'] } }, t1);
+        const meta = await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: ['u3', 'u2', 'u3'] } }, change(t1));
         expect(meta.version).toBe(2);
         expect(await memberIds('g1')).toEqual(['u3', 'u2']);
         expect(await groupIdsOf('u1')).toEqual([]);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u4'], remove: [] } }, t2);
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u4'], remove: [] } }, change(t2));
         expect(await memberIds('g1')).toEqual(['u3', 'u2', 'u4']);
       });
 
       it('when members are replaced by an empty list, then the group has no members and is absent from membersOfGroups', async () => {
-        await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: [] } }, t1);
+        await store.updateGroup({ id: 'g1', members: { kind: 'replace', members: [] } }, change(t1));
         expect(await store.membersOfGroups(['g1'])).toEqual(new Map());
         expect(await findGroupIds(eq('members.value', 'u1'))).toEqual([]);
       });
@@ -714,7 +671,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       it('when attributes and members change in one call, then both apply under one version step', async () => {
         const meta = await store.updateGroup({
           id: 'g1', group: groupWrite('g1', 'Operators'), members: { kind: 'delta', add: ['u4'], remove: ['u2'] },
-        }, t1);
+        }, change(t1));
         expect(meta.version).toBe(2);
         expect((await store.getGroup('g1'))?.attributes['displayName']).toBe('Operators');
         expect(await memberIds('g1')).toEqual(['u1', 'u4']);
@@ -725,7 +682,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         await expectStoreError(
           store.updateGroup({
             id: 'g1', group: groupWrite('g1', 'Renamed'), members: { kind: 'delta', add: ['u3', 'ghost-1', 'ghost-2'], remove: ['u1'] },
-          }, t1),
+          }, change(t1)),
           'unknown_members',
           { ids: ['ghost-1', 'ghost-2'] },
         );
@@ -736,7 +693,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       it('when a replacement list holds ids that are no users, then updateGroup rejects with unknown_members and changes nothing', async () => {
         const before = await snapshot();
         await expectStoreError(
-          store.updateGroup({ id: 'g1', members: { kind: 'replace', members: ['u3', 'ghost'] } }, t1),
+          store.updateGroup({ id: 'g1', members: { kind: 'replace', members: ['u3', 'ghost'] } }, change(t1)),
           'unknown_members',
           { ids: ['ghost'] },
         );
@@ -744,7 +701,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when the same id is both added and removed, then updateGroup rejects with TypeError', async () => {
-        await expect(store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: ['u3'] } }, t1))
+        await expect(store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: ['u3'] } }, change(t1)))
           .rejects.toBeInstanceOf(TypeError);
         expect(await memberIds('g1')).toEqual(['u1', 'u2']);
       });
@@ -752,11 +709,11 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
     describe('groupsOfUsers and membersOfGroups', () => {
       it('when members are listed, then display is the displayName if a non-empty string, else the userName', async () => {
-        await store.insertUser(userWrite('u1', 'alice', { displayName: 'Alice Liddell' }), t0);
-        await store.insertUser(userWrite('u2', 'bob', { displayName: '' }), t0);
-        await store.insertUser(userWrite('u3', 'carol'), t0);
-        await store.insertUser(userWrite('u4', 'dave', { displayName: 42 }), t0);
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2', 'u3', 'u4'], t0);
+        await store.insertUser(userWrite('u1', 'alice', { displayName: 'Alice Liddell' }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob', { displayName: '' }), change(t0));
+        await store.insertUser(userWrite('u3', 'carol'), change(t0));
+        await store.insertUser(userWrite('u4', 'dave', { displayName: 42 }), change(t0));
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2', 'u3', 'u4'], change(t0));
         expect(await store.membersOfGroups(['g1'])).toEqual(new Map([['g1', [
           { value: 'u1', display: 'Alice Liddell' },
           { value: 'u2', display: 'bob' },
@@ -766,11 +723,11 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
       });
 
       it('when a member is renamed, then its display follows', async () => {
-        await store.insertUser(userWrite('u1', 'alice', { displayName: 'Alice' }), t0);
-        await store.insertUser(userWrite('u2', 'bob'), t0);
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], t0);
-        await store.replaceUser(userWrite('u1', 'alice', { displayName: 'Alice Cooper' }), t1);
-        await store.replaceUser(userWrite('u2', 'robert'), t1);
+        await store.insertUser(userWrite('u1', 'alice', { displayName: 'Alice' }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob'), change(t0));
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], change(t0));
+        await store.replaceUser(userWrite('u1', 'alice', { displayName: 'Alice Cooper' }), change(t1));
+        await store.replaceUser(userWrite('u2', 'robert'), change(t1));
         expect((await store.membersOfGroups(['g1'])).get('g1')).toEqual([
           { value: 'u1', display: 'Alice Cooper' },
           { value: 'u2', display: 'robert' },
@@ -779,9 +736,9 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when several groups are asked, then each maps to its members and empty or unknown groups are absent', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2', 'u1'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], t0);
-        await store.insertGroup(groupWrite('g3', 'Empty'), [], t0);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2', 'u1'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], change(t0));
+        await store.insertGroup(groupWrite('g3', 'Empty'), [], change(t0));
         const members = await store.membersOfGroups(['g2', 'g3', 'nope', 'g1']);
         expect(members).toEqual(new Map([
           ['g2', [{ value: 'u1', display: 'alice' }]],
@@ -792,9 +749,9 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when groups of users are asked, then each user maps to its groups in group creation order with the group displayName', async () => {
         await seedUsers('alice', 'bob', 'carol');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1', 'u2'], t0);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, t1);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1', 'u2'], change(t0));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, change(t1));
         const groups = await store.groupsOfUsers(['u1', 'u2', 'u3', 'nope']);
         expect(groups).toEqual(new Map([
           ['u1', [{ value: 'g1', display: 'Admins' }, { value: 'g2', display: 'Ops' }]],
@@ -805,8 +762,8 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when a group is renamed, then groupsOfUsers shows the new displayName', async () => {
         await seedUsers('alice');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], t0);
-        await store.updateGroup({ id: 'g1', group: groupWrite('g1', 'Operators') }, t1);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], change(t0));
+        await store.updateGroup({ id: 'g1', group: groupWrite('g1', 'Operators') }, change(t1));
         expect((await store.groupsOfUsers(['u1'])).get('u1')).toEqual([{ value: 'g1', display: 'Operators' }]);
       });
     });
@@ -814,10 +771,10 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
     describe('deleteUser cascades to memberships', () => {
       it('when a member user is deleted, then it leaves every group and each of those groups moves one version', async () => {
         await seedUsers('alice', 'bob');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], t0);
-        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], t0);
-        await store.insertGroup(groupWrite('g3', 'Other'), ['u2'], t0);
-        await store.deleteUser('u1', t2);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1', 'u2'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], change(t0));
+        await store.insertGroup(groupWrite('g3', 'Other'), ['u2'], change(t0));
+        await store.deleteUser('u1', change(t2));
         expect(await store.membersOfGroups(['g1', 'g2', 'g3'])).toEqual(new Map([
           ['g1', [{ value: 'u2', display: 'bob' }]],
           ['g3', [{ value: 'u2', display: 'bob' }]],
@@ -831,9 +788,9 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
       it('when a deleted member\'s id is reused by a new user, then that user belongs to no group', async () => {
         await seedUsers('alice');
-        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], t0);
-        await store.deleteUser('u1', t1);
-        await store.insertUser(userWrite('u1', 'alice'), t2);
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], change(t0));
+        await store.deleteUser('u1', change(t1));
+        await store.insertUser(userWrite('u1', 'alice'), change(t2));
         expect(await groupIdsOf('u1')).toEqual([]);
         expect(await memberIds('g1')).toEqual([]);
       });
@@ -846,12 +803,12 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
           context.skip();
           return;
         }
-        await store.insertUser(userWrite('u1', 'Alice', { displayName: 'Alice L', emails: ['a@example.com'], externalId: 'e1' }), t0);
-        await store.insertUser(userWrite('u2', 'bob', { active: false }), t0);
-        await store.insertUser(userWrite('u3', 'carol'), t0);
-        await store.replaceUser(userWrite('u2', 'bob', { active: false, title: 'Ops' }), t1);
-        await store.insertGroup(groupWrite('g1', 'Admins', 'ge1'), ['u3', 'u1'], t0);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u2'], remove: ['u3'] } }, t1);
+        await store.insertUser(userWrite('u1', 'Alice', { displayName: 'Alice L', emails: ['a@example.com'], externalId: 'e1' }), change(t0));
+        await store.insertUser(userWrite('u2', 'bob', { active: false }), change(t0));
+        await store.insertUser(userWrite('u3', 'carol'), change(t0));
+        await store.replaceUser(userWrite('u2', 'bob', { active: false, title: 'Ops' }), change(t1));
+        await store.insertGroup(groupWrite('g1', 'Admins', 'ge1'), ['u3', 'u1'], change(t0));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u2'], remove: ['u3'] } }, change(t1));
         const before = await snapshot();
         await store.close();
 
@@ -862,12 +819,15 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         expect(await findUserIds(eq('emails.value', 'A@example.com'))).toEqual(['u1']);
         expect(await findGroupIds(eq('displayName', 'admins'))).toEqual(['g1']);
         expect(await memberIds('g1')).toEqual(['u1', 'u2']);
-        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: [] } }, t3);
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u3'], remove: [] } }, change(t3));
         expect(await memberIds('g1')).toEqual(['u1', 'u2', 'u3']);
-        await store.insertUser(userWrite('u4', 'dave'), t3);
+        await store.insertUser(userWrite('u4', 'dave'), change(t3));
         expect(await findUserIds(null)).toEqual(['u1', 'u2', 'u3', 'u4']);
-        await expectStoreError(store.insertUser(userWrite('u5', 'ALICE'), t3), 'conflict', { attribute: 'userName' });
+        await expectStoreError(store.insertUser(userWrite('u5', 'ALICE'), change(t3)), 'conflict', { attribute: 'userName' });
       });
     });
+
+    describeSyncWorkContract(subject);
+    describeAppliedStateAndAuditContract(subject);
   });
 }

@@ -1,5 +1,7 @@
 // SQLite-only behaviour of the store: versioned migrations recorded once, WAL mode, refusal of a
-// database newer than the code, and all-or-nothing application of pending migrations.
+// database newer than the code, all-or-nothing application of pending migrations, the upgrade of a
+// released schema, and the index the sync worker's lease query relies on.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +10,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Migration } from '../../src/adapters/store/sqlite/migrations.js';
 import { latestSchemaVersion, migrate, migrations } from '../../src/adapters/store/sqlite/migrations.js';
+import { leaseCandidatesSql } from '../../src/adapters/store/sqlite/sqlite-sync-queue.js';
+import type { ChangeContext } from '../../src/ports/store.js';
 import { StoreError } from '../../src/ports/store.js';
+
+const at = '2025-01-01T00:00:00.000Z';
+const change: ChangeContext = { at, requestId: null, syncDueAt: at };
+
+/** SHA-256 of each released migration's SQL: a released migration may already be applied on users' files. */
+const releasedMigrationHashes: Readonly<Record<number, string>> = {
+  1: '729ddb0849b96493ea436c813ffa07750d25d9d169722048839f0c08a5a6feeb',
+};
 
 interface MigrationRow {
   readonly version: number;
@@ -59,7 +71,7 @@ describe('SQLite store migrations', () => {
 
   it('when the store is reopened, then no migration is applied twice and the data is intact', async () => {
     const first = createSqliteStore({ file });
-    await first.insertUser({ id: 'u1', attributes: { userName: 'alice' }, keys: { userName: 'alice', externalId: null, active: true, emails: [] } }, '2025-01-01T00:00:00.000Z');
+    await first.insertUser({ id: 'u1', attributes: { userName: 'alice' }, keys: { userName: 'alice', externalId: null, active: true, emails: [] } }, change);
     await first.close();
     const recorded = readMigrations();
 
@@ -67,6 +79,54 @@ describe('SQLite store migrations', () => {
     expect((await second.getUser('u1'))?.attributes).toEqual({ userName: 'alice' });
     await second.close();
     expect(readMigrations()).toEqual(recorded);
+  });
+
+  it('when a released migration is hashed, then its SQL is exactly what was released', () => {
+    for (const [version, hash] of Object.entries(releasedMigrationHashes)) {
+      const migration = migrations.find((candidate) => candidate.version === Number(version));
+      expect(crypto.createHash('sha256').update(migration?.sql ?? '').digest('hex')).toBe(hash);
+    }
+  });
+
+  it('when a database at schema version 1 is opened, then version 2 is applied and its users, groups and memberships are intact', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    expect(migrate(old, migrations.slice(0, 1), () => at)).toEqual([1]);
+    old.exec(`
+      INSERT INTO users (seq, id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
+        VALUES (1, 'u1', 'Alice', 'alice', NULL, NULL, 1, 1, '${at}', '${at}', '{"userName":"Alice"}');
+      INSERT INTO groups (seq, id, display_name, display_name_key, external_id, version, created, last_modified, attributes)
+        VALUES (1, 'g1', 'Admins', 'admins', NULL, 1, '${at}', '${at}', '{"displayName":"Admins"}');
+      INSERT INTO group_members (group_seq, user_seq, position) VALUES (1, 1, 1);
+    `);
+    old.close();
+
+    const store = createSqliteStore({ file });
+    try {
+      expect(readMigrations().map((row) => row.version)).toEqual([1, 2]);
+      expect((await store.getUser('u1'))?.attributes).toEqual({ userName: 'Alice' });
+      expect(await store.membersOfGroups(['g1'])).toEqual(new Map([['g1', [{ value: 'u1', display: 'Alice' }]]]));
+      expect(await store.syncQueueStats({ failedLimit: 1 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [] });
+      await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u1'] } }, change);
+      const leased = await store.leaseSyncWork({ now: at, limit: 10, leaseUntil: at, owner: 'w' });
+      expect(leased.map((item) => `${item.resourceType}:${item.resourceId}`)).toEqual(['User:u1']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('when the lease query is planned, then it searches the sync_queue_lease index in order, without a sort', () => {
+    const db = new Database(':memory:');
+    try {
+      migrate(db);
+      const plan = db.prepare<[string, string, number], { detail: string }>(`EXPLAIN QUERY PLAN ${leaseCandidatesSql}`)
+        .all(at, at, 10)
+        .map((row) => row.detail);
+      expect(plan).toHaveLength(1);
+      expect(plan[0]).toMatch(/^SEARCH sync_queue USING (COVERING )?INDEX sync_queue_lease \(failed_at=\? AND due_at<\?\)$/);
+    } finally {
+      db.close();
+    }
   });
 
   it('when migrate runs on an up-to-date database, then it applies nothing', () => {

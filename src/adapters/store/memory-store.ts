@@ -1,5 +1,6 @@
 // The in-memory Store engine: the SQLite engine's semantics without a file, for unit and component
-// tests. Every keyed lookup goes through a Map index, so 100,000 users stay cheap.
+// tests. Every keyed lookup goes through a Map index, so 100,000 users stay cheap. A mutation
+// enqueues its sync work after its last check, so a rejected call enqueues nothing.
 import type { JsonObject } from '../../ports/json.js';
 import type {
   FindQuery,
@@ -17,7 +18,13 @@ import type {
   UserWrite,
 } from '../../ports/store.js';
 import { StoreError } from '../../ports/store.js';
+import type { SyncTarget } from '../../ports/sync-queue.js';
+import { appliedStatePort } from './applied-state-port.js';
+import { auditLogPort } from './audit-log-port.js';
 import { caseKey } from './case-key.js';
+import { createMemoryAppliedState } from './memory-applied-state.js';
+import { createMemoryAuditLog } from './memory-audit-log.js';
+import { createMemorySyncQueue } from './memory-sync-queue.js';
 import {
   assertFindQuery,
   assertGroupWriteId,
@@ -28,6 +35,8 @@ import {
   uniqueIds,
   userIndexedAttributes,
 } from './store-input.js';
+import type { StoreRunner } from './sync-queue-port.js';
+import { enqueueContextOf, groupTarget, syncQueuePort, userTarget } from './sync-queue-port.js';
 
 interface Versioned {
   readonly seq: number;
@@ -79,6 +88,11 @@ export function createMemoryStore(): Store {
   const groups = new Map<string, GroupRecord>();
   const groupsByDisplayNameKey = new Map<string, GroupRecord>();
   const groupsByExternalId = new Map<string, Set<GroupRecord>>();
+  const queue = createMemorySyncQueue();
+  const run: StoreRunner = (work) => {
+    open();
+    return work();
+  };
 
   const userSpec: IndexSpec<UserRecord, UserIndexedAttribute> = {
     all: () => users.values(),
@@ -212,6 +226,10 @@ export function createMemoryStore(): Store {
   }
 
   return {
+    ...syncQueuePort(queue, run),
+    ...appliedStatePort(createMemoryAppliedState(), run),
+    ...auditLogPort(createMemoryAuditLog(), run),
+
     async ping() {
       open();
     },
@@ -220,8 +238,10 @@ export function createMemoryStore(): Store {
       closed = true;
     },
 
-    async insertUser(write, at) {
+    async insertUser(write, change) {
       open();
+      const context = enqueueContextOf(change);
+      const { at } = change;
       if (users.has(write.id)) throw new StoreError('conflict', `a user with id "${write.id}" exists`, { attribute: 'id' });
       const userNameKey = caseKey(write.keys.userName);
       if (usersByUserNameKey.has(userNameKey)) {
@@ -235,6 +255,7 @@ export function createMemoryStore(): Store {
       assignUser(user, write);
       users.set(user.id, user);
       indexUser(user);
+      queue.enqueue([userTarget(user.id)], context);
       return metaOf(user);
     },
 
@@ -256,8 +277,9 @@ export function createMemoryStore(): Store {
       return count(userSpec, where);
     },
 
-    async replaceUser(write, at, precondition) {
+    async replaceUser(write, change, precondition) {
       open();
+      const context = enqueueContextOf(change);
       const user = existingUser(write.id);
       checkVersion(user, precondition);
       const holder = usersByUserNameKey.get(caseKey(write.keys.userName));
@@ -267,19 +289,22 @@ export function createMemoryStore(): Store {
       unindexUser(user);
       assignUser(user, write);
       indexUser(user);
-      return bump(user, at);
+      queue.enqueue([userTarget(user.id)], context);
+      return bump(user, change.at);
     },
 
-    async deleteUser(id, at, precondition) {
+    async deleteUser(id, change, precondition) {
       open();
+      const context = enqueueContextOf(change);
       const user = existingUser(id);
       checkVersion(user, precondition);
       for (const group of user.groups) {
         group.members.delete(user.id);
-        bump(group, at);
+        bump(group, change.at);
       }
       unindexUser(user);
       users.delete(user.id);
+      queue.enqueue([userTarget(user.id)], context);
     },
 
     async groupsOfUsers(userIds) {
@@ -294,8 +319,10 @@ export function createMemoryStore(): Store {
       return result;
     },
 
-    async insertGroup(write, members, at) {
+    async insertGroup(write, members, change) {
       open();
+      const context = enqueueContextOf(change);
+      const { at } = change;
       const memberUsers = resolveMembers(uniqueIds(members));
       if (groups.has(write.id)) throw new StoreError('conflict', `a group with id "${write.id}" exists`, { attribute: 'id' });
       assertDisplayNameFree(write.keys.displayName, null);
@@ -310,6 +337,7 @@ export function createMemoryStore(): Store {
       }
       groups.set(group.id, group);
       indexGroup(group);
+      queue.enqueue([groupTarget(group.id), ...memberUsers.map((user) => userTarget(user.id))], context);
       return metaOf(group);
     },
 
@@ -331,20 +359,31 @@ export function createMemoryStore(): Store {
       return count(groupSpec, where);
     },
 
-    async updateGroup(change, at, precondition) {
+    async updateGroup(update, change, precondition) {
       open();
-      assertGroupWriteId(change.id, change.group);
+      const context = enqueueContextOf(change);
+      assertGroupWriteId(update.id, update.group);
       const members: MembershipChange | undefined =
-        change.members === undefined ? undefined : normaliseMembershipChange(change.members);
-      const group = existingGroup(change.id);
+        update.members === undefined ? undefined : normaliseMembershipChange(update.members);
+      const group = existingGroup(update.id);
       checkVersion(group, precondition);
       // Every check before any write: the change applies whole or not at all.
       const added = members === undefined ? [] : resolveMembers(members.kind === 'replace' ? members.members : members.add);
-      if (change.group !== undefined) assertDisplayNameFree(change.group.keys.displayName, group);
+      if (update.group !== undefined) assertDisplayNameFree(update.group.keys.displayName, group);
 
-      if (change.group !== undefined) {
+      // The users whose membership changes: added ones not yet members, then former members leaving.
+      const targets: SyncTarget[] = update.group === undefined ? [] : [groupTarget(group.id)];
+      for (const user of added) if (!group.members.has(user.id)) targets.push(userTarget(user.id));
+      if (members?.kind === 'replace') {
+        const staying = new Set(members.members);
+        for (const id of group.members.keys()) if (!staying.has(id)) targets.push(userTarget(id));
+      } else if (members?.kind === 'delta') {
+        for (const id of members.remove) if (group.members.has(id)) targets.push(userTarget(id));
+      }
+
+      if (update.group !== undefined) {
         unindexGroup(group);
-        assignGroup(group, change.group);
+        assignGroup(group, update.group);
         indexGroup(group);
       }
       if (members?.kind === 'replace') {
@@ -363,16 +402,20 @@ export function createMemoryStore(): Store {
         group.members.set(user.id, user);
         user.groups.add(group);
       }
-      return bump(group, at);
+      queue.enqueue(targets, context);
+      return bump(group, change.at);
     },
 
-    async deleteGroup(id, _at, precondition) {
+    async deleteGroup(id, change, precondition) {
       open();
+      const context = enqueueContextOf(change);
       const group = existingGroup(id);
       checkVersion(group, precondition);
+      const targets = [groupTarget(group.id), ...[...group.members.keys()].map(userTarget)];
       for (const user of group.members.values()) user.groups.delete(group);
       unindexGroup(group);
       groups.delete(group.id);
+      queue.enqueue(targets, context);
     },
 
     async membersOfGroups(groupIds) {

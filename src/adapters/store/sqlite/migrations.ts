@@ -66,6 +66,69 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX group_members_position ON group_members (group_seq, position);
     `,
   },
+  {
+    version: 2,
+    name: 'sync-queue-applied-state-audit-log',
+    /*
+     * sync_queue: one row per SCIM resource with Dynatrace work pending (failed_at IS NULL) or failed.
+     * A lease is lease_owner + lease_until (both NULL when free). Times are toISOString() text, so
+     * text order is time order. sync_queue_lease serves the lease query (pending rows by due_at,
+     * first_enqueued_at, seq, lease checked from the index) and the failed list (failed_at range).
+     * applied_*: JSON text columns for group_uuids, davis and bindings; seq is the listing order.
+     * audit_log: AUTOINCREMENT so a seq is never reused, even if old entries are pruned.
+     */
+    sql: `
+      CREATE TABLE sync_queue (
+        seq INTEGER PRIMARY KEY,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('User', 'Group')),
+        resource_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        first_enqueued_at TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        request_id TEXT,
+        last_error TEXT,
+        failed_reason TEXT,
+        failed_at TEXT,
+        lease_owner TEXT,
+        lease_until TEXT,
+        UNIQUE (resource_type, resource_id)
+      );
+      CREATE INDEX sync_queue_lease ON sync_queue (failed_at, due_at, first_enqueued_at, seq, lease_until);
+      CREATE INDEX sync_queue_lease_owner ON sync_queue (lease_owner);
+
+      CREATE TABLE applied_users (
+        seq INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL,
+        uid TEXT,
+        provenance TEXT NOT NULL CHECK (provenance IN ('created', 'adopted')),
+        group_uuids TEXT NOT NULL,
+        davis TEXT
+      );
+
+      CREATE TABLE applied_groups (
+        seq INTEGER PRIMARY KEY,
+        group_id TEXT NOT NULL UNIQUE,
+        uuid TEXT NOT NULL,
+        name TEXT NOT NULL,
+        provenance TEXT NOT NULL CHECK (provenance IN ('created', 'adopted')),
+        bindings TEXT NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        request_id TEXT,
+        resource_type TEXT NOT NULL CHECK (resource_type IN ('User', 'Group')),
+        resource_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'dry-run', 'failed', 'skipped')),
+        detail TEXT
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

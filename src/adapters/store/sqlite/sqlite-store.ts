@@ -1,5 +1,6 @@
 // The SQLite Store engine (better-sqlite3, WAL): one immediate transaction per mutation, prepared
-// statements created once per store, membership changes applied row by row as deltas.
+// statements created once per store, membership changes applied row by row as deltas. Each
+// mutation enqueues its sync work in its own transaction, so a rejected call enqueues nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +17,9 @@ import type {
   UserWrite,
 } from '../../../ports/store.js';
 import { StoreError } from '../../../ports/store.js';
+import type { SyncTarget } from '../../../ports/sync-queue.js';
+import { appliedStatePort } from '../applied-state-port.js';
+import { auditLogPort } from '../audit-log-port.js';
 import { caseKey } from '../case-key.js';
 import {
   assertFindQuery,
@@ -27,10 +31,15 @@ import {
   uniqueIds,
   userIndexedAttributes,
 } from '../store-input.js';
+import type { EnqueueContext, StoreRunner } from '../sync-queue-port.js';
+import { enqueueContextOf, groupTarget, syncQueuePort, userTarget } from '../sync-queue-port.js';
 import type { SqlFragment, SqlParam } from './index-predicate-sql.js';
 import { compileGroupPredicate, compileUserPredicate } from './index-predicate-sql.js';
 import { migrate } from './migrations.js';
+import { createSqliteAppliedState } from './sqlite-applied-state.js';
+import { createSqliteAuditLog } from './sqlite-audit-log.js';
 import { toStoreError } from './sqlite-errors.js';
+import { createSqliteSyncQueue } from './sqlite-sync-queue.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file; its parent directory is created when missing. */
@@ -60,6 +69,12 @@ interface RefRow {
   readonly owner: string;
   readonly value: string;
   readonly display: string;
+}
+
+/** A user as a membership row names it. */
+interface MemberSeq {
+  readonly id: string;
+  readonly seq: number;
 }
 
 /** How long a writer waits for another connection's lock before failing with 'unavailable'. */
@@ -148,6 +163,11 @@ function buildStore(db: Database.Database): Store {
     ),
     deleteMember: db.prepare<[number, number]>('DELETE FROM group_members WHERE group_seq = ? AND user_seq = ?'),
     deleteMembers: db.prepare<[number]>('DELETE FROM group_members WHERE group_seq = ?'),
+    /** The members of one group in list order (the (group_seq, position) index, no sort). */
+    memberSeqsOfGroup: db.prepare<[number], MemberSeq>(
+      `SELECT u.id, u.seq FROM group_members m JOIN users u ON u.seq = m.user_seq
+       WHERE m.group_seq = ? ORDER BY m.position`,
+    ),
     /** One group at a time: the (group_seq, position) index yields the order, so 50,000 members need no sort. */
     membersOfGroup: db.prepare<[string], [string, string]>(
       `SELECT u.id, COALESCE(u.display_name, u.user_name)
@@ -184,52 +204,70 @@ function buildStore(db: Database.Database): Store {
     return head;
   }
 
-  /** The seqs of these users in the given order; throws 'unknown_members' naming every id that is no user. */
-  function memberSeqs(ids: readonly string[]): number[] {
+  /** These users in the given order; throws 'unknown_members' naming every id that is no user. */
+  function memberSeqs(ids: readonly string[]): MemberSeq[] {
     if (ids.length === 0) return [];
     const seqById = new Map(s.userSeqs.all(JSON.stringify(ids)).map((row) => [row.id, row.seq]));
-    const seqs: number[] = [];
+    const found: MemberSeq[] = [];
     const unknown: string[] = [];
     for (const id of ids) {
       const seq = seqById.get(id);
       if (seq === undefined) unknown.push(id);
-      else seqs.push(seq);
+      else found.push({ id, seq });
     }
     if (unknown.length > 0) {
       throw new StoreError('unknown_members', `member ids that are no user: ${unknown.join(', ')}`, { ids: unknown });
     }
-    return seqs;
+    return found;
   }
 
-  /** Seqs of those ids that are users (absent ones are skipped). */
-  function knownSeqs(ids: readonly string[]): number[] {
+  /** Those of these ids that are users, in the given order (absent ones are skipped). */
+  function knownSeqs(ids: readonly string[]): MemberSeq[] {
     if (ids.length === 0) return [];
-    return s.userSeqs.all(JSON.stringify(ids)).map((row) => row.seq);
+    const seqById = new Map(s.userSeqs.all(JSON.stringify(ids)).map((row) => [row.id, row.seq]));
+    return ids.flatMap((id) => {
+      const seq = seqById.get(id);
+      return seq === undefined ? [] : [{ id, seq }];
+    });
   }
 
-  /** Appends users to the group's member list after its last position; present members stay where they are. */
-  function appendMembers(groupSeq: number, userSeqs: readonly number[]): void {
+  /**
+   * Appends users to the group's member list after its last position; present members stay where
+   * they are. Returns the users that were not members before.
+   */
+  function appendMembers(groupSeq: number, members: readonly MemberSeq[]): MemberSeq[] {
     let position = s.lastPosition.get(groupSeq) ?? 0;
-    for (const userSeq of userSeqs) {
-      if (s.insertMember.run(groupSeq, userSeq, position + 1).changes > 0) position += 1;
+    const appended: MemberSeq[] = [];
+    for (const member of members) {
+      if (s.insertMember.run(groupSeq, member.seq, position + 1).changes === 0) continue;
+      position += 1;
+      appended.push(member);
     }
+    return appended;
   }
 
   function writeEmails(userSeq: number, emails: readonly string[]): void {
     for (const key of uniqueIds(emails.map(caseKey))) s.insertEmail.run(userSeq, key);
   }
 
-  const insertUser = db.transaction((user: UserWrite, at: string): ResourceMeta => {
+  const queue = createSqliteSyncQueue(db);
+  const transact = db.transaction((work: () => unknown): unknown => work());
+  const run: StoreRunner = <T>(work: () => T): T => guard(() => transact.immediate(work) as T);
+
+  const insertUser = db.transaction((user: UserWrite, context: EnqueueContext): ResourceMeta => {
+    const { at } = context;
     const { keys } = user;
     const result = s.insertUser.run(
       user.id, keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId,
       keys.active ? 1 : 0, at, at, JSON.stringify(user.attributes),
     );
     writeEmails(Number(result.lastInsertRowid), keys.emails);
+    queue.enqueue([userTarget(user.id)], context);
     return { id: user.id, version: 1, created: at, lastModified: at };
   });
 
-  const replaceUser = db.transaction((user: UserWrite, at: string, precondition?: Precondition): ResourceMeta => {
+  const replaceUser = db.transaction((user: UserWrite, context: EnqueueContext, precondition?: Precondition): ResourceMeta => {
+    const { at } = context;
     const head = existing(s.userHead, 'user', user.id);
     checkVersion(user.id, head, precondition);
     const { keys } = user;
@@ -239,45 +277,69 @@ function buildStore(db: Database.Database): Store {
     );
     s.deleteEmails.run(head.seq);
     writeEmails(head.seq, keys.emails);
+    queue.enqueue([userTarget(user.id)], context);
     return { id: user.id, version: head.version + 1, created: head.created, lastModified: at };
   });
 
-  const deleteUser = db.transaction((id: string, at: string, precondition?: Precondition): void => {
+  const deleteUser = db.transaction((id: string, context: EnqueueContext, precondition?: Precondition): void => {
     const head = existing(s.userHead, 'user', id);
     checkVersion(id, head, precondition);
-    s.bumpGroupsOfUser.run(at, head.seq);
+    s.bumpGroupsOfUser.run(context.at, head.seq);
     s.deleteUser.run(head.seq);
+    queue.enqueue([userTarget(id)], context);
   });
 
-  const insertGroup = db.transaction((group: GroupWrite, members: readonly string[], at: string): ResourceMeta => {
-    const seqs = memberSeqs(uniqueIds(members));
+  const insertGroup = db.transaction((group: GroupWrite, members: readonly string[], context: EnqueueContext): ResourceMeta => {
+    const { at } = context;
+    const found = memberSeqs(uniqueIds(members));
     const { keys } = group;
     const result = s.insertGroup.run(
       group.id, keys.displayName, caseKey(keys.displayName), keys.externalId, at, at, JSON.stringify(group.attributes),
     );
-    appendMembers(Number(result.lastInsertRowid), seqs);
+    appendMembers(Number(result.lastInsertRowid), found);
+    queue.enqueue([groupTarget(group.id), ...found.map((member) => userTarget(member.id))], context);
     return { id: group.id, version: 1, created: at, lastModified: at };
   });
 
   const updateGroup = db.transaction(
-    (id: string, group: GroupWrite | undefined, members: MembershipChange | undefined, at: string, precondition?: Precondition): ResourceMeta => {
+    (
+      id: string, group: GroupWrite | undefined, members: MembershipChange | undefined, context: EnqueueContext,
+      precondition?: Precondition,
+    ): ResourceMeta => {
+      const { at } = context;
       const head = existing(s.groupHead, 'group', id);
       checkVersion(id, head, precondition);
       // Every check before any write: unknown members here, a displayName conflict on the first UPDATE.
-      const added = members === undefined ? [] : memberSeqs(members.kind === 'replace' ? members.members : members.add);
+      const wanted = members === undefined ? [] : memberSeqs(members.kind === 'replace' ? members.members : members.add);
       if (group !== undefined) {
         const { keys } = group;
         s.updateGroupAttributes.run(
           keys.displayName, caseKey(keys.displayName), keys.externalId, JSON.stringify(group.attributes), head.seq,
         );
       }
+      // The users whose membership changes: added ones not yet members, then former members leaving.
+      let added: MemberSeq[];
+      const removed: MemberSeq[] = [];
       if (members?.kind === 'replace') {
+        const before = s.memberSeqsOfGroup.all(head.seq);
+        const formerly = new Set(before.map((member) => member.seq));
+        const staying = new Set(wanted.map((member) => member.seq));
         s.deleteMembers.run(head.seq);
-      } else if (members?.kind === 'delta') {
-        for (const userSeq of knownSeqs(members.remove)) s.deleteMember.run(head.seq, userSeq);
+        appendMembers(head.seq, wanted);
+        added = wanted.filter((member) => !formerly.has(member.seq));
+        for (const member of before) if (!staying.has(member.seq)) removed.push(member);
+      } else {
+        if (members?.kind === 'delta') {
+          for (const member of knownSeqs(members.remove)) {
+            if (s.deleteMember.run(head.seq, member.seq).changes > 0) removed.push(member);
+          }
+        }
+        added = appendMembers(head.seq, wanted);
       }
-      if (added.length > 0) appendMembers(head.seq, added);
       s.bumpGroup.run(at, head.seq);
+      const targets: SyncTarget[] = group === undefined ? [] : [groupTarget(id)];
+      for (const member of [...added, ...removed]) targets.push(userTarget(member.id));
+      queue.enqueue(targets, context);
       return { id, version: head.version + 1, created: head.created, lastModified: at };
     },
   );
@@ -292,13 +354,19 @@ function buildStore(db: Database.Database): Store {
     return result;
   });
 
-  const deleteGroup = db.transaction((id: string, precondition?: Precondition): void => {
+  const deleteGroup = db.transaction((id: string, context: EnqueueContext, precondition?: Precondition): void => {
     const head = existing(s.groupHead, 'group', id);
     checkVersion(id, head, precondition);
+    const former = s.memberSeqsOfGroup.all(head.seq);
     s.deleteGroup.run(head.seq);
+    queue.enqueue([groupTarget(id), ...former.map((member) => userTarget(member.id))], context);
   });
 
   return {
+    ...syncQueuePort(queue, run),
+    ...appliedStatePort(createSqliteAppliedState(db), run),
+    ...auditLogPort(createSqliteAuditLog(db), run),
+
     async ping() {
       guard(() => s.ping.get());
     },
@@ -314,8 +382,9 @@ function buildStore(db: Database.Database): Store {
       }
     },
 
-    async insertUser(user, at) {
-      return guard(() => insertUser.immediate(user, at));
+    async insertUser(user, change) {
+      const context = enqueueContextOf(change);
+      return guard(() => insertUser.immediate(user, context));
     },
 
     async getUser(id) {
@@ -334,12 +403,14 @@ function buildStore(db: Database.Database): Store {
       return guard(() => countWhere('users u', fragment));
     },
 
-    async replaceUser(user, at, precondition) {
-      return guard(() => replaceUser.immediate(user, at, precondition));
+    async replaceUser(user, change, precondition) {
+      const context = enqueueContextOf(change);
+      return guard(() => replaceUser.immediate(user, context, precondition));
     },
 
-    async deleteUser(id, at, precondition) {
-      guard(() => deleteUser.immediate(id, at, precondition));
+    async deleteUser(id, change, precondition) {
+      const context = enqueueContextOf(change);
+      guard(() => deleteUser.immediate(id, context, precondition));
     },
 
     async groupsOfUsers(userIds) {
@@ -348,8 +419,9 @@ function buildStore(db: Database.Database): Store {
       return guard(() => refsByOwner(ids, s.groupsOfUsers.all(JSON.stringify(ids))));
     },
 
-    async insertGroup(group, members, at) {
-      return guard(() => insertGroup.immediate(group, members, at));
+    async insertGroup(group, members, change) {
+      const context = enqueueContextOf(change);
+      return guard(() => insertGroup.immediate(group, members, context));
     },
 
     async getGroup(id) {
@@ -368,14 +440,16 @@ function buildStore(db: Database.Database): Store {
       return guard(() => countWhere('groups g', fragment));
     },
 
-    async updateGroup(change, at, precondition) {
-      assertGroupWriteId(change.id, change.group);
-      const members = change.members === undefined ? undefined : normaliseMembershipChange(change.members);
-      return guard(() => updateGroup.immediate(change.id, change.group, members, at, precondition));
+    async updateGroup(update, change, precondition) {
+      const context = enqueueContextOf(change);
+      assertGroupWriteId(update.id, update.group);
+      const members = update.members === undefined ? undefined : normaliseMembershipChange(update.members);
+      return guard(() => updateGroup.immediate(update.id, update.group, members, context, precondition));
     },
 
-    async deleteGroup(id, _at, precondition) {
-      guard(() => deleteGroup.immediate(id, precondition));
+    async deleteGroup(id, change, precondition) {
+      const context = enqueueContextOf(change);
+      guard(() => deleteGroup.immediate(id, context, precondition));
     },
 
     async membersOfGroups(groupIds) {

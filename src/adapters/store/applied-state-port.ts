@@ -1,0 +1,121 @@
+// The AppliedStateStore port over an engine's synchronous tables: inputs checked (misuse throws
+// TypeError) and normalised to exactly the port's fields, so every engine stores the same thing.
+import type { AppliedGroup, AppliedStateStore, AppliedUser, Provenance } from '../../ports/applied-state.js';
+import type { JsonObject } from '../../ports/json.js';
+import type { StoreRunner } from './sync-queue-port.js';
+import { uniqueIds } from './store-input.js';
+
+/**
+ * Applied users keyed by userId and groups keyed by groupId; a put replaces the whole row and a
+ * row keeps its place in the listing order (first put first) until it is deleted.
+ */
+export interface AppliedStateEngine {
+  getUser(userId: string): AppliedUser | null;
+  putUser(user: AppliedUser): void;
+  deleteUser(userId: string): void;
+  /** Rows for the distinct `groupIds`, in that order. */
+  getGroups(groupIds: readonly string[]): Map<string, AppliedGroup>;
+  putGroup(group: AppliedGroup): void;
+  deleteGroup(groupId: string): void;
+  listUsers(): AppliedUser[];
+  listGroups(): AppliedGroup[];
+}
+
+const provenances: ReadonlySet<string> = new Set<Provenance>(['created', 'adopted']);
+
+function assertKey(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
+}
+
+function assertString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+}
+
+function assertProvenance(value: unknown): asserts value is Provenance {
+  if (typeof value !== 'string' || !provenances.has(value)) {
+    throw new TypeError(`provenance must be "created" or "adopted", got ${JSON.stringify(value)}`);
+  }
+}
+
+function stringList(value: unknown, name: string): string[] {
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
+    throw new TypeError(`${name} must be an array of strings`);
+  }
+  return [...(value as string[])];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The user with exactly the port's fields, arrays and objects copied. */
+export function normaliseAppliedUser(user: AppliedUser): AppliedUser {
+  if (!isPlainObject(user)) throw new TypeError('an applied user is required');
+  assertKey(user.userId, 'userId');
+  assertString(user.email, 'email');
+  if (user.uid !== null && typeof user.uid !== 'string') throw new TypeError('uid must be a string or null');
+  assertProvenance(user.provenance);
+  const groupUuids = stringList(user.groupUuids, 'groupUuids');
+  if (user.davis !== null && !isPlainObject(user.davis)) throw new TypeError('davis must be a JSON object or null');
+  const davis = user.davis === null ? null : (JSON.parse(JSON.stringify(user.davis)) as JsonObject);
+  return { userId: user.userId, email: user.email, uid: user.uid, provenance: user.provenance, groupUuids, davis };
+}
+
+/** The group with exactly the port's fields, bindings copied. */
+export function normaliseAppliedGroup(group: AppliedGroup): AppliedGroup {
+  if (!isPlainObject(group)) throw new TypeError('an applied group is required');
+  assertKey(group.groupId, 'groupId');
+  assertString(group.uuid, 'uuid');
+  assertString(group.name, 'name');
+  assertProvenance(group.provenance);
+  if (!isPlainObject(group.bindings)) throw new TypeError('bindings must be an object of policy UUID lists');
+  const bindings: Record<string, string[]> = {};
+  for (const [level, uuids] of Object.entries(group.bindings)) bindings[level] = stringList(uuids, `bindings["${level}"]`);
+  return { groupId: group.groupId, uuid: group.uuid, name: group.name, provenance: group.provenance, bindings };
+}
+
+/** The AppliedStateStore port over `engine`, every call checked and then run through `run`. */
+export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): AppliedStateStore {
+  return {
+    async getAppliedUser(userId) {
+      assertKey(userId, 'userId');
+      return run(() => engine.getUser(userId));
+    },
+
+    async putAppliedUser(user) {
+      const row = normaliseAppliedUser(user);
+      run(() => engine.putUser(row));
+    },
+
+    async deleteAppliedUser(userId) {
+      assertKey(userId, 'userId');
+      run(() => engine.deleteUser(userId));
+    },
+
+    async getAppliedGroups(groupIds) {
+      if (!Array.isArray(groupIds)) throw new TypeError('groupIds must be an array');
+      const ids = uniqueIds(groupIds);
+      for (const id of ids) assertKey(id, 'groupId');
+      if (ids.length === 0) return run(() => new Map<string, AppliedGroup>());
+      return run(() => engine.getGroups(ids));
+    },
+
+    async putAppliedGroup(group) {
+      const row = normaliseAppliedGroup(group);
+      run(() => engine.putGroup(row));
+    },
+
+    async deleteAppliedGroup(groupId) {
+      assertKey(groupId, 'groupId');
+      run(() => engine.deleteGroup(groupId));
+    },
+
+    async listAppliedUsers() {
+      return run(() => engine.listUsers());
+    },
+
+    async listAppliedGroups() {
+      return run(() => engine.listGroups());
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Applied state: what the bridge has made true in Dynatrace, per SCIM resource. The worker compares
+// it with the desired state (the SCIM resources and the mapping) and records it after each success.
+// Rows outlive their SCIM resource until the Dynatrace side of its deletion is done.
+import type { JsonObject } from './json.js';
+
+/** How the bridge came to manage a Dynatrace object: it created it, or found it and took it over. */
+export type Provenance = 'created' | 'adopted';
+
+export interface AppliedUser {
+  /** The SCIM User id. */
+  readonly userId: string;
+  /** The Dynatrace key: the email, lower-cased. */
+  readonly email: string;
+  /** Dynatrace `uid`, when known. */
+  readonly uid: string | null;
+  readonly provenance: Provenance;
+  /** The bridge-managed Dynatrace groups (UUIDs) the user was last put in. */
+  readonly groupUuids: readonly string[];
+  /** Davis Assistant fields last applied, or null when there is no Davis Assistant user. */
+  readonly davis: JsonObject | null;
+}
+
+export interface AppliedGroup {
+  /** The SCIM Group id. */
+  readonly groupId: string;
+  /** The Dynatrace group's UUID and name as last applied. */
+  readonly uuid: string;
+  readonly name: string;
+  readonly provenance: Provenance;
+  /** Policy UUIDs the bridge bound, per level key (`account` or `environment:<id>`). */
+  readonly bindings: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface AppliedStateStore {
+  getAppliedUser(userId: string): Promise<AppliedUser | null>;
+  putAppliedUser(user: AppliedUser): Promise<void>;
+  deleteAppliedUser(userId: string): Promise<void>;
+  /** Rows for these SCIM Group ids that exist (missing ids are absent from the map). */
+  getAppliedGroups(groupIds: readonly string[]): Promise<Map<string, AppliedGroup>>;
+  putAppliedGroup(group: AppliedGroup): Promise<void>;
+  deleteAppliedGroup(groupId: string): Promise<void>;
+  /** Every applied user and group, for reconcile (bounded by the account's size). */
+  listAppliedUsers(): Promise<AppliedUser[]>;
+  listAppliedGroups(): Promise<AppliedGroup[]>;
+}
