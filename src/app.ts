@@ -1,8 +1,10 @@
-// createApp(deps): Express wiring only — request context, ops routes, the SCIM router under its
-// base path, and JSON answers for everything else (never an HTML page).
+// createApp(deps): Express wiring only — request context, ops routes, the admin routes, the SCIM
+// router under its base path, and JSON answers for everything else (never an HTML page).
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { AdminService } from './core/admin.js';
 import type { GroupService } from './core/groups.js';
 import type { UserService } from './core/users.js';
+import { createAdminRoutes } from './http/admin-routes.js';
 import { createBearerAuth } from './http/bearer-auth.js';
 import { createOpsRoutes } from './http/ops-routes.js';
 import { createRequestContext } from './http/request-context.js';
@@ -16,6 +18,7 @@ export interface AppDeps {
   readonly store: Store;
   readonly users: UserService;
   readonly groups: GroupService;
+  readonly admin: AdminService;
   readonly scimTokens: readonly string[];
   readonly scimBasePath: string;
   readonly publicBaseUrl: string | null;
@@ -31,12 +34,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(createRequestContext({ logger: deps.logger }));
   app.use(createOpsRoutes({ store: deps.store }));
+  const authenticate = createBearerAuth({ tokens: deps.scimTokens });
+  app.use('/admin', createAdminRoutes({ admin: deps.admin, authenticate }));
   app.use(
     deps.scimBasePath,
     createScimRouter({
       users: deps.users,
       groups: deps.groups,
-      authenticate: createBearerAuth({ tokens: deps.scimTokens }),
+      authenticate,
       basePath: deps.scimBasePath,
       publicBaseUrl: deps.publicBaseUrl,
       defaultPageSize: deps.defaultPageSize,

@@ -22,6 +22,23 @@ export interface Config {
   readonly filterScanLimit: number;
   readonly dynatrace: DynatraceConfig;
   readonly davisAssistant: DavisAssistantConfig;
+  readonly sync: SyncConfig;
+}
+
+/** How SCIM changes are pushed to Dynatrace. */
+export interface SyncConfig {
+  /** The mapping file (YAML); null = the documented default mapping. */
+  readonly mappingFile: string | null;
+  /** Compute and record everything, write nothing upstream. */
+  readonly dryRun: boolean;
+  /** How long a change waits for further changes to the same resource before it is applied. */
+  readonly coalesceMs: number;
+  /** Resources synchronised at once (the rate budget still bounds the calls). */
+  readonly concurrency: number;
+  /** Periodic reconcile; 0 = only on demand. */
+  readonly reconcileIntervalMs: number;
+  /** Davis Assistant `timezone` when the SCIM user has none. */
+  readonly defaultTimezone: string;
 }
 
 /**
@@ -116,6 +133,14 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       url: reader.url('DAVIS_ASSISTANT_URL', DEFAULT_DAVIS_ASSISTANT_URL),
       token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
     },
+    sync: {
+      mappingFile: env.MAPPING_FILE?.trim() || null,
+      dryRun: reader.boolean('DRY_RUN', false),
+      coalesceMs: reader.integer('SYNC_COALESCE_MS', 2_000, 0, 600_000),
+      concurrency: reader.integer('SYNC_CONCURRENCY', 4, 1, 64),
+      reconcileIntervalMs: reader.integer('RECONCILE_INTERVAL_MS', 3_600_000, 0, 604_800_000),
+      defaultTimezone: reader.string('DAVIS_DEFAULT_TIMEZONE', 'UTC'),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -163,6 +188,14 @@ function createReader(env: Env, problems: string[], readFile: (file: string) => 
     string(name: string, fallback: string): string {
       const value = env[name]?.trim();
       return value === undefined || value === '' ? fallback : value;
+    },
+    boolean(name: string, fallback: boolean): boolean {
+      const text = env[name]?.trim().toLowerCase();
+      if (text === undefined || text === '') return fallback;
+      if (text === 'true' || text === '1' || text === 'yes') return true;
+      if (text === 'false' || text === '0' || text === 'no') return false;
+      problems.push(`${name} must be true or false, got "${env[name]}"`);
+      return fallback;
     },
     integer(name: string, fallback: number, min: number, max: number): number {
       const text = env[name]?.trim();

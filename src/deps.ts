@@ -1,10 +1,19 @@
 // Composition root: picks the store engine and the Dynatrace upstream (a real account or the
 // in-process sandbox), and builds the core services and everything createApp needs.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { AppDeps } from './app.js';
 import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
+import { createAdminService } from './core/admin.js';
+import type { Mapping } from './core/mapping/mapping.js';
+import { checkMapping } from './core/sync/policy-resolver.js';
+import { reconcile, type ReconcileReport } from './core/sync/reconcile.js';
+import { createKeyedLock } from './core/sync/keyed-lock.js';
+import { createPolicyResolver } from './core/sync/policy-resolver.js';
+import { createGroupDirectory, type SyncContext } from './core/sync/sync-context.js';
+import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
 import { createUserService } from './core/users.js';
 import {
   createAccountManagementClient,
@@ -12,8 +21,10 @@ import {
   createOAuthTokenProvider,
   createRateBudget,
   type OAuthTokenProvider,
+  type RateBudget,
 } from './adapters/dynatrace/index.js';
 import { createSqliteStore } from './adapters/store/index.js';
+import { MappingFileError } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
@@ -25,22 +36,83 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget'>;
+  readonly mapping: Mapping;
+  /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
+  readonly loadMapping?: () => Mapping;
   /** Tests inject a store; otherwise the SQLite file under DATA_DIR. */
   readonly store?: Store;
   readonly now?: () => Date;
 }
 
-export function buildDeps(options: BuildDepsOptions): AppDeps {
-  const { config, logger } = options;
+/** Everything the process runs: the HTTP app's dependencies and the sync worker. */
+export interface BridgeDeps extends AppDeps {
+  readonly worker: SyncWorker;
+  readonly syncContext: SyncContext;
+}
+
+export function buildDeps(options: BuildDepsOptions): BridgeDeps {
+  const { config, logger, upstream } = options;
   const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
   const now = options.now ?? (() => new Date());
+  let mapping = options.mapping;
+  let mappingProblems: readonly string[] = [];
+  let lastReconcile: ReconcileReport | null = null;
   const user = userSchema();
   const group = groupSchema();
-  const common = { store, now, newId: randomUUID, filterScanLimit: config.filterScanLimit };
+  const common = { store, now, newId: randomUUID, filterScanLimit: config.filterScanLimit, syncDelayMs: config.sync.coalesceMs };
+  const syncContext: SyncContext = {
+    store,
+    accountApi: upstream.accountApi,
+    davisApi: upstream.davisAssistantApi,
+    mapping: () => mapping,
+    policies: createPolicyResolver({ accountApi: upstream.accountApi }),
+    groupLocks: createKeyedLock(),
+    groupDirectory: createGroupDirectory({ accountApi: upstream.accountApi }),
+    dryRun: config.sync.dryRun,
+    defaultTimezone: config.sync.defaultTimezone,
+    now,
+    syncDelayMs: config.sync.coalesceMs,
+  };
+  const worker = createSyncWorker({
+    context: syncContext,
+    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    concurrency: config.sync.concurrency,
+    leaseMs: 300_000,
+    pollMs: 250,
+    random: Math.random,
+    log: logger.child({ component: 'sync' }),
+  });
   return {
     logger,
     store,
-    users: createUserService({ ...common, catalogue: user.catalogue, coreSchema: user.coreSchema }),
+    users: createUserService({ ...common, catalogue: user.catalogue, coreSchema: user.coreSchema, emailChange: () => mapping.emailChange }),
+    admin: createAdminService({
+      store,
+      dryRun: config.sync.dryRun,
+      now,
+      budgetUsage: () => upstream.rateBudget.usage(),
+      mappingProblems: () => mappingProblems,
+      lastReconcile: () => lastReconcile,
+      async reloadMapping() {
+        if (options.loadMapping) {
+          try {
+            mapping = options.loadMapping();
+          } catch (error) {
+            // A broken file keeps the mapping in force; the problems are reported instead.
+            if (error instanceof MappingFileError) return { problems: error.problems };
+            throw error;
+          }
+        }
+        syncContext.policies.clear();
+        mappingProblems = await checkMapping(mapping, upstream.accountApi, syncContext.policies);
+        return { problems: mappingProblems };
+      },
+      async reconcile(reconcileOptions) {
+        lastReconcile = await reconcile(syncContext, reconcileOptions);
+        return lastReconcile;
+      },
+    }),
     groups: createGroupService({ ...common, catalogue: group.catalogue, coreSchema: group.coreSchema }),
     scimTokens: options.scimTokens,
     scimBasePath: config.scimBasePath,
@@ -48,6 +120,8 @@ export function buildDeps(options: BuildDepsOptions): AppDeps {
     defaultPageSize: config.defaultPageSize,
     maxPageSize: config.maxPageSize,
     maxBodyBytes: config.maxBodyBytes,
+    worker,
+    syncContext,
   };
 }
 
@@ -56,6 +130,8 @@ export interface Upstream {
   readonly accountApi: AccountApi;
   readonly davisAssistantApi: DavisAssistantApi;
   readonly tokenProvider: OAuthTokenProvider;
+  /** The account's request budget, shared by every client of it. */
+  readonly rateBudget: RateBudget;
   /** Set in sandbox mode. */
   readonly sandbox: SandboxHandle | null;
   close(): Promise<void>;
@@ -97,6 +173,7 @@ export async function startUpstream(options: { config: Config; logger: Logger })
     accountApi,
     davisAssistantApi,
     tokenProvider,
+    rateBudget,
     sandbox,
     close: async () => {
       await sandbox?.stop();

@@ -1,18 +1,22 @@
-// Process entry: load config, build deps, listen, and drain on SIGTERM/SIGINT.
+// Process entry: load config and mapping, build deps, listen, run the sync worker, and drain on
+// SIGTERM/SIGINT (stop accepting, finish in-flight requests and the worker's current items).
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { buildDeps, startUpstream, type Upstream } from './deps.js';
+import { buildDeps, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { loadMappingFile, MappingFileError } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
 
 async function main(): Promise<void> {
   let config;
+  let mapping;
   try {
     config = loadConfig(process.env);
+    mapping = loadMappingFile(config.sync.mappingFile);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof MappingFileError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
@@ -31,8 +35,11 @@ async function main(): Promise<void> {
     logger.warn({ tokenFile: generated.file }, 'using the generated SCIM token; set SCIM_TOKENS for production');
   }
   const upstream = await startUpstream({ config, logger });
-  announceUpstream(upstream, logger);
-  const deps = buildDeps({ config, logger, scimTokens });
+  const mappingFile = config.sync.mappingFile;
+  const deps = buildDeps({ config, logger, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
+  announceUpstream(upstream, deps, logger);
+  if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
+  deps.worker.start();
   const app = createApp(deps);
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
@@ -45,6 +52,7 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    await deps.worker.stop();
     await deps.store.close();
     await upstream.close();
     logger.info('stopped');
@@ -54,8 +62,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', (s) => void shutdown(s));
 }
 
-/** Says where provisioning goes, and checks in the background that the account answers. */
-function announceUpstream(upstream: Upstream, logger: Logger): void {
+/** Says where provisioning goes, and checks in the background that the account answers and the mapping resolves. */
+function announceUpstream(upstream: Upstream, deps: BridgeDeps, logger: Logger): void {
   const { sandbox } = upstream;
   if (sandbox) {
     process.stderr.write(
@@ -73,9 +81,12 @@ function announceUpstream(upstream: Upstream, logger: Logger): void {
     );
     logger.warn({ sandboxUrl: sandbox.url, accountUuid: sandbox.accountUuid }, 'sandbox mode: no Dynatrace credentials configured');
   }
-  upstream.accountApi
-    .listEnvironments()
-    .then((environments) => logger.info({ environments: environments.length }, 'Dynatrace account reachable'))
+  deps.admin
+    .reloadMapping()
+    .then(({ problems }) => {
+      logger.info('Dynatrace account reachable');
+      for (const problem of problems) logger.error({ problem }, 'mapping problem: it blocks only the groups it names');
+    })
     .catch((error: unknown) => {
       const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown';
       logger.error({ code }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');

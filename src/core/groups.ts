@@ -1,6 +1,7 @@
 // Group use cases (RFC 7644 §3.3–§3.6): membership changes are applied as deltas — only the
 // memberships a request names are touched, whatever the size of the group.
 import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { changeContext, type ChangeOrigin } from './change-context.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { readModifyWrite } from './read-modify-write.js';
@@ -31,6 +32,8 @@ export interface GroupServiceOptions {
   readonly filterScanLimit: number;
   readonly now: () => Date;
   readonly newId: () => string;
+  /** How long sync work waits for further changes to the same resource (coalescing window). */
+  readonly syncDelayMs: number;
 }
 
 export interface GroupPatch {
@@ -49,14 +52,14 @@ const GROUP_INDEXES: ReadonlyMap<string, GroupIndexedAttribute> = new Map<string
 ]);
 
 export interface GroupService {
-  create(attributes: JsonObject, members: readonly string[]): Promise<GroupView>;
+  create(attributes: JsonObject, members: readonly string[], origin: ChangeOrigin): Promise<GroupView>;
   get(id: string, options: { withMembers: boolean }): Promise<GroupView>;
   list(query: ListQuery, options: { withMembers: boolean }): Promise<ListPage<GroupView>>;
   /** PUT: attributes and the whole member list. */
-  replace(id: string, attributes: JsonObject, members: readonly string[], ifMatch: IfMatch): Promise<GroupView>;
+  replace(id: string, attributes: JsonObject, members: readonly string[], ifMatch: IfMatch, origin: ChangeOrigin): Promise<GroupView>;
   /** Returns the group's new meta; members-only patches need no read of the group first. */
-  patch(id: string, patch: GroupPatch, ifMatch: IfMatch): Promise<ResourceMeta>;
-  delete(id: string, ifMatch: IfMatch): Promise<void>;
+  patch(id: string, patch: GroupPatch, ifMatch: IfMatch, origin: ChangeOrigin): Promise<ResourceMeta>;
+  delete(id: string, ifMatch: IfMatch, origin: ChangeOrigin): Promise<void>;
 }
 
 export function createGroupService(options: GroupServiceOptions): GroupService {
@@ -75,20 +78,21 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
   }
 
   async function update(
+    origin: ChangeOrigin,
     id: string,
     attributes: JsonObject | undefined,
     members: MembershipChange | undefined,
     precondition: { expectedVersion?: number },
   ): Promise<ResourceMeta> {
     const group = attributes === undefined ? undefined : { id, attributes, keys: groupKeys(attributes) };
-    return store.updateGroup({ id, ...(group ? { group } : {}), ...(members ? { members } : {}) }, now().toISOString(), precondition);
+    return store.updateGroup({ id, ...(group ? { group } : {}), ...(members ? { members } : {}) }, changeContext(now(), origin, options.syncDelayMs), precondition);
   }
 
   return {
-    async create(attributes, members) {
+    async create(attributes, members, origin) {
       const id = newId();
       const meta = await store
-        .insertGroup({ id, attributes, keys: groupKeys(attributes) }, members, now().toISOString())
+        .insertGroup({ id, attributes, keys: groupKeys(attributes) }, members, changeContext(now(), origin, options.syncDelayMs))
         .catch((e: unknown) => translateStoreError(e, 'Group', id));
       return (await attachMembers([{ ...meta, attributes }]))[0] as GroupView;
     },
@@ -112,19 +116,19 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
       return { totalResults: page.totalResults, items };
     },
 
-    async replace(id, attributes, members, ifMatch) {
-      const meta = await update(id, attributes, { kind: 'replace', members }, expectedVersion(ifMatch)).catch((e: unknown) =>
+    async replace(id, attributes, members, ifMatch, origin) {
+      const meta = await update(origin, id, attributes, { kind: 'replace', members }, expectedVersion(ifMatch)).catch((e: unknown) =>
         translateStoreError(e, 'Group', id),
       );
       return (await attachMembers([{ ...meta, attributes }]))[0] as GroupView;
     },
 
-    async patch(id, patch, ifMatch) {
+    async patch(id, patch, ifMatch, origin) {
       const { members } = patch;
       // Member deltas commute: without attribute changes no version check is needed unless the client asked for one.
       const updateMembers = async (): Promise<ResourceMeta> => {
         if (members === undefined) return (await load(id, false)).record;
-        return update(id, undefined, members, expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
+        return update(origin, id, undefined, members, expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
       };
       const change = patch.attributes;
       if (change === undefined) return updateMembers();
@@ -134,13 +138,13 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
         async (current) => {
           const changed = await change(current);
           if (sameJson(changed, current.record.attributes)) return members === undefined ? current.record : updateMembers();
-          return update(id, changed, members, { expectedVersion: current.record.version });
+          return update(origin, id, changed, members, { expectedVersion: current.record.version });
         },
       );
     },
 
-    async delete(id, ifMatch) {
-      await store.deleteGroup(id, now().toISOString(), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
+    async delete(id, ifMatch, origin) {
+      await store.deleteGroup(id, changeContext(now(), origin, options.syncDelayMs), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
     },
   };
 }

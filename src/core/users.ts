@@ -1,11 +1,13 @@
 // User use cases: create, read, list, replace, patch and delete SCIM Users (RFC 7644 §3.3–§3.6)
 // over the Store; the edge has already validated and normalised the attributes.
 import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { changeContext, type ChangeOrigin } from './change-context.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { readModifyWrite } from './read-modify-write.js';
 import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
 import { sameJson } from './json-equality.js';
+import { dynatraceEmail } from './sync/desired-state.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
@@ -24,6 +26,10 @@ export interface UserServiceOptions {
   readonly filterScanLimit: number;
   readonly now: () => Date;
   readonly newId: () => string;
+  /** How long sync work waits for further changes to the same resource (coalescing window). */
+  readonly syncDelayMs: number;
+  /** The mapping's `emailChange`: with `reject`, a change of the Dynatrace email is refused (400). */
+  readonly emailChange: () => 'migrate' | 'reject';
 }
 
 const USER_INDEXES: ReadonlyMap<string, UserIndexedAttribute> = new Map<string, UserIndexedAttribute>([
@@ -35,13 +41,13 @@ const USER_INDEXES: ReadonlyMap<string, UserIndexedAttribute> = new Map<string, 
 ]);
 
 export interface UserService {
-  create(attributes: JsonObject): Promise<UserView>;
+  create(attributes: JsonObject, origin: ChangeOrigin): Promise<UserView>;
   get(id: string, options: { withGroups: boolean }): Promise<UserView>;
   list(query: ListQuery, options: { withGroups: boolean }): Promise<ListPage<UserView>>;
-  replace(id: string, attributes: JsonObject, ifMatch: IfMatch): Promise<UserView>;
+  replace(id: string, attributes: JsonObject, ifMatch: IfMatch, origin: ChangeOrigin): Promise<UserView>;
   /** Read-modify-write: `change` gets the current user and returns its new attributes. */
-  patch(id: string, change: (current: UserView) => Promise<JsonObject>, ifMatch: IfMatch): Promise<UserView>;
-  delete(id: string, ifMatch: IfMatch): Promise<void>;
+  patch(id: string, change: (current: UserView) => Promise<JsonObject>, ifMatch: IfMatch, origin: ChangeOrigin): Promise<UserView>;
+  delete(id: string, ifMatch: IfMatch, origin: ChangeOrigin): Promise<void>;
 }
 
 export function createUserService(options: UserServiceOptions): UserService {
@@ -59,11 +65,40 @@ export function createUserService(options: UserServiceOptions): UserService {
     return records.map((record) => ({ record, groups: groups.get(record.id) ?? [] }));
   }
 
+  /** Read-modify-write of one user; an unchanged result writes nothing. */
+  function write(id: string, change: (current: UserView) => Promise<JsonObject>, ifMatch: IfMatch, origin: ChangeOrigin): Promise<UserView> {
+    return readModifyWrite(
+      { resourceType: 'User', id, ifMatch },
+      () => load(id, true),
+      async (current) => {
+        const attributes = await change(current);
+        if (sameJson(attributes, current.record.attributes)) return current;
+        guardEmailChange(current.record.attributes, attributes);
+        const meta = await store.replaceUser({ id, attributes, keys: userKeys(attributes) }, changeContext(now(), origin, options.syncDelayMs), {
+          expectedVersion: current.record.version,
+        });
+        return { record: { ...meta, attributes }, groups: current.groups };
+      },
+    );
+  }
+
+  function guardEmailChange(before: JsonObject, after: JsonObject): void {
+    if (options.emailChange() !== 'reject') return;
+    const from = dynatraceEmail(before);
+    const to = dynatraceEmail(after);
+    if (from !== null && from !== to) {
+      throw new ProvisioningError(
+        'mutability',
+        `the Dynatrace login ${from} cannot change: Dynatrace cannot rename a user and this bridge is configured with emailChange: reject`,
+      );
+    }
+  }
+
   return {
-    async create(attributes) {
+    async create(attributes, origin) {
       const id = newId();
       const meta = await store
-        .insertUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString())
+        .insertUser({ id, attributes, keys: userKeys(attributes) }, changeContext(now(), origin, options.syncDelayMs))
         .catch((e: unknown) => translateStoreError(e, 'User', id));
       return { record: { ...meta, attributes }, groups: [] };
     },
@@ -90,29 +125,12 @@ export function createUserService(options: UserServiceOptions): UserService {
       return { totalResults: page.totalResults, items };
     },
 
-    async replace(id, attributes, ifMatch) {
-      const meta = await store
-        .replaceUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString(), expectedVersion(ifMatch))
-        .catch((e: unknown) => translateStoreError(e, 'User', id));
-      return (await attachGroups([{ ...meta, attributes }]))[0] as UserView;
-    },
+    replace: (id, attributes, ifMatch, origin) => write(id, async () => attributes, ifMatch, origin),
 
-    patch: (id, change, ifMatch) =>
-      readModifyWrite(
-        { resourceType: 'User', id, ifMatch },
-        () => load(id, true),
-        async (current) => {
-          const attributes = await change(current);
-          if (sameJson(attributes, current.record.attributes)) return current;
-          const meta = await store.replaceUser({ id, attributes, keys: userKeys(attributes) }, now().toISOString(), {
-            expectedVersion: current.record.version,
-          });
-          return { record: { ...meta, attributes }, groups: current.groups };
-        },
-      ),
+    patch: (id, change, ifMatch, origin) => write(id, change, ifMatch, origin),
 
-    async delete(id, ifMatch) {
-      await store.deleteUser(id, now().toISOString(), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));
+    async delete(id, ifMatch, origin) {
+      await store.deleteUser(id, changeContext(now(), origin, options.syncDelayMs), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));
     },
   };
 }

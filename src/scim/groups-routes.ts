@@ -14,7 +14,7 @@ import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, project } from './projection.js';
 import { groupLocation, renderGroup } from './resource-renderer.js';
 import { parseGroupInput } from './resource-input.js';
-import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
+import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
 
@@ -60,7 +60,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
   router.post('/', async (req, res) => {
     const projection = parseProjection(req.query);
     const { attributes, members } = parseGroupInput(req.body, schema);
-    const view = await groups.create(attributes, members);
+    const view = await groups.create(attributes, members, originOf(res));
     const url = base(req);
     res.setHeader('Location', groupLocation(url, view.record.id));
     res.setHeader('ETag', formatETag(view.record.version));
@@ -71,7 +71,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
     const { attributes, members } = parseGroupInput(req.body, schema);
-    const view = await groups.replace(idOf(req), attributes, members, ifMatch);
+    const view = await groups.replace(idOf(req), attributes, members, ifMatch, originOf(res));
     res.setHeader('ETag', formatETag(view.record.version));
     sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
   });
@@ -89,6 +89,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
         ...(members ? { members } : {}),
       },
       ifMatch,
+      originOf(res),
     );
     res.setHeader('ETag', formatETag(meta.version));
     if (projection.attributes === null && projection.excludedAttributes === null) {
@@ -100,7 +101,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
   });
 
   router.delete('/:id', async (req, res) => {
-    await groups.delete(idOf(req), parseIfMatch(req.get('if-match')));
+    await groups.delete(idOf(req), parseIfMatch(req.get('if-match')), originOf(res));
     res.status(204).end();
   });
 

@@ -30,6 +30,8 @@ export interface PathOperation {
   readonly op: PatchOperation['op'];
   readonly path: string;
   readonly value: JsonValue | undefined;
+  /** Split out of a path-less value: an unknown attribute there is ignored, as on POST and PUT. */
+  readonly fromPathless: boolean;
 }
 
 /** Splits path-less operations into one operation per attribute path. */
@@ -37,16 +39,18 @@ export function splitPathless(operations: readonly PatchOperation[], schema: Res
   const result: PathOperation[] = [];
   for (const operation of operations) {
     if (operation.path !== null) {
-      result.push({ op: operation.op, path: operation.path, value: operation.value });
+      result.push({ op: operation.op, path: operation.path, value: operation.value, fromPathless: false });
       continue;
     }
     for (const [key, value] of Object.entries(operation.value as JsonObject)) {
       if (ECHOED.has(key.toLowerCase())) continue;
       const extension = schema.extensions.find((urn) => urn.toLowerCase() === key.toLowerCase());
       if (extension !== undefined && isObject(value)) {
-        for (const [sub, subValue] of Object.entries(value)) result.push({ op: operation.op, path: `${extension}:${sub}`, value: subValue });
+        for (const [sub, subValue] of Object.entries(value)) {
+          result.push({ op: operation.op, path: `${extension}:${sub}`, value: subValue, fromPathless: true });
+        }
       } else {
-        result.push({ op: operation.op, path: key, value });
+        result.push({ op: operation.op, path: key, value, fromPathless: true });
       }
     }
   }
@@ -74,6 +78,7 @@ function normaliseOne(operation: PathOperation, schema: ResourceSchema, current:
   if (DROPPED.has(top)) return null;
   if (READ_ONLY.has(top)) throw new ScimError(400, 'mutability', `${path.attribute} is read-only`);
   const attribute = schema.catalogue.describe({ ...path, subAttribute: null }) as ScimAttributeDefinition | undefined;
+  if (attribute === undefined && operation.fromPathless) return null;
   if (attribute === undefined) throw new ScimError(400, 'invalidPath', `"${operation.path}" names no ${schema.resourceType} attribute`);
   const subName = parsed.subAttribute ?? path.subAttribute;
   const target = subName === null ? attribute : attribute.subAttributes.get(subName.toLowerCase());

@@ -1,6 +1,8 @@
 // Writing SCIM responses: every body is `application/scim+json` (RFC 7644 §3.1), lists are
 // ListResponse messages with integer paging fields (§3.4.2).
 import type { Request, Response } from 'express';
+import type { ChangeOrigin } from '../core/change-context.js';
+import { requestContextOf } from '../http/request-context.js';
 import type { JsonObject } from '../ports/json.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -24,4 +26,9 @@ export function listResponse(resources: readonly JsonObject[], totalResults: num
 /** `https://host/scim/v2` for this request: the configured public URL, else the request's own origin. */
 export function baseUrlOf(req: Request, publicBaseUrl: string | null, basePath: string): string {
   return `${publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`}${basePath}`;
+}
+
+/** The SCIM request behind a change, for the sync queue and the audit log. */
+export function originOf(res: Response): ChangeOrigin {
+  return { requestId: requestContextOf(res).requestId };
 }

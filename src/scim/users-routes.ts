@@ -10,7 +10,7 @@ import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, project } from './projection.js';
 import { renderUser, userLocation } from './resource-renderer.js';
 import { parseUserAttributes } from './resource-input.js';
-import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
+import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 
 export interface ResourceRoutesOptions {
@@ -48,7 +48,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
 
   router.post('/', async (req, res) => {
     const projection = parseProjection(req.query);
-    const view = await users.create(parseUserAttributes(req.body, schema));
+    const view = await users.create(parseUserAttributes(req.body, schema), originOf(res));
     const url = base(req);
     res.setHeader('Location', userLocation(url, view.record.id));
     res.setHeader('ETag', formatETag(view.record.version));
@@ -58,7 +58,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
   router.put('/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
-    const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch);
+    const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch, originOf(res));
     res.setHeader('ETag', formatETag(view.record.version));
     sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
   });
@@ -75,13 +75,14 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
         return parseUserAttributes(patched, schema);
       },
       ifMatch,
+      originOf(res),
     );
     res.setHeader('ETag', formatETag(view.record.version));
     sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
   });
 
   router.delete('/:id', async (req, res) => {
-    await users.delete(idOf(req), parseIfMatch(req.get('if-match')));
+    await users.delete(idOf(req), parseIfMatch(req.get('if-match')), originOf(res));
     res.status(204).end();
   });
 

@@ -274,6 +274,14 @@ describe('PATCH /Users/{id}', () => {
     expect((await bridge.scim('GET', q('active eq false'))).body.totalResults).toBe(1);
   });
 
+  it('when a path-less replace carries an unknown attribute (a custom Okta extension), then it is ignored like on POST', async () => {
+    const user = await createUser('custom@example.com');
+    const response = await bridge.scim('PATCH', `/Users/${user.id}`, patchBody({ op: 'replace', value: { favouriteColour: 'teal', title: 'Lead' } }));
+    expect(response.status).toBe(200);
+    expect(response.body.title).toBe('Lead');
+    expect(response.body.favouriteColour).toBeUndefined();
+  });
+
   it('when a PATCH changes nothing, then the version stays', async () => {
     const user = await createUser('same@example.com');
     const response = await bridge.scim('PATCH', `/Users/${user.id}`, patchBody({ op: 'replace', path: 'active', value: true }));

@@ -8,7 +8,10 @@ import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { buildDeps } from '../../src/deps.js';
+import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
+import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
+import { buildDeps, startUpstream } from '../../src/deps.js';
+import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
@@ -19,6 +22,9 @@ export interface TestBridge {
   readonly url: string;
   readonly base: string;
   readonly store: Store;
+  /** The in-process Dynatrace sandbox the bridge provisions into. */
+  readonly sandbox: SandboxHandle;
+  readonly worker: SyncWorker;
   readonly logLines: string[];
   /** fetch against the SCIM base with the bearer token and a JSON body. */
   scim(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResponse>;
@@ -37,11 +43,12 @@ export interface TestBridgeOptions {
   readonly env?: Record<string, string>;
   /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
   readonly wrapStore?: (store: Store) => Store;
+  readonly mapping?: Mapping;
 }
 
 export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
-  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', ...options.env });
+  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', ...options.env });
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -52,7 +59,8 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const logger = createLogger({ level: config.logLevel, destination });
   const engine = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const store = options.wrapStore ? options.wrapStore(engine) : engine;
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store });
+  const upstream = await startUpstream({ config, logger });
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING });
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
@@ -63,6 +71,8 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
     url,
     base,
     store,
+    sandbox: upstream.sandbox as SandboxHandle,
+    worker: deps.worker,
     logLines,
     async scim(method, route, body, headers = {}) {
       const response = await fetch(`${base}${route}`, {
@@ -80,6 +90,8 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
     async close() {
       server.closeAllConnections();
       server.close();
+      await deps.worker.stop();
+      await upstream.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

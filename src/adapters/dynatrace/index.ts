@@ -7,7 +7,7 @@ export type { DavisAssistantClientOptions } from './davis-assistant-client.js';
 export { createOAuthTokenProvider, DEFAULT_SCOPES, DEFAULT_TOKEN_URL } from './oauth-token-provider.js';
 export type { OAuthTokenProvider, OAuthTokenProviderOptions } from './oauth-token-provider.js';
 export { createRateBudget } from './rate-budget.js';
-export type { RateBudget, RateBudgetOptions } from './rate-budget.js';
+export type { RateBudget, RateBudgetOptions, RateBudgetUsage } from './rate-budget.js';
 export { defaultRetryPolicy } from './retry-policy.js';
 export type { RetryPolicy } from './retry-policy.js';
 export type { FetchFn } from './upstream-call.js';

@@ -12,6 +12,19 @@ export interface RateBudget {
   acquire(): Promise<void>;
   /** Holds every caller until `epochMs` (used after a 429 carrying `Retry-After`). */
   pauseUntil(epochMs: number): void;
+  /** What the budget is doing now, for the status endpoint. */
+  usage(): RateBudgetUsage;
+}
+
+export interface RateBudgetUsage {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Requests granted in the last window. */
+  readonly used: number;
+  /** Callers waiting for a grant. */
+  readonly waiting: number;
+  /** Epoch ms until which a 429 paused the budget, or null. */
+  readonly pausedUntil: number | null;
 }
 
 export interface RateBudgetOptions {
@@ -86,6 +99,12 @@ export function createRateBudget(options: RateBudgetOptions = {}): RateBudget {
     },
     pauseUntil(epochMs: number): void {
       if (Number.isFinite(epochMs) && epochMs > pausedUntil) pausedUntil = epochMs;
+    },
+    usage(): RateBudgetUsage {
+      const now = clock.now();
+      let used = 0;
+      for (let i = 0; i < count; i++) if ((grants[(head + i) % limit] ?? 0) > now - windowMs) used += 1;
+      return { limit, windowMs, used, waiting: waiters.length, pausedUntil: pausedUntil > now ? pausedUntil : null };
     },
   };
 }

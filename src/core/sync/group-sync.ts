@@ -1,0 +1,171 @@
+// Brings one SCIM group's Dynatrace group to its desired state: created or adopted by name, renamed,
+// its mapped IAM policy bindings applied; deleted when the bridge created it and the SCIM group is
+// gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited.
+import type { AppliedGroup } from '../../ports/applied-state.js';
+import type { DtGroup } from '../../ports/account-api.js';
+import type { SyncItem } from '../../ports/sync-queue.js';
+import { groupTarget, type GroupTarget } from '../mapping/mapping.js';
+import { auditedWrite, type WriteContext } from './audited-write.js';
+import type { SyncContext } from './sync-context.js';
+import { PermanentSyncError } from './sync-failure.js';
+
+const DESCRIPTION = 'Provisioned by dynatrace-scim-bridge';
+/** The mapping file's limit on group names, applied to names made from patterns and mirrors too. */
+const MAX_GROUP_NAME = 200;
+
+/** Syncs the group named by `item` (its own queue item). */
+export async function syncGroup(context: SyncContext, item: SyncItem): Promise<void> {
+  await context.groupLocks.run(item.resourceId, () => reconcileGroup(context, item, { withBindings: true }));
+}
+
+/**
+ * The Dynatrace group of a SCIM group, created or adopted if needed (for a member's sync, which
+ * needs its UUID); null when the group is not provisioned. Bindings are left to the group's own item.
+ */
+export async function ensureGroup(context: SyncContext, item: SyncItem, groupId: string): Promise<AppliedGroup | null> {
+  return context.groupLocks.run(groupId, async () => {
+    const applied = (await context.store.getAppliedGroups([groupId])).get(groupId);
+    if (applied !== undefined) return applied;
+    return reconcileGroup(context, item, { withBindings: false, groupId });
+  });
+}
+
+async function reconcileGroup(
+  context: SyncContext,
+  item: SyncItem,
+  options: { withBindings: boolean; groupId?: string },
+): Promise<AppliedGroup | null> {
+  const groupId = options.groupId ?? item.resourceId;
+  const writes: WriteContext = { store: context.store, item, dryRun: context.dryRun, now: context.now };
+  const applied = (await context.store.getAppliedGroups([groupId])).get(groupId) ?? null;
+  const group = await context.store.getGroup(groupId);
+  const displayName = typeof group?.attributes.displayName === 'string' ? group.attributes.displayName : null;
+  const target = displayName === null ? null : groupTarget(context.mapping(), displayName);
+
+  if (target === null) {
+    if (applied !== null) await unlink(context, writes, applied);
+    return null;
+  }
+  if (target.dynatraceGroup.trim() === '' || target.dynatraceGroup.length > MAX_GROUP_NAME) {
+    throw new PermanentSyncError(`SCIM group "${displayName}" maps to an unusable Dynatrace group name "${target.dynatraceGroup}"`);
+  }
+  let current = applied;
+  if (current === null) current = await linkGroup(context, writes, groupId, target);
+  else if (current.name !== target.dynatraceGroup) current = await renameGroup(context, writes, current, target);
+  if (current !== null && options.withBindings) current = await applyBindings(context, writes, current, target);
+  return current;
+}
+
+/** Adopts the account's group of the target name, or creates it; members are then enqueued. */
+async function linkGroup(context: SyncContext, writes: WriteContext, groupId: string, target: GroupTarget): Promise<AppliedGroup | null> {
+  const name = target.dynatraceGroup;
+  const existing = await context.groupDirectory.find(name);
+  let linked: AppliedGroup;
+  if (existing !== null) {
+    requireLocal(existing);
+    linked = { groupId, uuid: existing.uuid, name: existing.name, provenance: 'adopted', bindings: {} };
+  } else {
+    const created = await auditedWrite(writes, { operation: 'createGroup', target: name }, () =>
+      context.accountApi.createGroup({ name, description: DESCRIPTION }),
+    );
+    if (created === null) return null;
+    context.groupDirectory.remember(created);
+    linked = { groupId, uuid: created.uuid, name: created.name, provenance: 'created', bindings: {} };
+  }
+  await context.store.putAppliedGroup(linked);
+  await enqueueMembers(context, writes.item, groupId);
+  return linked;
+}
+
+async function renameGroup(context: SyncContext, writes: WriteContext, applied: AppliedGroup, target: GroupTarget): Promise<AppliedGroup> {
+  const existing = await context.groupDirectory.find(applied.name);
+  if (existing !== null) requireLocal(existing);
+  const result = await auditedWrite(writes, { operation: 'updateGroup', target: applied.uuid, detail: `rename to ${target.dynatraceGroup}` }, () =>
+    context.accountApi.updateGroup(applied.uuid, { name: target.dynatraceGroup, description: DESCRIPTION }),
+  );
+  if (context.dryRun && result === null) return applied;
+  context.groupDirectory.forget(applied.uuid);
+  context.groupDirectory.remember({ uuid: applied.uuid, name: target.dynatraceGroup, owner: 'LOCAL' });
+  const renamed = { ...applied, name: target.dynatraceGroup };
+  await context.store.putAppliedGroup(renamed);
+  return renamed;
+}
+
+/**
+ * Per level, makes the bridge's bindings exactly the mapping's while keeping bindings someone else
+ * made: next = (current − previously applied) ∪ desired. Unchanged levels cost no call.
+ */
+async function applyBindings(context: SyncContext, writes: WriteContext, applied: AppliedGroup, target: GroupTarget): Promise<AppliedGroup> {
+  const desired = new Map<string, Set<string>>();
+  const unresolved: string[] = [];
+  for (const rule of target.policies) {
+    const key = context.policies.levelKey(rule);
+    try {
+      const uuids = await context.policies.resolve(rule);
+      const entry = desired.get(key) ?? new Set<string>();
+      uuids.forEach((uuid) => entry.add(uuid));
+      desired.set(key, entry);
+    } catch (error) {
+      if (!(error instanceof PermanentSyncError)) throw error;
+      unresolved.push(error.message);
+    }
+  }
+  const bindings: Record<string, readonly string[]> = { ...applied.bindings };
+  const keys = new Set([...Object.keys(applied.bindings), ...desired.keys()]);
+  for (const key of keys) {
+    const want = desired.get(key) ?? new Set<string>();
+    const had = new Set(applied.bindings[key] ?? []);
+    if (sameSet(want, had)) continue;
+    const level = context.policies.levelOfKey(key);
+    const current = await context.accountApi.getGroupPolicyBindings(level, applied.uuid);
+    const next = [...new Set([...current.filter((uuid) => !had.has(uuid)), ...want])];
+    const result = await auditedWrite(
+      writes,
+      { operation: 'replaceGroupPolicyBindings', target: applied.uuid, detail: `${key}: ${[...want].join(',') || '(none)'}` },
+      () => context.accountApi.replaceGroupPolicyBindings(level, applied.uuid, next),
+    );
+    if (context.dryRun && result === null) continue;
+    if (want.size === 0) delete bindings[key];
+    else bindings[key] = [...want];
+  }
+  const updated = { ...applied, bindings };
+  await context.store.putAppliedGroup(updated);
+  if (unresolved.length > 0) throw new PermanentSyncError(`group "${target.dynatraceGroup}": ${unresolved.join('; ')}`);
+  return updated;
+}
+
+/** The SCIM group is gone or no longer provisioned: delete what the bridge created, unlink what it adopted. */
+async function unlink(context: SyncContext, writes: WriteContext, applied: AppliedGroup): Promise<void> {
+  const sharing = (await context.store.listAppliedGroups()).filter((g) => g.uuid === applied.uuid && g.groupId !== applied.groupId);
+  if (applied.provenance === 'created' && sharing.length === 0) {
+    const existing = await context.groupDirectory.find(applied.name);
+    if (existing !== null) requireLocal(existing);
+    const result = await auditedWrite(writes, { operation: 'deleteGroup', target: applied.uuid, detail: applied.name }, () =>
+      context.accountApi.deleteGroup(applied.uuid),
+    );
+    if (context.dryRun && result === null) return;
+    context.groupDirectory.forget(applied.uuid);
+  }
+  await context.store.deleteAppliedGroup(applied.groupId);
+  await enqueueMembers(context, writes.item, applied.groupId);
+}
+
+async function enqueueMembers(context: SyncContext, item: SyncItem, groupId: string): Promise<void> {
+  const members = (await context.store.membersOfGroups([groupId])).get(groupId) ?? [];
+  if (members.length === 0) return;
+  const now = context.now();
+  await context.store.enqueueSync(
+    members.map((m) => ({ resourceType: 'User' as const, resourceId: m.value })),
+    { at: now.toISOString(), requestId: item.requestId, dueAt: new Date(now.getTime() + context.syncDelayMs).toISOString() },
+  );
+}
+
+function requireLocal(group: DtGroup): void {
+  if (group.owner !== 'LOCAL') {
+    throw new PermanentSyncError(`Dynatrace group "${group.name}" is owned by ${group.owner}; the bridge only manages LOCAL groups`);
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}

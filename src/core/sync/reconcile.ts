@@ -1,0 +1,192 @@
+// Reconcile: compares what the bridge applied with what Dynatrace really holds — users missing from
+// the account, members missing from or extra in managed groups, groups gone, bindings removed, SCIM
+// resources never synced — and repairs the drift by re-queueing the work (or only reports it).
+// Costs 2 + (managed groups) + (bound levels) calls: it lists, it never fetches user by user.
+import type { AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
+import type { SyncItem, SyncTarget } from '../../ports/sync-queue.js';
+import { groupTarget } from '../mapping/mapping.js';
+import { auditedWrite } from './audited-write.js';
+import type { SyncContext } from './sync-context.js';
+
+export type FindingKind =
+  | 'missing_user'
+  | 'missing_group'
+  | 'missing_membership'
+  | 'extra_membership'
+  | 'wrong_bindings'
+  | 'unsynced_user'
+  | 'unsynced_group';
+
+export interface ReconcileFinding {
+  readonly kind: FindingKind;
+  readonly resourceType: 'User' | 'Group';
+  /** The SCIM id, or null for a Dynatrace user the bridge does not manage. */
+  readonly resourceId: string | null;
+  /** An email, a group name or UUID. */
+  readonly target: string;
+  readonly detail: string;
+}
+
+export interface ReconcileReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly dryRun: boolean;
+  readonly repaired: boolean;
+  readonly counts: Readonly<Record<FindingKind, number>>;
+  readonly findings: readonly ReconcileFinding[];
+}
+
+export interface ReconcileOptions {
+  readonly dryRun: boolean;
+  /** Called as work progresses (the CLI prints it). */
+  readonly progress?: (phase: string, done: number, total: number) => void;
+}
+
+const PAGE = 1_000;
+
+export async function reconcile(context: SyncContext, options: ReconcileOptions): Promise<ReconcileReport> {
+  const { store, accountApi } = context;
+  const startedAt = context.now().toISOString();
+  const repair = !options.dryRun && !context.dryRun;
+  const progress = options.progress ?? (() => undefined);
+  const findings: ReconcileFinding[] = [];
+  const requeue = new Map<string, SyncTarget>();
+  const touchedUsers = new Map<string, AppliedUser>();
+  const item: SyncItem = {
+    resourceType: 'Group',
+    resourceId: 'reconcile',
+    generation: 0,
+    attempts: 0,
+    firstEnqueuedAt: startedAt,
+    requestId: `reconcile-${startedAt}`,
+    lastError: null,
+  };
+  const writes = { store, item, dryRun: !repair, now: context.now };
+
+  progress('listing Dynatrace users and groups', 0, 2);
+  const accountEmails = new Set((await accountApi.listUsers()).map((u) => u.email.toLowerCase()));
+  const accountGroups = new Map((await accountApi.listGroups()).map((g) => [g.uuid, g]));
+  context.groupDirectory.refresh();
+  progress('listing Dynatrace users and groups', 2, 2);
+
+  const appliedUsers = await store.listAppliedUsers();
+  const appliedGroups = await store.listAppliedGroups();
+  const byEmail = new Map(appliedUsers.map((u) => [u.email, u]));
+
+  for (const [index, group] of appliedGroups.entries()) {
+    progress('checking managed groups', index, appliedGroups.length);
+    if (!accountGroups.has(group.uuid)) {
+      findings.push({ kind: 'missing_group', resourceType: 'Group', resourceId: group.groupId, target: group.name, detail: `group ${group.uuid} no longer exists in Dynatrace` });
+      if (repair) await store.deleteAppliedGroup(group.groupId);
+      requeue.set(`Group:${group.groupId}`, { resourceType: 'Group', resourceId: group.groupId });
+      continue;
+    }
+    await checkMembers(group);
+    await checkBindings(group);
+  }
+
+  for (const user of appliedUsers) {
+    if (accountEmails.has(user.email)) continue;
+    findings.push({ kind: 'missing_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: 'the account has no such user' });
+    if (repair) await store.deleteAppliedUser(user.userId);
+    touchedUsers.delete(user.userId);
+    requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
+  }
+
+  await findUnsynced(appliedUsers, appliedGroups);
+
+  if (repair) {
+    for (const user of touchedUsers.values()) await store.putAppliedUser(user);
+    const now = context.now();
+    if (requeue.size > 0) {
+      await store.enqueueSync([...requeue.values()], { at: now.toISOString(), requestId: item.requestId, dueAt: now.toISOString() });
+    }
+  }
+  const counts = Object.fromEntries(KINDS.map((kind) => [kind, findings.filter((f) => f.kind === kind).length])) as Record<FindingKind, number>;
+  return { startedAt, finishedAt: context.now().toISOString(), dryRun: !repair, repaired: repair && findings.length > 0, counts, findings };
+
+  async function checkMembers(group: AppliedGroup): Promise<void> {
+    const actual = new Set((await accountApi.listGroupMembers(group.uuid)).map((u) => u.email.toLowerCase()));
+    const expected = appliedUsers.filter((u) => u.groupUuids.includes(group.uuid));
+    for (const user of expected) {
+      if (actual.has(user.email) || !accountEmails.has(user.email)) continue;
+      findings.push({ kind: 'missing_membership', resourceType: 'User', resourceId: user.userId, target: user.email, detail: `not in managed group "${group.name}"` });
+      const current = touchedUsers.get(user.userId) ?? user;
+      touchedUsers.set(user.userId, { ...current, groupUuids: current.groupUuids.filter((uuid) => uuid !== group.uuid) });
+      requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
+    }
+    const expectedEmails = new Set(expected.map((u) => u.email));
+    for (const email of actual) {
+      if (expectedEmails.has(email) || context.mapping().protectedUsers.has(email)) continue;
+      const managed = byEmail.get(email);
+      findings.push({
+        kind: 'extra_membership',
+        resourceType: 'User',
+        resourceId: managed?.userId ?? null,
+        target: email,
+        detail: `in managed group "${group.name}" without a SCIM membership`,
+      });
+      if (managed !== undefined) {
+        // The worker removes what applied state says is there and desired state does not want.
+        const current = touchedUsers.get(managed.userId) ?? managed;
+        touchedUsers.set(managed.userId, { ...current, groupUuids: [...new Set([...current.groupUuids, group.uuid])] });
+        requeue.set(`User:${managed.userId}`, { resourceType: 'User', resourceId: managed.userId });
+      } else {
+        await auditedWrite(writes, { operation: 'removeUserFromGroups', target: email, detail: group.uuid }, () =>
+          accountApi.removeUserFromGroups(email, [group.uuid]),
+        );
+      }
+    }
+  }
+
+  async function checkBindings(group: AppliedGroup): Promise<void> {
+    for (const [key, uuids] of Object.entries(group.bindings)) {
+      const current = new Set(await accountApi.getGroupPolicyBindings(context.policies.levelOfKey(key), group.uuid));
+      const missing = uuids.filter((uuid) => !current.has(uuid));
+      if (missing.length === 0) continue;
+      findings.push({ kind: 'wrong_bindings', resourceType: 'Group', resourceId: group.groupId, target: group.name, detail: `${key}: policies ${missing.join(', ')} are not bound` });
+      if (repair) {
+        const { [key]: _removed, ...rest } = group.bindings;
+        await store.putAppliedGroup({ ...group, bindings: rest });
+      }
+      requeue.set(`Group:${group.groupId}`, { resourceType: 'Group', resourceId: group.groupId });
+    }
+  }
+
+  /** SCIM resources that should be in Dynatrace but never got there (e.g. work lost before it was queued). */
+  async function findUnsynced(users: readonly AppliedUser[], groups: readonly AppliedGroup[]): Promise<void> {
+    const appliedUserIds = new Set(users.map((u) => u.userId));
+    const appliedGroupIds = new Set(groups.map((g) => g.groupId));
+    const totalUsers = await store.countUsers({ kind: 'eq', attribute: 'active', value: true });
+    for (let offset = 0; offset < totalUsers; offset += PAGE) {
+      progress('checking SCIM users', offset, totalUsers);
+      const page = await store.findUsers({ where: { kind: 'eq', attribute: 'active', value: true }, offset, limit: PAGE });
+      for (const user of page) {
+        if (appliedUserIds.has(user.id) || requeue.has(`User:${user.id}`)) continue;
+        findings.push({ kind: 'unsynced_user', resourceType: 'User', resourceId: user.id, target: String(user.attributes.userName ?? user.id), detail: 'active in SCIM, never provisioned' });
+        requeue.set(`User:${user.id}`, { resourceType: 'User', resourceId: user.id });
+      }
+    }
+    const totalGroups = await store.countGroups(null);
+    for (let offset = 0; offset < totalGroups; offset += PAGE) {
+      progress('checking SCIM groups', offset, totalGroups);
+      for (const group of await store.findGroups({ where: null, offset, limit: PAGE })) {
+        if (appliedGroupIds.has(group.id) || requeue.has(`Group:${group.id}`)) continue;
+        const name = String(group.attributes.displayName ?? group.id);
+        if (groupTarget(context.mapping(), name) === null) continue;
+        findings.push({ kind: 'unsynced_group', resourceType: 'Group', resourceId: group.id, target: name, detail: 'in SCIM, never provisioned' });
+        requeue.set(`Group:${group.id}`, { resourceType: 'Group', resourceId: group.id });
+      }
+    }
+  }
+}
+
+const KINDS: readonly FindingKind[] = [
+  'missing_user',
+  'missing_group',
+  'missing_membership',
+  'extra_membership',
+  'wrong_bindings',
+  'unsynced_user',
+  'unsynced_group',
+];

@@ -1,0 +1,60 @@
+// What the sync steps share: the store, the Dynatrace ports, the current mapping, and the
+// process-wide helpers (group locks, the account's group directory, policy resolution).
+import type { AccountApi, DtGroup } from '../../ports/account-api.js';
+import type { DavisAssistantApi } from '../../ports/davis-assistant-api.js';
+import type { Store } from '../../ports/store.js';
+import type { Mapping } from '../mapping/mapping.js';
+import type { KeyedLock } from './keyed-lock.js';
+import type { PolicyResolver } from './policy-resolver.js';
+
+export interface SyncContext {
+  readonly store: Store;
+  readonly accountApi: AccountApi;
+  readonly davisApi: DavisAssistantApi;
+  /** The mapping in force (it may be reloaded between items). */
+  readonly mapping: () => Mapping;
+  readonly policies: PolicyResolver;
+  readonly groupLocks: KeyedLock;
+  readonly groupDirectory: GroupDirectory;
+  readonly dryRun: boolean;
+  readonly defaultTimezone: string;
+  readonly now: () => Date;
+  /** Delay before work the sync itself enqueues becomes due. */
+  readonly syncDelayMs: number;
+}
+
+/** The account's groups by name, listed once and kept current by the bridge's own creates. */
+export interface GroupDirectory {
+  find(name: string): Promise<DtGroup | null>;
+  remember(group: DtGroup): void;
+  forget(uuid: string): void;
+  /** Drop the listing (reconcile): the next find lists again. */
+  refresh(): void;
+}
+
+export function createGroupDirectory(options: { accountApi: AccountApi }): GroupDirectory {
+  let listing: Promise<Map<string, DtGroup>> | null = null;
+  const load = () => {
+    listing ??= options.accountApi.listGroups().then((groups) => new Map(groups.map((g) => [g.name.toLowerCase(), g])));
+    listing.catch(() => {
+      listing = null;
+    });
+    return listing;
+  };
+  return {
+    async find(name) {
+      return (await load()).get(name.toLowerCase()) ?? null;
+    },
+    remember(group) {
+      void load().then((groups) => groups.set(group.name.toLowerCase(), group));
+    },
+    forget(uuid) {
+      void load().then((groups) => {
+        for (const [name, group] of groups) if (group.uuid === uuid) groups.delete(name);
+      });
+    },
+    refresh() {
+      listing = null;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Decides what a failed sync attempt means: transient (retry with capped backoff, for as long as it
+// takes) or permanent (stop, record the reason, stay visible until the resource changes or an
+// operator retries).
+import { StoreError } from '../../ports/store.js';
+import { UpstreamError } from '../../ports/upstream-error.js';
+
+/** A failure that retrying cannot fix: a guard rail, a refused email, an unresolvable policy. */
+export class PermanentSyncError extends Error {
+  override readonly name = 'PermanentSyncError';
+}
+
+export type SyncFailure =
+  | { readonly kind: 'transient'; readonly reason: string; readonly retryAfterMs: number | null; readonly slow: boolean }
+  | { readonly kind: 'permanent'; readonly reason: string };
+
+export function classifySyncFailure(error: unknown): SyncFailure {
+  if (error instanceof PermanentSyncError) return { kind: 'permanent', reason: error.message };
+  if (error instanceof UpstreamError) {
+    const what = `${error.service} ${error.operation}: ${error.code}${error.status === null ? '' : ` (HTTP ${error.status})`}`;
+    const detail = error.upstreamMessage ? ` — ${error.upstreamMessage}` : '';
+    switch (error.code) {
+      case 'throttled':
+      case 'unavailable':
+        return { kind: 'transient', reason: what, retryAfterMs: error.retryAfterMs, slow: false };
+      case 'misconfigured':
+        // An operator has to fix credentials or permissions; keep the work and retry slowly.
+        return { kind: 'transient', reason: `${what}${detail}`, retryAfterMs: null, slow: true };
+      default:
+        return { kind: 'permanent', reason: `${what}${detail}` };
+    }
+  }
+  if (error instanceof StoreError) return { kind: 'transient', reason: `store: ${error.code}`, retryAfterMs: null, slow: false };
+  return { kind: 'permanent', reason: `internal error: ${error instanceof Error ? error.name : 'unknown'}` };
+}
+
+/** Exponential backoff from 1 s, doubling per attempt, capped (5 min; 15 min when slow), with jitter. */
+export function backoffMs(attempts: number, failure: Extract<SyncFailure, { kind: 'transient' }>, random: () => number): number {
+  const cap = failure.slow ? 900_000 : 300_000;
+  const base = Math.min(cap, 1_000 * 2 ** Math.min(attempts, 20));
+  const jittered = base / 2 + (base / 2) * random();
+  return Math.max(jittered, failure.retryAfterMs ?? 0);
+}

@@ -1,0 +1,133 @@
+// The sync worker: drains the durable queue in `concurrency` lanes, each leasing one resource at a
+// time (so one user's work never runs twice at once), syncing it, and completing, deferring with
+// capped backoff (transient failures, for as long as it takes) or failing it (permanent ones).
+import type { SyncItem } from '../../ports/sync-queue.js';
+import type { SyncContext } from './sync-context.js';
+import { backoffMs, classifySyncFailure } from './sync-failure.js';
+import { syncGroup } from './group-sync.js';
+import { syncUser } from './user-sync.js';
+
+/** What the worker logs through; pino's Logger fits. */
+export interface SyncLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface SyncWorkerOptions {
+  readonly context: SyncContext;
+  /** This process's name in leases (a replica id). */
+  readonly owner: string;
+  readonly concurrency: number;
+  /** How long a lease lasts; a worker that dies mid-item loses it after this. */
+  readonly leaseMs: number;
+  /** How long an idle lane waits before looking again. */
+  readonly pollMs: number;
+  readonly random: () => number;
+  readonly log: SyncLogger;
+}
+
+export interface SyncWorker {
+  start(): void;
+  /** Lets each lane finish its current item, then releases this owner's leases. */
+  stop(): Promise<void>;
+  /** Processes due items until none is left (or `maxItems`); returns how many were processed. */
+  drain(options?: { readonly maxItems?: number }): Promise<number>;
+}
+
+export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
+  const { context, owner, log } = options;
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new TypeError('createSyncWorker: concurrency must be a positive integer');
+  if (!(options.leaseMs > 0) || !(options.pollMs > 0)) throw new TypeError('createSyncWorker: leaseMs and pollMs must be positive');
+  const { store } = context;
+  let stopping = false;
+  let lanes: Promise<void>[] = [];
+  const sleepers = new Set<() => void>();
+
+  async function leaseOne(): Promise<SyncItem | undefined> {
+    const now = context.now();
+    const [item] = await store.leaseSyncWork({
+      now: now.toISOString(),
+      limit: 1,
+      leaseUntil: new Date(now.getTime() + options.leaseMs).toISOString(),
+      owner,
+    });
+    return item;
+  }
+
+  async function process(item: SyncItem): Promise<void> {
+    try {
+      if (item.resourceType === 'User') await syncUser(context, item);
+      else await syncGroup(context, item);
+      await store.completeSyncWork(item, owner);
+    } catch (error) {
+      const failure = classifySyncFailure(error);
+      const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason };
+      if (failure.kind === 'transient') {
+        const delay = backoffMs(item.attempts, failure, options.random);
+        log.warn({ ...fields, retryInMs: Math.round(delay) }, 'sync failed; will retry');
+        await store.deferSyncWork(item, owner, { dueAt: new Date(context.now().getTime() + delay).toISOString(), error: failure.reason });
+      } else {
+        log.error(fields, 'sync failed permanently; kept for an operator');
+        await store.failSyncWork(item, owner, { at: context.now().toISOString(), reason: failure.reason });
+      }
+    }
+  }
+
+  /** Waits `pollMs`, or less when stop() is called. */
+  function idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, options.pollMs);
+      sleepers.add(done);
+    });
+  }
+
+  async function lane(): Promise<void> {
+    while (!stopping) {
+      try {
+        const item = await leaseOne();
+        if (item === undefined) await idle();
+        else await process(item);
+      } catch (error) {
+        log.error({ err: error }, 'sync lane error; pausing');
+        await idle();
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (lanes.length > 0) return;
+      stopping = false;
+      lanes = Array.from({ length: options.concurrency }, () => lane());
+    },
+    async stop() {
+      stopping = true;
+      for (const wake of [...sleepers]) wake();
+      await Promise.all(lanes);
+      lanes = [];
+      await store.releaseSyncLeases(owner);
+    },
+    async drain(drainOptions = {}) {
+      const maxItems = drainOptions.maxItems ?? 100_000;
+      let processed = 0;
+      while (processed < maxItems) {
+        const batch: SyncItem[] = [];
+        for (let i = 0; i < options.concurrency && processed + batch.length < maxItems; i++) {
+          const item = await leaseOne();
+          if (item === undefined) break;
+          batch.push(item);
+        }
+        if (batch.length === 0) break;
+        await Promise.all(batch.map(process));
+        processed += batch.length;
+      }
+      return processed;
+    },
+  };
+}

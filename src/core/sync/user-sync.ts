@@ -1,0 +1,122 @@
+// Brings one SCIM user's Dynatrace account to its desired state with the fewest calls: a joiner
+// is one create plus one add-to-groups; a mover one add and/or one remove; a leaver loses its
+// managed groups or its account; an email change migrates. Davis Assistant follows when enabled.
+import type { AppliedUser } from '../../ports/applied-state.js';
+import type { DavisUser } from '../../ports/davis-assistant-api.js';
+import type { SyncItem } from '../../ports/sync-queue.js';
+import { sameJson } from '../json-equality.js';
+import { auditSkipped, auditedWrite, type WriteContext } from './audited-write.js';
+import { desiredUser, type DesiredUser } from './desired-state.js';
+import { ensureGroup } from './group-sync.js';
+import type { SyncContext } from './sync-context.js';
+import { PermanentSyncError } from './sync-failure.js';
+
+export async function syncUser(context: SyncContext, item: SyncItem): Promise<void> {
+  const { store } = context;
+  const writes: WriteContext = { store, item, dryRun: context.dryRun, now: context.now };
+  const userId = item.resourceId;
+  let applied = await store.getAppliedUser(userId);
+  const user = await store.getUser(userId);
+  const refs = user === null ? [] : ((await store.groupsOfUsers([userId])).get(userId) ?? []);
+  const mapping = context.mapping();
+  const desired = desiredUser(
+    user,
+    refs.map((g) => ({ id: g.value, displayName: g.display })),
+    { mapping, davisEnabled: context.davisApi.enabled, defaultTimezone: context.defaultTimezone },
+  );
+
+  const touched = [applied?.email, desired.email].filter((e): e is string => typeof e === 'string');
+  const protectedEmail = touched.find((email) => mapping.protectedUsers.has(email));
+  if (protectedEmail !== undefined) {
+    await auditSkipped(writes, { operation: 'syncUser', target: protectedEmail }, 'protected user: never modified by the bridge');
+    return;
+  }
+  if (desired.present && desired.email === null) {
+    throw new PermanentSyncError(`User ${userId} has no email usable as a Dynatrace login (userName or emails)`);
+  }
+
+  if (applied !== null && (!desired.present || applied.email !== desired.email)) {
+    // Leaver with `delete`, a deleted SCIM user, or the old half of an email migration.
+    await removeAccount(context, writes, applied);
+    applied = null;
+    if (!desired.present) return;
+  }
+  if (!desired.present) return;
+  const email = desired.email as string;
+
+  let current: AppliedUser | null = applied;
+  if (current === null) {
+    const created = await auditedWrite(writes, { operation: 'createUser', target: email }, () => context.accountApi.createUser(email));
+    if (created === null) {
+      await planGroups(context, writes, desired, { userId, email, uid: null, provenance: 'created', groupUuids: [], davis: null });
+      return;
+    }
+    current = { userId, email, uid: created.uid, provenance: created.created ? 'created' : 'adopted', groupUuids: [], davis: null };
+    await store.putAppliedUser(current);
+  }
+  const groups = await planGroups(context, writes, desired, current);
+  await syncDavis(context, writes, desired.davis, groups.applied);
+  if (groups.blocked.length > 0) throw new PermanentSyncError(groups.blocked.join('; '));
+}
+
+/** Adds and removes only the difference between the managed groups applied and desired. */
+async function planGroups(
+  context: SyncContext,
+  writes: WriteContext,
+  desired: DesiredUser,
+  current: AppliedUser,
+): Promise<{ applied: AppliedUser; blocked: string[] }> {
+  const wanted: string[] = [];
+  const blocked: string[] = [];
+  for (const membership of desired.groups) {
+    try {
+      const group = await ensureGroup(context, writes.item, membership.groupId);
+      if (group !== null) wanted.push(group.uuid);
+    } catch (error) {
+      // A group the bridge may not manage blocks only that membership, not the user's others.
+      if (!(error instanceof PermanentSyncError)) throw error;
+      blocked.push(error.message);
+    }
+  }
+  const want = new Set(wanted);
+  const had = new Set(current.groupUuids);
+  const add = [...want].filter((uuid) => !had.has(uuid));
+  const remove = [...had].filter((uuid) => !want.has(uuid));
+  if (add.length > 0) {
+    await auditedWrite(writes, { operation: 'addUserToGroups', target: current.email, detail: add.join(',') }, () =>
+      context.accountApi.addUserToGroups(current.email, add),
+    );
+  }
+  if (remove.length > 0) {
+    await auditedWrite(writes, { operation: 'removeUserFromGroups', target: current.email, detail: remove.join(',') }, () =>
+      context.accountApi.removeUserFromGroups(current.email, remove),
+    );
+  }
+  let next = current;
+  if (!context.dryRun && (add.length > 0 || remove.length > 0)) {
+    next = { ...current, groupUuids: [...want] };
+    await context.store.putAppliedUser(next);
+  }
+  return { applied: next, blocked };
+}
+
+async function syncDavis(context: SyncContext, writes: WriteContext, desired: DavisUser | null, current: AppliedUser): Promise<void> {
+  if (!context.davisApi.enabled || sameJson(desired === null ? null : { ...desired }, current.davis)) return;
+  if (desired === null) {
+    await auditedWrite(writes, { operation: 'deleteDavisUser', target: current.email }, () => context.davisApi.deleteUser(current.email));
+  } else if (current.davis === null) {
+    await auditedWrite(writes, { operation: 'createDavisUser', target: desired.email }, () => context.davisApi.createUser(desired));
+  } else {
+    await auditedWrite(writes, { operation: 'updateDavisUser', target: desired.email }, () => context.davisApi.updateUser(desired));
+  }
+  if (!context.dryRun) await context.store.putAppliedUser({ ...current, davis: desired === null ? null : { ...desired } });
+}
+
+/** Removes a Dynatrace account the bridge provisioned or adopted, with its Davis Assistant user. */
+async function removeAccount(context: SyncContext, writes: WriteContext, applied: AppliedUser): Promise<void> {
+  if (context.davisApi.enabled && applied.davis !== null) {
+    await auditedWrite(writes, { operation: 'deleteDavisUser', target: applied.email }, () => context.davisApi.deleteUser(applied.email));
+  }
+  await auditedWrite(writes, { operation: 'deleteUser', target: applied.email }, () => context.accountApi.deleteUser(applied.email));
+  if (!context.dryRun) await context.store.deleteAppliedUser(applied.userId);
+}

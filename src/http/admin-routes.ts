@@ -1,0 +1,49 @@
+// Authenticated operator endpoints (JSON): /admin/status, /admin/audit, /admin/reconcile,
+// /admin/sync/retry-failed and /admin/mapping/reload. Same bearer tokens as SCIM.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { AdminService } from '../core/admin.js';
+import { ScimError } from '../scim/scim-error.js';
+
+export function createAdminRoutes(options: {
+  readonly admin: AdminService;
+  readonly authenticate: (req: Request, res: Response, next: NextFunction) => void;
+}): Router {
+  const { admin } = options;
+  const router = Router();
+  router.use(options.authenticate);
+  router.use(express.json({ limit: 16_384 }));
+
+  router.get('/status', async (_req, res) => {
+    res.json(await admin.status());
+  });
+
+  router.get('/audit', async (req, res) => {
+    const offset = boundedInteger(req.query.offset, 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = boundedInteger(req.query.limit, 100, 1, 1000);
+    const page = await admin.audit({ offset, limit });
+    res.json({ offset, limit, total: page.total, entries: page.entries });
+  });
+
+  router.post('/reconcile', async (req, res) => {
+    const dryRun = req.query.dryRun === 'true' || req.query.dryRun === '1';
+    res.json(await admin.reconcile({ dryRun }));
+  });
+
+  router.post('/sync/retry-failed', async (_req, res) => {
+    res.json({ retried: await admin.retryFailed() });
+  });
+
+  router.post('/mapping/reload', async (_req, res) => {
+    res.json(await admin.reloadMapping());
+  });
+
+  return router;
+}
+
+/** A query integer within bounds; absent → fallback; malformed → 400. */
+function boundedInteger(value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const text = String(value);
+  if (!/^\d{1,15}$/.test(text)) throw new ScimError(400, 'invalidValue', `expected a whole number, got "${text}"`);
+  return Math.min(max, Math.max(min, Number(text)));
+}
