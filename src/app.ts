@@ -6,7 +6,7 @@ import type { GroupService } from './core/groups.js';
 import type { UserService } from './core/users.js';
 import { createAdminRoutes } from './http/admin-routes.js';
 import { createBearerAuth } from './http/bearer-auth.js';
-import { createOpsRoutes } from './http/ops-routes.js';
+import { registerOpsRoutes } from './http/ops-routes.js';
 import { createRequestContext } from './http/request-context.js';
 import type { Logger } from './observability/logger.js';
 import type { Store } from './ports/store.js';
@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(createRequestContext({ logger: deps.logger }));
-  app.use(createOpsRoutes({ store: deps.store }));
+  registerOpsRoutes(app, { store: deps.store });
   const authenticate = createBearerAuth({ tokens: deps.scimTokens });
   app.use('/admin', createAdminRoutes({ admin: deps.admin, authenticate }));
   app.use(

@@ -40,11 +40,14 @@ export async function queryResources<A extends string>(
   const plan = query.filter === null ? { where: null, exact: true } : planIndexLookup(query.filter, index.indexed, index.coreSchema);
   const offset = query.startIndex - 1;
   if (plan.exact) {
+    if (offset === 0 && query.count > 0) {
+      // A first page that is not full holds every match: no count query needed (userName eq, Test Connection).
+      const items = await index.find({ where: plan.where, offset, limit: query.count });
+      if (items.length < query.count) return { totalResults: items.length, items };
+      return { totalResults: await index.count(plan.where), items };
+    }
     const totalResults = await index.count(plan.where);
-    const items =
-      query.count === 0 || offset >= totalResults
-        ? []
-        : await index.find({ where: plan.where, offset, limit: query.count });
+    const items = query.count === 0 || offset >= totalResults ? [] : await index.find({ where: plan.where, offset, limit: query.count });
     return { totalResults, items };
   }
   const candidates = await index.find({ where: plan.where, offset: 0, limit: index.scanLimit + 1 });

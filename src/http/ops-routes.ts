@@ -1,15 +1,15 @@
-// Unauthenticated operations routes: /healthz (the process is alive) and /readyz (it can serve:
-// the store answers). The only routes without a token.
-import { Router } from 'express';
+// Unauthenticated operations endpoints: /healthz (the process is alive) and /readyz (it can serve:
+// the store answers). The only routes without a token; registered as plain routes, so SCIM
+// requests do not pass through a router of their own first.
+import type { Express, Request, Response } from 'express';
 import type { Store } from '../ports/store.js';
 
-export function createOpsRoutes(options: { store: Store }): Router {
+export function registerOpsRoutes(app: Express, options: { store: Store }): void {
   const { store } = options;
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
+  app.get('/healthz', (_req: Request, res: Response) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (_req: Request, res: Response) => {
     try {
       await store.ping();
       res.json({ status: 'ready', checks: { store: 'ok' } });
@@ -17,5 +17,4 @@ export function createOpsRoutes(options: { store: Store }): Router {
       res.status(503).json({ status: 'not ready', checks: { store: 'unavailable' } });
     }
   });
-  return router;
 }

@@ -18,18 +18,27 @@ export function requestContextOf(res: Response): RequestContext {
 export function createRequestContext(options: { logger: Logger }) {
   const { logger } = options;
   if (!logger) throw new TypeError('createRequestContext: logger is required');
+  // The access line has fixed fields and no secrets: it skips the redaction the base logger applies.
+  const access = logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
   return function requestContext(req: Request, res: Response, next: NextFunction): void {
     const inbound = req.get('x-request-id');
     const requestId = inbound !== undefined && VALID_REQUEST_ID.test(inbound) ? inbound : randomUUID();
-    const log = logger.child({ requestId });
-    res.locals.context = { requestId, log } satisfies RequestContext;
+    let log: Logger | undefined;
+    res.locals.context = {
+      requestId,
+      // Built on first use only: most requests log nothing but their access line.
+      get log() {
+        log ??= logger.child({ requestId });
+        return log;
+      },
+    } satisfies RequestContext;
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
-      if (res.statusCode >= 500) log.error(line, 'request failed');
-      else log.info(line, 'request');
+      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+      if (res.statusCode >= 500) access.error(line, 'request failed');
+      else access.info(line, 'request');
     });
     next();
   };

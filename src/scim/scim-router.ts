@@ -37,9 +37,7 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   };
   const router = Router({ caseSensitive: false });
   router.use(options.authenticate);
-  router.use(express.json({ type: JSON_TYPES, limit: options.maxBodyBytes, strict: false }));
-  router.use(requireJsonBody);
-  router.use(refuseDeepBodies);
+  router.use(createBodyReader(options.maxBodyBytes));
   router.use('/Users', createUsersRoutes({ ...routeOptions, users: options.users, schema: userSchema() }));
   router.use('/Groups', createGroupsRoutes({ ...routeOptions, groups: options.groups, schema: groupSchema() }));
   router.use(createDiscoveryRoutes({ ...routeOptions, maxPageSize: options.maxPageSize }));
@@ -50,26 +48,33 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   return router;
 }
 
-/** POST, PUT and PATCH must carry JSON; anything else would reach the handlers as an empty body. */
-function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
-  if (!req.is(JSON_TYPES)) {
-    return next(new ScimError(400, 'invalidSyntax', 'the request body must be JSON, sent as application/scim+json or application/json'));
-  }
-  next();
-}
-
 /**
  * Deepest JSON nesting accepted. SCIM bodies nest a handful of levels (PatchOp → operation → extension
  * → manager); far deeper ones would overflow the recursive code behind (normaliser, scimmy, JSON.stringify).
  */
-const MAX_BODY_DEPTH = 32;
+export const MAX_BODY_DEPTH = 32;
 
-function refuseDeepBodies(req: Request, _res: Response, next: NextFunction): void {
-  if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
-    return next(new ScimError(400, 'invalidSyntax', `the request body is nested more than ${MAX_BODY_DEPTH} levels deep`));
-  }
-  next();
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * POST, PUT and PATCH must carry JSON (anything else would reach the handlers as an empty body),
+ * within the size limit and nesting depth. Other methods skip body handling entirely.
+ */
+function createBodyReader(maxBodyBytes: number) {
+  const parseJson = express.json({ type: JSON_TYPES, limit: maxBodyBytes, strict: false });
+  return function readBody(req: Request, res: Response, next: NextFunction): void {
+    if (!BODY_METHODS.has(req.method)) return next();
+    if (!req.is(JSON_TYPES)) {
+      return next(new ScimError(400, 'invalidSyntax', 'the request body must be JSON, sent as application/scim+json or application/json'));
+    }
+    parseJson(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+        return next(new ScimError(400, 'invalidSyntax', `the request body is nested more than ${MAX_BODY_DEPTH} levels deep`));
+      }
+      next();
+    });
+  };
 }
 
 /** Iterative, so that the check itself cannot overflow the stack. */

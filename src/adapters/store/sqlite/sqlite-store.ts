@@ -138,6 +138,12 @@ function buildStore(db: Database.Database): Store {
       `UPDATE groups SET version = version + 1, last_modified = ?
        WHERE seq IN (SELECT m.group_seq FROM group_members m WHERE m.user_seq = ?)`,
     ),
+    groupsOfUser: db.prepare<[string], RefRow>(
+      `SELECT u.id AS owner, g.id AS value, g.display_name AS display
+       FROM users u JOIN group_members m ON m.user_seq = u.seq JOIN groups g ON g.seq = m.group_seq
+       WHERE u.id = ?
+       ORDER BY g.seq`,
+    ),
     groupsOfUsers: db.prepare<[string], RefRow>(
       `SELECT u.id AS owner, g.id AS value, g.display_name AS display
        FROM users u JOIN group_members m ON m.user_seq = u.seq JOIN groups g ON g.seq = m.group_seq
@@ -416,6 +422,8 @@ function buildStore(db: Database.Database): Store {
     async groupsOfUsers(userIds) {
       const ids = uniqueIds(userIds);
       if (ids.length === 0) return new Map<string, GroupRef[]>();
+      // One user (a GET by id or a userName filter) is the hot path: a plain indexed join, no json_each.
+      if (ids.length === 1) return guard(() => refsByOwner(ids, s.groupsOfUser.all(ids[0] as string)));
       return guard(() => refsByOwner(ids, s.groupsOfUsers.all(JSON.stringify(ids))));
     },
 
