@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   announceUpstream(upstream, deps, logger);
   if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
   deps.worker.start();
+  const reconcileTimer = scheduleReconcile(deps, config.sync.reconcileIntervalMs, logger);
   const app = createApp(deps);
   const server = app.listen(config.port, config.host);
   await once(server, 'listening');
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    if (reconcileTimer) clearInterval(reconcileTimer);
     await deps.worker.stop();
     await deps.store.close();
     await upstream.close();
@@ -60,6 +62,25 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', (s) => void shutdown(s));
   process.once('SIGINT', (s) => void shutdown(s));
+}
+
+/** Periodic reconcile (RECONCILE_INTERVAL_MS; 0 = only on demand); one at a time, never overlapping. */
+function scheduleReconcile(deps: BridgeDeps, intervalMs: number, logger: Logger): NodeJS.Timeout | null {
+  if (intervalMs === 0) return null;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    deps.admin
+      .reconcile({ dryRun: false })
+      .then((report) => logger.info({ counts: report.counts, dryRun: report.dryRun }, 'reconcile finished'))
+      .catch((error: unknown) => logger.error({ err: error }, 'reconcile failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }
 
 /** Says where provisioning goes, and checks in the background that the account answers and the mapping resolves. */

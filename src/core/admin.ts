@@ -4,7 +4,7 @@
 import type { StoredAuditEntry } from '../ports/audit-log.js';
 import type { Store } from '../ports/store.js';
 import type { FailedSyncItem } from '../ports/sync-queue.js';
-import type { ReconcileReport } from './sync/reconcile.js';
+import type { ReconcileOptions, ReconcileReport } from './sync/reconcile.js';
 
 export interface BudgetUsage {
   readonly limit: number;
@@ -33,7 +33,7 @@ export interface AdminService {
   audit(page: { offset: number; limit: number }): Promise<{ total: number; entries: StoredAuditEntry[] }>;
   retryFailed(): Promise<number>;
   reloadMapping(): Promise<{ problems: readonly string[] }>;
-  reconcile(options: { dryRun: boolean }): Promise<ReconcileReport>;
+  reconcile(options: ReconcileOptions): Promise<ReconcileReport>;
 }
 
 export interface AdminServiceOptions {
@@ -44,7 +44,7 @@ export interface AdminServiceOptions {
   /** Problems of the mapping in force, as last checked against Dynatrace. */
   readonly mappingProblems: () => readonly string[];
   readonly reloadMapping: () => Promise<{ problems: readonly string[] }>;
-  readonly reconcile: (options: { dryRun: boolean }) => Promise<ReconcileReport>;
+  readonly reconcile: (options: ReconcileOptions) => Promise<ReconcileReport>;
   readonly lastReconcile: () => ReconcileReport | null;
 }
 

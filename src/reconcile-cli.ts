@@ -1,0 +1,66 @@
+// `npm run reconcile [-- --dry-run]`: compares the bridge's store with the configured Dynatrace
+// account, prints progress and a report, and repairs drift by queueing work for the bridge's sync
+// worker (which applies it). Uses the same configuration, mapping and SQLite file as the bridge.
+import { loadConfig, ConfigError } from './config.js';
+import { buildDeps, startUpstream } from './deps.js';
+import { loadMappingFile, MappingFileError } from './mapping-file.js';
+import { createLogger } from './observability/logger.js';
+
+async function main(): Promise<number> {
+  const dryRun = process.argv.includes('--dry-run');
+  let config;
+  let mapping;
+  try {
+    config = loadConfig(process.env);
+    mapping = loadMappingFile(config.sync.mappingFile);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof MappingFileError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (config.dynatrace.mode === 'sandbox') {
+    process.stderr.write(
+      'No Dynatrace credentials configured: the sandbox lives inside the running bridge, so reconcile it there:\n' +
+        '  curl -X POST -H "Authorization: Bearer $TOKEN" http://localhost:8080/admin/reconcile\n',
+    );
+    return 2;
+  }
+  const logger = createLogger({ level: 'warn' });
+  const upstream = await startUpstream({ config, logger });
+  const deps = buildDeps({ config, logger, scimTokens: ['reconcile-cli-has-no-http-endpoint'], upstream, mapping });
+  let lastLine = '';
+  const started = Date.now();
+  try {
+    const report = await deps.admin.reconcile({
+      dryRun,
+      progress: (phase, done, total) => {
+        const line = `${phase}: ${done}/${total}`;
+        if (line === lastLine) return;
+        lastLine = line;
+        process.stderr.write(`\r[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\u001b[K`);
+      },
+    });
+    process.stderr.write('\n');
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const total = report.findings.length;
+    process.stderr.write(
+      `${total} finding(s)${report.dryRun ? ' (dry run: nothing repaired)' : total > 0 ? '; repairs queued for the bridge to apply' : ''}\n`,
+    );
+    return 0;
+  } finally {
+    await deps.store.close();
+    await upstream.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`reconcile failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
