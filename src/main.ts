@@ -2,26 +2,17 @@
 // SIGTERM/SIGINT (stop accepting, finish in-flight requests and the worker's current items).
 import { once } from 'node:events';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
 import { buildDeps, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
-import { loadMappingFile, MappingFileError } from './mapping-file.js';
+import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
+import { readSettings } from './settings.js';
 
 async function main(): Promise<void> {
-  let config;
-  let mapping;
-  try {
-    config = loadConfig(process.env);
-    mapping = loadMappingFile(config.sync.mappingFile);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof MappingFileError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const settings = readSettings(process.env);
+  if (settings === null) process.exit(2);
+  const { config, mapping } = settings;
   const logger = createLogger({ level: config.logLevel });
   let scimTokens = config.scimTokens;
   if (scimTokens.length === 0) {

@@ -1,25 +1,15 @@
 // `npm run reconcile [-- --dry-run]`: compares the bridge's store with the configured Dynatrace
 // account, prints progress and a report, and repairs drift by queueing work for the bridge's sync
 // worker (which applies it). Uses the same configuration, mapping and SQLite file as the bridge.
-import { loadConfig, ConfigError } from './config.js';
 import { buildDeps, startUpstream } from './deps.js';
-import { loadMappingFile, MappingFileError } from './mapping-file.js';
 import { createLogger } from './observability/logger.js';
+import { readSettings } from './settings.js';
 
 async function main(): Promise<number> {
   const dryRun = process.argv.includes('--dry-run');
-  let config;
-  let mapping;
-  try {
-    config = loadConfig(process.env);
-    mapping = loadMappingFile(config.sync.mappingFile);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof MappingFileError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const settings = readSettings(process.env);
+  if (settings === null) return 2;
+  const { config, mapping } = settings;
   if (config.dynatrace.mode === 'sandbox') {
     process.stderr.write(
       'No Dynatrace credentials configured: the sandbox lives inside the running bridge, so reconcile it there:\n' +

@@ -5,7 +5,7 @@ import { changeContext, type ChangeOrigin } from './change-context.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { readModifyWrite } from './read-modify-write.js';
-import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { filterableResource, queryResources, type ListPage, type ListQuery } from './resource-query.js';
 import { sameJson } from './json-equality.js';
 import { groupKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
@@ -108,7 +108,13 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
           scanLimit: options.filterScanLimit,
           find: (q) => store.findGroups(q),
           count: (where) => store.countGroups(where),
-          filterable: async (records) => (await attachMembers(records)).map(filterableGroup),
+          filterable: async (records) =>
+            (await attachMembers(records)).map((view) =>
+              filterableResource('Group', view.record, {
+                name: 'members',
+                values: (view.members ?? []).map((m) => ({ value: m.value, display: m.display, type: 'User' })),
+              }),
+            ),
         },
         query,
       ).catch((e: unknown) => translateStoreError(e, 'Group'));
@@ -146,16 +152,5 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
     async delete(id, ifMatch, origin) {
       await store.deleteGroup(id, changeContext(now(), origin, options.syncDelayMs), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'Group', id));
     },
-  };
-}
-
-/** A group as the filter evaluator sees it: attributes plus id, meta and members. */
-export function filterableGroup(view: GroupView): JsonObject {
-  const { record } = view;
-  return {
-    ...record.attributes,
-    id: record.id,
-    meta: { resourceType: 'Group', created: record.created, lastModified: record.lastModified },
-    members: (view.members ?? []).map((m) => ({ value: m.value, display: m.display, type: 'User' })),
   };
 }

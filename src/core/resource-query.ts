@@ -63,3 +63,17 @@ export async function queryResources<A extends string>(
   const matches = candidates.filter((_, i) => matchesFilter(filter, documents[i] as JsonObject, index.catalogue));
   return { totalResults: matches.length, items: matches.slice(offset, offset + query.count) };
 }
+
+/** A resource as the filter evaluator sees it: its attributes plus id, meta and its read-only references. */
+export function filterableResource(
+  resourceType: 'User' | 'Group',
+  record: StoredResource,
+  references: { readonly name: 'groups' | 'members'; readonly values: readonly JsonObject[] },
+): JsonObject {
+  return {
+    ...record.attributes,
+    id: record.id,
+    meta: { resourceType, created: record.created, lastModified: record.lastModified },
+    [references.name]: [...references.values],
+  };
+}

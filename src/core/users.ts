@@ -5,7 +5,7 @@ import { changeContext, type ChangeOrigin } from './change-context.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { readModifyWrite } from './read-modify-write.js';
-import { queryResources, type ListPage, type ListQuery } from './resource-query.js';
+import { filterableResource, queryResources, type ListPage, type ListQuery } from './resource-query.js';
 import { sameJson } from './json-equality.js';
 import { dynatraceEmail } from './sync/desired-state.js';
 import { userKeys } from './resource-keys.js';
@@ -116,7 +116,12 @@ export function createUserService(options: UserServiceOptions): UserService {
           count: (where) => store.countUsers(where),
           filterable: async (records) => {
             const views = await attachGroups(records);
-            return views.map(filterableUser);
+            return views.map((view) =>
+              filterableResource('User', view.record, {
+                name: 'groups',
+                values: (view.groups ?? []).map((g) => ({ value: g.value, display: g.display, type: 'direct' })),
+              }),
+            );
           },
         },
         query,
@@ -132,16 +137,5 @@ export function createUserService(options: UserServiceOptions): UserService {
     async delete(id, ifMatch, origin) {
       await store.deleteUser(id, changeContext(now(), origin, options.syncDelayMs), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));
     },
-  };
-}
-
-/** A user as the filter evaluator sees it: attributes plus id, meta and groups. */
-export function filterableUser(view: UserView): JsonObject {
-  const { record } = view;
-  return {
-    ...record.attributes,
-    id: record.id,
-    meta: { resourceType: 'User', created: record.created, lastModified: record.lastModified },
-    groups: (view.groups ?? []).map((g) => ({ value: g.value, display: g.display, type: 'direct' })),
   };
 }
