@@ -4,6 +4,7 @@
 import type { AppliedGroup } from '../../ports/applied-state.js';
 import type { DtGroup } from '../../ports/account-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
+import { UpstreamError } from '../../ports/upstream-error.js';
 import { groupTarget, type GroupTarget } from '../mapping/mapping.js';
 import { auditedWrite, type WriteContext } from './audited-write.js';
 import type { SyncContext } from './sync-context.js';
@@ -65,12 +66,26 @@ async function linkGroup(context: SyncContext, writes: WriteContext, groupId: st
     requireLocal(existing);
     linked = { groupId, uuid: existing.uuid, name: existing.name, provenance: 'adopted', bindings: {} };
   } else {
-    const created = await auditedWrite(writes, { operation: 'createGroup', target: name }, () =>
-      context.accountApi.createGroup({ name, description: DESCRIPTION }),
-    );
+    let created;
+    let provenance: AppliedGroup['provenance'] = 'created';
+    try {
+      created = await auditedWrite(writes, { operation: 'createGroup', target: name }, () =>
+        context.accountApi.createGroup({ name, description: DESCRIPTION }),
+      );
+    } catch (error) {
+      // 409: the group exists after all — made by hand since we listed, or our own create whose answer was lost.
+      if (!(error instanceof UpstreamError && error.code === 'conflict')) throw error;
+      context.groupDirectory.refresh();
+      const found = await context.groupDirectory.find(name);
+      if (found === null) throw error;
+      requireLocal(found);
+      // We cannot prove the bridge made it, so it is never deleted by the bridge: adopted.
+      created = found;
+      provenance = 'adopted';
+    }
     if (created === null) return null;
     context.groupDirectory.remember(created);
-    linked = { groupId, uuid: created.uuid, name: created.name, provenance: 'created', bindings: {} };
+    linked = { groupId, uuid: created.uuid, name: created.name, provenance, bindings: {} };
   }
   await context.store.putAppliedGroup(linked);
   await enqueueMembers(context, writes.item, groupId);

@@ -4,6 +4,7 @@
 import type { AppliedUser } from '../../ports/applied-state.js';
 import type { DavisUser } from '../../ports/davis-assistant-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
+import { UpstreamError } from '../../ports/upstream-error.js';
 import { sameJson } from '../json-equality.js';
 import { auditSkipped, auditedWrite, type WriteContext } from './audited-write.js';
 import { desiredUser, type DesiredUser } from './desired-state.js';
@@ -82,20 +83,25 @@ async function planGroups(
   const had = new Set(current.groupUuids);
   const add = [...want].filter((uuid) => !had.has(uuid));
   const remove = [...had].filter((uuid) => !want.has(uuid));
+  let next = current;
+  // Applied state is saved after each write, so a retry after a failure does not repeat it.
   if (add.length > 0) {
     await auditedWrite(writes, { operation: 'addUserToGroups', target: current.email, detail: add.join(',') }, () =>
       context.accountApi.addUserToGroups(current.email, add),
     );
+    if (!context.dryRun) {
+      next = { ...next, groupUuids: [...had, ...add] };
+      await context.store.putAppliedUser(next);
+    }
   }
   if (remove.length > 0) {
     await auditedWrite(writes, { operation: 'removeUserFromGroups', target: current.email, detail: remove.join(',') }, () =>
       context.accountApi.removeUserFromGroups(current.email, remove),
     );
-  }
-  let next = current;
-  if (!context.dryRun && (add.length > 0 || remove.length > 0)) {
-    next = { ...current, groupUuids: [...want] };
-    await context.store.putAppliedUser(next);
+    if (!context.dryRun) {
+      next = { ...next, groupUuids: [...want] };
+      await context.store.putAppliedUser(next);
+    }
   }
   return { applied: next, blocked };
 }
@@ -105,7 +111,13 @@ async function syncDavis(context: SyncContext, writes: WriteContext, desired: Da
   if (desired === null) {
     await auditedWrite(writes, { operation: 'deleteDavisUser', target: current.email }, () => context.davisApi.deleteUser(current.email));
   } else if (current.davis === null) {
-    await auditedWrite(writes, { operation: 'createDavisUser', target: desired.email }, () => context.davisApi.createUser(desired));
+    try {
+      await auditedWrite(writes, { operation: 'createDavisUser', target: desired.email }, () => context.davisApi.createUser(desired));
+    } catch (error) {
+      // 409: the Davis user exists (a lost create answer, or one made by hand): make it what we want.
+      if (!(error instanceof UpstreamError && error.code === 'conflict')) throw error;
+      await auditedWrite(writes, { operation: 'updateDavisUser', target: desired.email }, () => context.davisApi.updateUser(desired));
+    }
   } else {
     await auditedWrite(writes, { operation: 'updateDavisUser', target: desired.email }, () => context.davisApi.updateUser(desired));
   }

@@ -1,0 +1,270 @@
+// Starts the bridge the way main.ts does, but on an explicit DATA_DIR and against a Dynatrace sandbox
+// that outlives it (DT_* variables point at the sandbox), so a test can stop one "process" and start
+// another on the same SQLite file. Time is a manual clock shared by the bridge and the sandbox: the
+// worker's retry backoff and the sandbox's per-minute rate limit pass when the test advances it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
+import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
+import { buildDeps, type BridgeDeps } from '../../src/deps.js';
+import {
+  createAccountManagementClient,
+  createDavisAssistantClient,
+  createOAuthTokenProvider,
+  createRateBudget,
+  type FetchFn,
+  type RetryPolicy,
+} from '../../src/adapters/dynatrace/index.js';
+import { createSqliteStore } from '../../src/adapters/store/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { Store } from '../../src/ports/store.js';
+import { startSandbox, type SandboxFaults, type SandboxHandle } from '../../src/sandbox/index.js';
+import { TEST_TOKEN, type ScimResponse } from './test-bridge.js';
+
+/** Time that moves only when told to: the bridge's `now` and the sandbox's clock. */
+export interface ManualClock {
+  now(): number;
+  date(): Date;
+  advance(ms: number): void;
+}
+
+export function createManualClock(start: number = Date.UTC(2026, 0, 5, 9, 0, 0)): ManualClock {
+  let t = start;
+  return {
+    now: () => t,
+    date: () => new Date(t),
+    advance(ms) {
+      if (!(ms >= 0)) throw new TypeError('advance: ms must be >= 0');
+      t += ms;
+    },
+  };
+}
+
+/**
+ * Client-side retries that cost (almost) no real time: one retry after a few ms, and no waiting for a
+ * `Retry-After` (the call then fails `throttled` and the sync worker defers the item, in manual time).
+ */
+export const FAST_CLIENT_RETRY: Partial<RetryPolicy> = Object.freeze({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, throttledDelayMs: 5, maxRetryAfterMs: 10 });
+
+/** Longer than the worker's longest backoff (15 min, "slow") and its lease (5 min). */
+export const SETTLE_STEP_MS = 16 * 60_000;
+
+/** A long token lifetime, so that advancing the manual clock never expires the bridge's token. */
+const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+
+export async function startSharedSandbox(options: {
+  readonly clock: ManualClock;
+  readonly faults?: Partial<SandboxFaults>;
+  /** For the injected 5xx rate; a seeded generator makes the fault pattern repeatable. */
+  readonly random?: () => number;
+}): Promise<SandboxHandle> {
+  return startSandbox({
+    host: '127.0.0.1',
+    port: 0,
+    clock: { now: () => options.clock.now() },
+    tokenTtlSeconds: TEN_YEARS_S,
+    ...(options.random === undefined ? {} : { random: options.random }),
+    faults: { rateLimitPerMinute: null, ...(options.faults ?? {}) },
+  });
+}
+
+/** mulberry32: a small seeded PRNG for repeatable fault patterns. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function makeDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'scim-bridge-proc-'));
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface BridgeProcessOptions {
+  readonly sandbox: SandboxHandle;
+  readonly dataDir: string;
+  readonly clock: ManualClock;
+  readonly mapping?: Mapping;
+  /** More environment variables (e.g. DRY_RUN, SYNC_CONCURRENCY, DT_RATE_LIMIT_PER_MINUTE). */
+  readonly env?: Record<string, string>;
+  /** Davis Assistant user management on (the sandbox's token) or off. Default on. */
+  readonly davis?: boolean;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Per-request timeout of the Dynatrace clients. */
+  readonly timeoutMs?: number;
+  /** Wraps the Dynatrace clients' fetch (e.g. to lose a response after upstream processed it). */
+  readonly wrapFetch?: (fetchFn: FetchFn) => FetchFn;
+}
+
+export interface AdminResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+export interface BridgeProcess {
+  readonly url: string;
+  readonly store: Store;
+  readonly worker: SyncWorker;
+  readonly deps: BridgeDeps;
+  readonly sandbox: SandboxHandle;
+  readonly logLines: string[];
+  scim(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResponse>;
+  /** fetch against /admin with the bearer token (or the given `authorization`, or none with null). */
+  admin(method: string, route: string, authorization?: string | null): Promise<AdminResponse>;
+  /**
+   * Drains due work, then advances the manual clock past any backoff, until the queue is empty.
+   * Bounded in rounds and in wall time; throws with the queue's state when it does not settle.
+   */
+  settle(options?: { readonly maxRounds?: number; readonly maxWallMs?: number }): Promise<{ rounds: number; processed: number }>;
+  /** Stops serving and the worker (its leases released) and closes the store; the data dir stays. */
+  close(): Promise<void>;
+}
+
+export async function startBridgeProcess(options: BridgeProcessOptions): Promise<BridgeProcess> {
+  const { sandbox, clock } = options;
+  const davis = options.davis ?? true;
+  const config = loadConfig({
+    DATA_DIR: options.dataDir,
+    SCIM_TOKENS: TEST_TOKEN,
+    LOG_LEVEL: 'info',
+    SYNC_COALESCE_MS: '0',
+    DT_ACCOUNT_UUID: sandbox.accountUuid,
+    DT_CLIENT_ID: sandbox.clientId,
+    DT_CLIENT_SECRET: sandbox.clientSecret,
+    DT_API_URL: sandbox.url,
+    DT_TOKEN_URL: sandbox.tokenUrl,
+    // The client-side budget runs on real time; keep it out of the way unless a test sets it.
+    DT_RATE_LIMIT_PER_MINUTE: '100000',
+    DAVIS_ASSISTANT_URL: sandbox.url,
+    ...(davis ? { DAVIS_ASSISTANT_TOKEN: sandbox.davisToken } : {}),
+    ...options.env,
+  });
+  if (config.dynatrace.mode !== 'account') throw new Error('bridge-process: expected DT_* credentials to select account mode');
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const retry = options.retry ?? FAST_CLIENT_RETRY;
+  const baseFetch: FetchFn = (input, init) => fetch(input, init);
+  const fetchFn = options.wrapFetch ? options.wrapFetch(baseFetch) : baseFetch;
+  const timeouts = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const tokenProvider = createOAuthTokenProvider({
+    clientId: config.dynatrace.clientId,
+    clientSecret: config.dynatrace.clientSecret,
+    accountUuid: config.dynatrace.accountUuid,
+    tokenUrl: config.dynatrace.tokenUrl,
+    scopes: config.dynatrace.scopes,
+    retry,
+    fetch: fetchFn,
+  });
+  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute });
+  const accountApi = createAccountManagementClient({
+    accountUuid: config.dynatrace.accountUuid,
+    baseUrl: config.dynatrace.apiUrl,
+    tokenProvider,
+    rateBudget,
+    retry,
+    fetch: fetchFn,
+    ...timeouts,
+  });
+  const davisAssistantApi = createDavisAssistantClient({
+    baseUrl: config.davisAssistant.url,
+    ...(config.davisAssistant.token === null ? {} : { token: config.davisAssistant.token }),
+    retry,
+    fetch: fetchFn,
+    ...timeouts,
+  });
+  const store = createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
+  const deps = buildDeps({
+    config,
+    logger,
+    scimTokens: config.scimTokens,
+    store,
+    upstream: { accountApi, davisAssistantApi, rateBudget },
+    mapping: options.mapping ?? DEFAULT_MAPPING,
+    now: () => clock.date(),
+  });
+  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${address.port}`;
+  const base = `${url}${config.scimBasePath}`;
+  let closed = false;
+
+  return {
+    url,
+    store,
+    worker: deps.worker,
+    deps,
+    sandbox,
+    logLines,
+    async scim(method, route, body, headers = {}) {
+      const response = await fetch(`${base}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: parseJson(text), text };
+    },
+    async admin(method, route, authorization = `Bearer ${TEST_TOKEN}`) {
+      const response = await fetch(`${url}/admin${route}`, { method, headers: authorization === null ? {} : { authorization } });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: parseJson(text) };
+    },
+    async settle(settleOptions = {}) {
+      const maxRounds = settleOptions.maxRounds ?? 100;
+      const deadline = Date.now() + (settleOptions.maxWallMs ?? 20_000);
+      let processed = 0;
+      for (let round = 1; round <= maxRounds && Date.now() < deadline; round++) {
+        processed += await deps.worker.drain();
+        const stats = await store.syncQueueStats({ failedLimit: 1 });
+        if (stats.depth === 0) return { rounds: round, processed };
+        clock.advance(SETTLE_STEP_MS);
+      }
+      const stats = await store.syncQueueStats({ failedLimit: 10 });
+      throw new Error(`sync queue did not settle: ${JSON.stringify(stats)}`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      server.close();
+      await deps.worker.stop();
+      await store.close();
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
