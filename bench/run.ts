@@ -1,0 +1,551 @@
+// The performance bench the issue asks for, in one run: seed Users over POST, build Groups (one
+// of 50,000 members), GET by `userName eq` side by side with a bare-Express ceiling, then PATCH one
+// member in and out of the big group. Prints each figure with its target; writes bench/results/latest.json.
+// Not a test: it reports PASS/FAIL against the targets but exits non-zero only when requests fail.
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnBenchChild, type BenchChild } from './bench-child.js';
+import {
+  addMembersBody,
+  groupBody,
+  indexOfUserName,
+  removeMemberBody,
+  userBody,
+  userNameFilterPath,
+  userNameOf,
+} from './idp-bodies.js';
+import { cannon, createApi, distribution, pool, type CannonRun, type Distribution } from './load.js';
+import { formatProfileSummary, summariseProfile } from './profile-summary.js';
+
+// ── settings ────────────────────────────────────────────────────────────────────────────────────
+
+interface Settings {
+  readonly users: number;
+  readonly groups: number;
+  readonly bigGroupMembers: number;
+  readonly smallGroupMembers: number;
+  readonly seedConnections: number;
+  readonly getConnections: number;
+  readonly getDurationS: number;
+  readonly getWarmupS: number;
+  readonly getRounds: number;
+  readonly patchCount: number;
+  readonly patchWarmup: number;
+  readonly profile: boolean;
+  readonly logLevel: string;
+  /** Run the sync worker in the bridge (against the in-process sandbox), as src/main.ts does. */
+  readonly syncWorker: boolean;
+  readonly keepData: boolean;
+  readonly resultsDir: string;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const problems: string[] = [];
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const text = env[name]?.trim();
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const users = integer('BENCH_USERS', 100_000, 1_000, 1_000_000);
+  const patchCount = integer('BENCH_PATCH_COUNT', 200, 10, 5_000);
+  const patchWarmup = integer('BENCH_PATCH_WARMUP', 10, 0, 1_000);
+  const seedConnections = integer('BENCH_SEED_CONNECTIONS', 8, 1, 64);
+  // The big group takes half the users at most, so PATCH always has non-members to add.
+  const bigGroupMembers = Math.min(integer('BENCH_BIG_GROUP_MEMBERS', 50_000, 1, 1_000_000), Math.floor(users / 2), users - patchCount - patchWarmup);
+  if (bigGroupMembers < 1) problems.push('BENCH_USERS is too small for BENCH_PATCH_COUNT + BENCH_PATCH_WARMUP');
+  const defaultResults = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  const settings: Settings = {
+    users,
+    groups: integer('BENCH_GROUPS', 1_000, 1, 100_000),
+    bigGroupMembers,
+    smallGroupMembers: integer('BENCH_SMALL_GROUP_MEMBERS', 10, 0, 1_000),
+    seedConnections,
+    getConnections: integer('BENCH_GET_CONNECTIONS', 10, 1, 256),
+    getDurationS: integer('BENCH_GET_DURATION', 10, 1, 300),
+    getWarmupS: integer('BENCH_GET_WARMUP', 3, 0, 60),
+    getRounds: integer('BENCH_GET_ROUNDS', 4, 1, 10),
+    patchCount,
+    patchWarmup,
+    profile: env.BENCH_PROFILE === '1',
+    logLevel: env.BENCH_LOG_LEVEL?.trim() || 'info',
+    syncWorker: env.BENCH_SYNC_WORKER !== '0',
+    keepData: env.BENCH_KEEP_DATA === '1',
+    resultsDir: path.resolve(env.BENCH_RESULTS_DIR?.trim() || defaultResults),
+  };
+  if (users < seedConnections) problems.push('BENCH_USERS must be at least BENCH_SEED_CONNECTIONS');
+  if (problems.length > 0) throw new TypeError(`invalid bench settings:\n- ${problems.join('\n- ')}`);
+  return settings;
+}
+
+// ── figures and report ──────────────────────────────────────────────────────────────────────────
+
+interface Target {
+  readonly op: '>=' | '<';
+  readonly value: number;
+}
+
+interface Figure {
+  readonly key: string;
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target: Target | null;
+  /** null when there is no target. */
+  readonly pass: boolean | null;
+}
+
+function figure(key: string, label: string, value: number, unit: string, target: Target | null = null): Figure {
+  const pass = target === null ? null : target.op === '>=' ? value >= target.value : value < target.value;
+  return { key, label, value, unit, target, pass };
+}
+
+function formatNumber(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (unit === 'ratio') return value.toFixed(3);
+  if (unit === 'ms') return value < 1 ? value.toFixed(3) : value < 10 ? value.toFixed(2) : value.toFixed(1);
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
+}
+
+function printTable(figures: readonly Figure[]): void {
+  const rows = figures.map((f) => [
+    f.label,
+    `${formatNumber(f.value, f.unit)} ${f.unit === 'ratio' ? '' : f.unit}`.trim(),
+    f.target === null ? '' : `${f.target.op === '>=' ? '≥' : '<'} ${formatNumber(f.target.value, f.unit)} ${f.unit === 'ratio' ? '' : f.unit}`.trim(),
+    f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL',
+  ]);
+  const header = ['figure', 'measured', 'target', 'result'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+  console.log(`\n${line(header)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(line(row));
+}
+
+// ── helpers ─────────────────────────────────────────────────────────────────────────────────────
+
+const BASE = '/scim/v2';
+const IDLE_SAMPLE_MS = 5_000;
+const MB = 1024 * 1024;
+
+function log(message: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function expect(condition: boolean, message: string, problems: string[]): void {
+  if (!condition) {
+    problems.push(message);
+    log(`CHECK FAILED: ${message}`);
+  }
+}
+
+function statusSummary(run: CannonRun): string {
+  const parts = Object.entries(run.statusCounts).map(([status, count]) => `${status}×${count}`);
+  const { errors, timeouts } = run.result;
+  return `${parts.join(' ') || 'no responses'}${errors > 0 ? `, ${errors} errors (${timeouts} timeouts)` : ''}`;
+}
+
+function roundDistribution(d: Distribution): Distribution {
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { count: d.count, min: r(d.min), median: r(d.median), p95: r(d.p95), p99: r(d.p99), max: r(d.max), mean: r(d.mean) };
+}
+
+interface PhaseCost {
+  readonly bridgeCpuMs: number;
+  readonly bridgePeakRssMb: number;
+  readonly wallS: number;
+}
+
+/** The commit measured, and how many files under src/ differ from it, at the start (read-only git calls). */
+function sourceRevision(): { commit: string | null; changedSrcFiles: number | null } {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+  try {
+    const commit = git('rev-parse', 'HEAD');
+    const changed = git('status', '--porcelain', '--', 'src');
+    return { commit, changedSrcFiles: changed === '' ? 0 : changed.split('\n').length };
+  } catch {
+    return { commit: null, changedSrcFiles: null };
+  }
+}
+
+// ── the run ─────────────────────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<number> {
+  const settings = readSettings(process.env);
+  const token = randomBytes(24).toString('hex');
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'scim-bench-'));
+  mkdirSync(settings.resultsDir, { recursive: true });
+  const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+  const problems: string[] = [];
+  const source = sourceRevision();
+  const cpus = os.cpus();
+  log(`node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / MB)} MB RAM`);
+  log(`settings: ${JSON.stringify({ ...settings, resultsDir: undefined })}`);
+  log(`data dir ${dataDir}`);
+
+  const bridge = await spawnBenchChild({
+    name: 'bridge',
+    script: here('./bridge-server.js'),
+    env: { BENCH_DATA_DIR: dataDir, BENCH_TOKEN: token, BENCH_LOG_LEVEL: settings.logLevel, BENCH_SYNC_WORKER: settings.syncWorker ? '1' : '0' },
+    logFile: path.join(dataDir, 'bridge.log'),
+  });
+  const baseline = await spawnBenchChild({
+    name: 'baseline',
+    script: here('./baseline-server.js'),
+    env: { BENCH_TOKEN: token },
+    logFile: path.join(dataDir, 'baseline.log'),
+  });
+  const bridgeOrigin = `http://127.0.0.1:${bridge.port}`;
+  const baselineOrigin = `http://127.0.0.1:${baseline.port}`;
+  log(`bridge pid ${bridge.pid} on ${bridgeOrigin}, baseline pid ${baseline.pid} on ${baselineOrigin}`);
+  const api = createApi(bridgeOrigin, token);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
+  const profiles: Record<string, string> = {};
+
+  /** Runs one scenario, measuring the bridge's CPU and peak RSS over it (and profiling it on request). */
+  async function phase<T>(name: string, body: () => Promise<T>): Promise<{ value: T; cost: PhaseCost }> {
+    const before = await bridge.stats({ mark: true });
+    if (settings.profile) await bridge.startProfile();
+    const started = performance.now();
+    const value = await body();
+    const wallS = (performance.now() - started) / 1000;
+    if (settings.profile) {
+      const file = path.join(settings.resultsDir, `${name}.cpuprofile`);
+      await bridge.stopProfile(file);
+      profiles[name] = file;
+      console.log(formatProfileSummary(name, summariseProfile(file, 25)));
+    }
+    const after = await bridge.stats();
+    return { value, cost: { bridgeCpuMs: after.cpuMs - before.cpuMs, bridgePeakRssMb: after.peakRssSinceMark / MB, wallS } };
+  }
+
+  try {
+    // (1) POST /Users from 0 to N with 8 connections, every body a unique Okta or Entra user.
+    log(`(1) seeding ${settings.users} users with POST /Users over ${settings.seedConnections} connections`);
+    const tenth = Math.ceil(settings.users / 10);
+    const tenthMarksMs: number[] = [];
+    let created = 0;
+    let nextUser = 0;
+    const seed = await phase('seed-users', () =>
+      cannon({
+        url: bridgeOrigin,
+        connections: settings.seedConnections,
+        amount: settings.users,
+        timeout: 60,
+        requests: [{ method: 'POST', path: `${BASE}/Users`, headers, setupRequest: (request) => ({ ...request, body: userBody(nextUser++) }) }],
+        onResponse: (status, sinceStartMs) => {
+          if (status !== 201) return;
+          created++;
+          if (created % tenth === 0 || created === settings.users) tenthMarksMs.push(sinceStartMs);
+        },
+      }),
+    );
+    const seedRun = seed.value;
+    log(`    ${statusSummary(seedRun)} in ${seedRun.elapsedS.toFixed(1)} s`);
+    const seedRate = created / seedRun.elapsedS;
+    const tenthRates = tenthMarksMs.map((t, i) => {
+      const from = i === 0 ? 0 : (tenthMarksMs[i - 1] as number);
+      const count = i === tenthMarksMs.length - 1 ? created - tenth * i : tenth;
+      return count / ((t - from) / 1000);
+    });
+    const slowestTenth = Math.min(...tenthRates);
+    log(`    ${seedRate.toFixed(0)} users/s overall; per tenth: ${tenthRates.map((r) => r.toFixed(0)).join(', ')}`);
+    const count = await api.call('GET', `${BASE}/Users?count=0`);
+    expect(created === settings.users, `POST /Users created ${created} of ${settings.users} users`, problems);
+    expect(count.body?.totalResults === settings.users, `GET /Users?count=0 reports ${count.body?.totalResults} users, expected ${settings.users}`, problems);
+
+    // (2) Learn the ids, then the groups: one with 50,000 members (PATCH value lists of 1,000), the rest small.
+    log('(2) paging user ids, then creating groups');
+    const ids: string[] = new Array<string>(settings.users);
+    const paging = await phase('page-users', async () => {
+      const times: number[] = [];
+      for (let start = 1; start <= settings.users; start += 1000) {
+        const page = await api.call('GET', `${BASE}/Users?attributes=userName&count=1000&startIndex=${start}`);
+        times.push(page.ms);
+        if (page.status !== 200) throw new Error(`GET /Users page at ${start} answered ${page.status}`);
+        for (const resource of page.body.Resources as Array<{ id: string; userName: string }>) ids[indexOfUserName(resource.userName)] = resource.id;
+      }
+      return distribution(times);
+    });
+    const missingIds = ids.filter((id) => id === undefined).length + (settings.users - ids.length);
+    expect(missingIds === 0 && ids.length === settings.users, `paging missed ${missingIds} user ids`, problems);
+    log(`    ${Math.ceil(settings.users / 1000)} pages of 1,000 in ${paging.cost.wallS.toFixed(1)} s (median ${paging.value.median.toFixed(1)} ms, max ${paging.value.max.toFixed(1)} ms)`);
+
+    const bigGroup = await api.call('POST', `${BASE}/Groups`, groupBody(0, []));
+    if (bigGroup.status !== 201) throw new Error(`POST /Groups (big) answered ${bigGroup.status}: ${JSON.stringify(bigGroup.body)}`);
+    const bigId = bigGroup.body.id as string;
+    const bigFill = await phase('fill-big-group', async () => {
+      const times: number[] = [];
+      for (let from = 0; from < settings.bigGroupMembers; from += 1000) {
+        const batch = ids.slice(from, Math.min(from + 1000, settings.bigGroupMembers));
+        const patched = await api.call('PATCH', `${BASE}/Groups/${bigId}`, addMembersBody(batch));
+        if (patched.status !== 204) throw new Error(`PATCH add batch at ${from} answered ${patched.status}: ${JSON.stringify(patched.body)}`);
+        times.push(patched.ms);
+      }
+      return distribution(times);
+    });
+    log(`    big group: ${settings.bigGroupMembers} members in ${bigFill.value.count} PATCHes of ≤1,000 in ${bigFill.cost.wallS.toFixed(1)} s (median ${bigFill.value.median.toFixed(1)} ms, max ${bigFill.value.max.toFixed(1)} ms)`);
+
+    const smallGroups = await phase('create-groups', async () => {
+      const times: number[] = [];
+      await pool(settings.groups - 1, 8, async (i) => {
+        const g = i + 1;
+        const members = Array.from({ length: settings.smallGroupMembers }, (_, k) => ids[(g * 7919 + k * 104_729) % settings.users] as string);
+        const response = await api.call('POST', `${BASE}/Groups`, groupBody(g, members));
+        if (response.status !== 201) throw new Error(`POST /Groups #${g} answered ${response.status}: ${JSON.stringify(response.body)}`);
+        times.push(response.ms);
+      });
+      return distribution(times);
+    });
+    log(`    ${settings.groups - 1} more groups of ${settings.smallGroupMembers} members in ${smallGroups.cost.wallS.toFixed(1)} s (8 concurrent)`);
+    const groupCount = await api.call('GET', `${BASE}/Groups?count=0`);
+    expect(groupCount.body?.totalResults === settings.groups, `GET /Groups?count=0 reports ${groupCount.body?.totalResults} groups, expected ${settings.groups}`, problems);
+
+    // Background: the bridge's CPU with no requests at all (the sync worker draining its queue).
+    const idleBefore = await bridge.stats();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
+    const idleAfter = await bridge.stats();
+    const backgroundCpuShare = (idleAfter.cpuMs - idleBefore.cpuMs) / IDLE_SAMPLE_MS;
+    log(`    with no requests for ${IDLE_SAMPLE_MS / 1000} s the bridge used ${(backgroundCpuShare * 100).toFixed(1)} % of a core (sync worker ${settings.syncWorker ? 'on' : 'off'})`);
+
+    // (3) Side by side: the bare-Express ceiling and the bridge's `userName eq` filter, same load, interleaved.
+    log(`(3) GET /Users?filter=userName eq "…": ${settings.getRounds} interleaved rounds of ${settings.getDurationS} s per server, ${settings.getConnections} connections`);
+    const filterRequests = () => [{ method: 'GET', path: `${BASE}/Users`, headers, setupRequest: (request: object) => ({ ...request, path: userNameFilterPath(BASE, randomInt(settings.users)) }) }];
+    const getLoad = (origin: string, durationS: number) =>
+      cannon({ url: origin, connections: settings.getConnections, duration: durationS, timeout: 30, requests: filterRequests() });
+    interface Segment {
+      readonly server: 'baseline' | 'bridge';
+      readonly round: number;
+      readonly ok: number;
+      readonly non2xx: number;
+      readonly errors: number;
+      readonly durationS: number;
+      readonly requestsPerS: number;
+      readonly latencyMs: Distribution;
+      readonly serverCpuMsPerRequest: number;
+      readonly clientCpuMsPerRequest: number;
+    }
+    const segments: Segment[] = [];
+    const measureSegment = async (server: 'baseline' | 'bridge', child: BenchChild, origin: string, round: number) => {
+      const before = await child.stats();
+      const clientBefore = process.cpuUsage();
+      const run = await getLoad(origin, settings.getDurationS);
+      const client = process.cpuUsage(clientBefore);
+      const after = await child.stats();
+      const segment: Segment = {
+        server,
+        round,
+        ok: run.ok,
+        non2xx: run.result.non2xx,
+        errors: run.result.errors,
+        durationS: run.result.duration,
+        requestsPerS: run.ok / run.result.duration,
+        latencyMs: roundDistribution(distribution(run.latenciesMs)),
+        serverCpuMsPerRequest: (after.cpuMs - before.cpuMs) / Math.max(1, run.ok),
+        clientCpuMsPerRequest: (client.user + client.system) / 1000 / Math.max(1, run.ok),
+      };
+      segments.push(segment);
+      log(`    round ${round} ${server.padEnd(8)} ${segment.requestsPerS.toFixed(0).padStart(6)} req/s, p50 ${segment.latencyMs.median.toFixed(2)} ms, p99 ${segment.latencyMs.p99.toFixed(2)} ms, server CPU ${segment.serverCpuMsPerRequest.toFixed(3)} ms/req (${statusSummary(run)})`);
+      expect(run.result.non2xx === 0 && run.result.errors === 0, `GET ${server} round ${round}: ${statusSummary(run)}`, problems);
+    };
+    const comparison = await phase('get-filter', async () => {
+      if (settings.getWarmupS > 0) {
+        await getLoad(baselineOrigin, settings.getWarmupS);
+        await getLoad(bridgeOrigin, settings.getWarmupS);
+      }
+      // With BENCH_PROFILE=1 the ceiling is profiled too, so the two profiles can be compared.
+      if (settings.profile) await baseline.startProfile();
+      for (let round = 1; round <= settings.getRounds; round++) {
+        await measureSegment('baseline', baseline, baselineOrigin, round);
+        await measureSegment('bridge', bridge, bridgeOrigin, round);
+      }
+      if (settings.profile) {
+        const file = path.join(settings.resultsDir, 'get-filter-baseline.cpuprofile');
+        await baseline.stopProfile(file);
+        profiles['get-filter-baseline'] = file;
+        console.log(formatProfileSummary('get-filter-baseline', summariseProfile(file, 25)));
+      }
+    });
+    const rateOf = (server: Segment['server']) => {
+      const mine = segments.filter((s) => s.server === server);
+      return mine.reduce((sum, s) => sum + s.ok, 0) / mine.reduce((sum, s) => sum + s.durationS, 0);
+    };
+    const baselineRate = rateOf('baseline');
+    const bridgeRate = rateOf('bridge');
+    const getRatio = bridgeRate / baselineRate;
+    const roundRatios = Array.from({ length: settings.getRounds }, (_, i) => {
+      const of = (server: Segment['server']) => segments.find((s) => s.server === server && s.round === i + 1)?.requestsPerS ?? NaN;
+      return of('bridge') / of('baseline');
+    });
+    log(`    baseline ${baselineRate.toFixed(0)} req/s, bridge ${bridgeRate.toFixed(0)} req/s, ratio ${getRatio.toFixed(3)} (per round: ${roundRatios.map((r) => r.toFixed(3)).join(', ')})`);
+    for (let check = 0; check < 50; check++) {
+      const index = randomInt(settings.users);
+      const found = await api.call('GET', userNameFilterPath(BASE, index));
+      expect(found.body?.totalResults === 1 && found.body?.Resources?.[0]?.userName === userNameOf(index), `filter for user #${index} found ${found.body?.totalResults}`, problems);
+    }
+    const miss = await api.call('GET', `${BASE}/Users?filter=${encodeURIComponent('userName eq "nobody@example.com"')}`);
+    expect(miss.status === 200 && miss.body?.totalResults === 0, 'filter for an absent userName did not answer an empty list', problems);
+
+    // (4) PATCH one member into (and out of) the big group, sequentially; each a user not yet in it.
+    log(`(4) PATCH /Groups/{big}: ${settings.patchCount} sequential single-member adds, then removes (after ${settings.patchWarmup} warm-up each)`);
+    const patchPool = ids.slice(settings.bigGroupMembers, settings.bigGroupMembers + settings.patchWarmup + settings.patchCount);
+    const patchRun = async (amount: number, from: number, bodyOf: (id: string) => string) => {
+      let next = from;
+      return cannon({
+        url: bridgeOrigin,
+        connections: 1,
+        amount,
+        timeout: 60,
+        requests: [{ method: 'PATCH', path: `${BASE}/Groups/${bigId}`, headers, setupRequest: (request) => ({ ...request, body: bodyOf(patchPool[next++] as string) }) }],
+      });
+    };
+    const probeId = patchPool[settings.patchWarmup] as string;
+    const memberOfBig = async (id: string) => {
+      const user = await api.call('GET', `${BASE}/Users/${id}`);
+      return (user.body?.groups as Array<{ value: string }> | undefined)?.some((g) => g.value === bigId) === true;
+    };
+    const adds = await phase('patch-add', async () => {
+      if (settings.patchWarmup > 0) await patchRun(settings.patchWarmup, 0, (id) => addMembersBody([id]));
+      return patchRun(settings.patchCount, settings.patchWarmup, (id) => addMembersBody([id]));
+    });
+    const addLatency = roundDistribution(distribution(adds.value.latenciesMs));
+    log(`    add: median ${addLatency.median} ms, p95 ${addLatency.p95} ms, p99 ${addLatency.p99} ms (${statusSummary(adds.value)})`);
+    expect(adds.value.statusCounts['204'] === settings.patchCount, `PATCH add: ${statusSummary(adds.value)}`, problems);
+    expect(await memberOfBig(probeId), 'a user added by PATCH is not listed in the big group', problems);
+
+    const removes = await phase('patch-remove', async () => {
+      if (settings.patchWarmup > 0) await patchRun(settings.patchWarmup, 0, removeMemberBody);
+      return patchRun(settings.patchCount, settings.patchWarmup, removeMemberBody);
+    });
+    const removeLatency = roundDistribution(distribution(removes.value.latenciesMs));
+    log(`    remove: median ${removeLatency.median} ms, p95 ${removeLatency.p95} ms, p99 ${removeLatency.p99} ms (${statusSummary(removes.value)})`);
+    expect(removes.value.statusCounts['204'] === settings.patchCount, `PATCH remove: ${statusSummary(removes.value)}`, problems);
+    expect(!(await memberOfBig(probeId)), 'a user removed by PATCH is still listed in the big group', problems);
+
+    // Reading the big group back (informative): five times each way, the median reported.
+    const readTimes = async (suffix: string) => {
+      const times: number[] = [];
+      let last: Awaited<ReturnType<typeof api.call>> | null = null;
+      for (let i = 0; i < 5; i++) {
+        last = await api.call('GET', `${BASE}/Groups/${bigId}${suffix}`);
+        times.push(last.ms);
+      }
+      return { median: distribution(times).median, last };
+    };
+    const bigReads = await phase('read-big-group', async () => ({ full: await readTimes(''), lean: await readTimes('?excludedAttributes=members') }));
+    const bigRead = bigReads.value.full;
+    const bigReadLean = bigReads.value.lean;
+    const bigMembers = (bigRead.last?.body?.members as unknown[] | undefined)?.length ?? -1;
+    expect(bigMembers === settings.bigGroupMembers, `the big group has ${bigMembers} members, expected ${settings.bigGroupMembers}`, problems);
+    log(`    GET the big group (median of 5): ${bigRead.median.toFixed(0)} ms with its ${bigMembers} members, ${bigReadLean.median.toFixed(1)} ms with excludedAttributes=members`);
+
+    // Peak RSS of the bridge process over the whole run, then the report.
+    const bridgeFinal = await bridge.stop();
+    const baselineFinal = await baseline.stop();
+    const dbFile = path.join(dataDir, 'bridge.sqlite');
+    const dbBytes = [dbFile, `${dbFile}-wal`].filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
+    const peakRssMb = (bridgeFinal?.stats?.peakRss ?? NaN) / MB;
+    if (bridgeFinal !== null) log(`bridge stopped in ${(bridgeFinal.stopMs / 1000).toFixed(1)} s${bridgeFinal.killed ? ' (killed: the graceful stop outlasted the deadline)' : ''}`);
+    const scenarioPeakRssMb = Math.max(...[seed, paging, bigFill, smallGroups, comparison, adds, removes].map((p) => p.cost.bridgePeakRssMb));
+    const cpuPerRequest = (server: Segment['server']) => {
+      const mine = segments.filter((s) => s.server === server);
+      return mine.reduce((sum, s) => sum + s.serverCpuMsPerRequest * s.ok, 0) / mine.reduce((sum, s) => sum + s.ok, 0);
+    };
+    const baselineCpu = cpuPerRequest('baseline');
+    const bridgeCpu = cpuPerRequest('bridge');
+
+    const figures: Figure[] = [
+      figure('seedUsersPerS', `POST /Users, 0 → ${settings.users.toLocaleString('en-US')} users, ${settings.seedConnections} connections`, seedRate, 'users/s', { op: '>=', value: 1000 }),
+      figure('seedSlowestTenthUsersPerS', '  slowest tenth of the seeding', slowestTenth, 'users/s', { op: '>=', value: 1000 }),
+      figure('baselineRequestsPerS', `GET bare Express 5 + bearer auth (ceiling), ${settings.getConnections} conns`, baselineRate, 'req/s'),
+      figure('bridgeFilterRequestsPerS', `GET /Users?filter=userName eq "…", ${settings.getConnections} conns`, bridgeRate, 'req/s'),
+      figure('filterToBaselineRatio', '  ratio bridge / ceiling', getRatio, 'ratio', { op: '>=', value: 0.5 }),
+      figure('baselineCpuMsPerRequest', '  server CPU per request: ceiling', baselineCpu, 'ms'),
+      figure('bridgeCpuMsPerRequest', '  server CPU per request: bridge', bridgeCpu, 'ms'),
+      figure('cpuRatio', '  CPU ratio ceiling / bridge (load-independent)', baselineCpu / bridgeCpu, 'ratio'),
+      figure('bridgeIdleCpuShare', '  bridge CPU with no requests (background), share of a core', backgroundCpuShare, 'ratio'),
+      figure('patchAddMedianMs', `PATCH add 1 member to ${settings.bigGroupMembers.toLocaleString('en-US')}-member group, median`, addLatency.median, 'ms', { op: '<', value: 20 }),
+      figure('patchAddP95Ms', '  p95', addLatency.p95, 'ms'),
+      figure('patchAddP99Ms', '  p99', addLatency.p99, 'ms'),
+      figure('patchRemoveMedianMs', 'PATCH remove 1 member (members[value eq …]), median', removeLatency.median, 'ms'),
+      figure('patchRemoveP95Ms', '  p95', removeLatency.p95, 'ms'),
+      figure('patchRemoveP99Ms', '  p99', removeLatency.p99, 'ms'),
+      figure('bridgePeakRssMb', 'peak RSS of the bridge process, scenarios (1)–(4)', scenarioPeakRssMb, 'MB', { op: '<', value: 250 }),
+      figure('bridgePeakRssWholeRunMb', '  incl. reading the big group back with members', peakRssMb, 'MB', { op: '<', value: 250 }),
+      figure('getBigGroupMedianMs', `GET /Groups/{id} with ${settings.bigGroupMembers.toLocaleString('en-US')} members, median of 5`, bigRead.median, 'ms'),
+    ];
+    printTable(figures);
+    if (problems.length > 0) console.log(`\n${problems.length} check(s) failed — the figures above are not valid:\n- ${problems.join('\n- ')}`);
+    const misses = figures.filter((f) => f.pass === false);
+    console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed: ${misses.map((f) => f.key).join(', ')}`);
+
+    const results = {
+      generatedAt: new Date().toISOString(),
+      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, totalMemMb: Math.round(os.totalmem() / MB), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      settings: { ...settings, resultsDir: undefined },
+      source,
+      valid: problems.length === 0,
+      problems,
+      figures,
+      seed: {
+        created,
+        elapsedS: seedRun.elapsedS,
+        usersPerS: seedRate,
+        perTenthUsersPerS: tenthRates,
+        latencyMs: roundDistribution(distribution(seedRun.latenciesMs)),
+        statusCounts: seedRun.statusCounts,
+        errors: seedRun.result.errors,
+        bridgeCpuMsPerUser: seed.cost.bridgeCpuMs / Math.max(1, created),
+        bridgePeakRssMb: seed.cost.bridgePeakRssMb,
+      },
+      setup: {
+        pageUsersMs: paging.value,
+        bigGroupFill: { members: settings.bigGroupMembers, batches: bigFill.value, wallS: bigFill.cost.wallS },
+        smallGroups: { count: settings.groups - 1, members: settings.smallGroupMembers, latencyMs: smallGroups.value, wallS: smallGroups.cost.wallS },
+        getBigGroupMedianMs: bigRead.median,
+        getBigGroupWithoutMembersMedianMs: bigReadLean.median,
+        databaseMb: dbBytes / MB,
+      },
+      getFilter: { backgroundCpuShare, baselineRequestsPerS: baselineRate, bridgeRequestsPerS: bridgeRate, ratio: getRatio, roundRatios, baselineCpuMsPerRequest: baselineCpu, bridgeCpuMsPerRequest: bridgeCpu, segments, bridgePeakRssMb: comparison.cost.bridgePeakRssMb },
+      patch: {
+        group: { id: bigId, members: settings.bigGroupMembers },
+        addLatencyMs: addLatency,
+        removeLatencyMs: removeLatency,
+        addStatusCounts: adds.value.statusCounts,
+        removeStatusCounts: removes.value.statusCounts,
+        bridgeCpuMsPerAdd: adds.cost.bridgeCpuMs / (settings.patchCount + settings.patchWarmup),
+      },
+      processes: { bridge: bridgeFinal, baseline: baselineFinal, peakRssMb, scenarioPeakRssMb },
+      phases: Object.fromEntries(
+        Object.entries({ seed, paging, bigFill, smallGroups, comparison, adds, removes, bigReads }).map(([name, p]) => [name, p.cost]),
+      ),
+      profiles,
+    };
+    const out = path.join(settings.resultsDir, 'latest.json');
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results written to ${out}`);
+    return problems.length === 0 ? 0 : 1;
+  } finally {
+    await bridge.stop().catch(() => null);
+    await baseline.stop().catch(() => null);
+    if (settings.keepData) log(`kept ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
