@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     await deps.store.close();
     await upstream.close();
     logger.info('stopped');
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   process.once('SIGTERM', (s) => void shutdown(s));
   process.once('SIGINT', (s) => void shutdown(s));

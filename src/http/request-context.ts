@@ -36,7 +36,10 @@ export function createRequestContext(options: { logger: Logger }) {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
+      // originalUrl: req.path is relative to whichever router was last mounted. The query (filters
+      // naming users) stays out of the log.
+      const path = req.originalUrl.split('?', 1)[0];
+      const line = { requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
       if (res.statusCode >= 500) access.error(line, 'request failed');
       else access.info(line, 'request');
     });

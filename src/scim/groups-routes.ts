@@ -1,6 +1,6 @@
 // /Groups (RFC 7644 §3.3–§3.6). Member changes in a PATCH become deltas; `excludedAttributes=members`
 // never loads members; PATCH answers 204 (Entra's preference) unless attributes are requested.
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { GroupService } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
@@ -18,9 +18,8 @@ import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js'
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
 
-export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): Router {
+export function registerGroupsRoutes(router: Router, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
   const { groups, schema, limits } = options;
-  const router = Router();
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
 
@@ -37,7 +36,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     });
   }
 
-  router.get('/', async (req, res) => {
+  router.get('/Groups', async (req, res) => {
     const query = parseListQuery(req.query, limits);
     const projection = parseProjection(req.query);
     const page = await groups.list(query, { withMembers: !excludesAttribute(projection, 'members', schema) });
@@ -46,7 +45,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/Groups/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const view = await groups.get(idOf(req), { withMembers: !excludesAttribute(projection, 'members', schema) });
     res.setHeader('ETag', formatETag(view.record.version));
@@ -57,7 +56,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
   });
 
-  router.post('/', async (req, res) => {
+  router.post('/Groups', async (req, res) => {
     const projection = parseProjection(req.query);
     const { attributes, members } = parseGroupInput(req.body, schema);
     const view = await groups.create(attributes, members, originOf(res));
@@ -67,7 +66,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     sendScim(res, 201, project(renderGroup(view, url), projection, schema));
   });
 
-  router.put('/:id', async (req, res) => {
+  router.put('/Groups/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
     const { attributes, members } = parseGroupInput(req.body, schema);
@@ -76,7 +75,7 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
   });
 
-  router.patch('/:id', async (req, res) => {
+  router.patch('/Groups/:id', async (req, res) => {
     const id = idOf(req);
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
@@ -100,12 +99,11 @@ export function createGroupsRoutes(options: ResourceRoutesOptions & { groups: Gr
     sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));
   });
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/Groups/:id', async (req, res) => {
     await groups.delete(idOf(req), parseIfMatch(req.get('if-match')), originOf(res));
     res.status(204).end();
   });
 
-  return router;
 }
 
 async function patchAttributes(current: JsonObject, operations: readonly PathOperation[], schema: ResourceSchema): Promise<JsonObject> {

@@ -6,11 +6,11 @@ import type { UserService } from '../core/users.js';
 import { AuthenticationError } from '../http/bearer-auth.js';
 import { requestContextOf } from '../http/request-context.js';
 import { createDiscoveryRoutes } from './discovery-routes.js';
-import { createGroupsRoutes } from './groups-routes.js';
+import { registerGroupsRoutes } from './groups-routes.js';
 import { ScimError, toScimError } from './scim-error.js';
 import { sendScim } from './scim-response.js';
 import { groupSchema, userSchema } from './scim-schemas.js';
-import { createUsersRoutes } from './users-routes.js';
+import { registerUsersRoutes } from './users-routes.js';
 
 export interface ScimRouterOptions {
   readonly users: UserService;
@@ -38,8 +38,8 @@ export function createScimRouter(options: ScimRouterOptions): Router {
   const router = Router({ caseSensitive: false });
   router.use(options.authenticate);
   router.use(createBodyReader(options.maxBodyBytes));
-  router.use('/Users', createUsersRoutes({ ...routeOptions, users: options.users, schema: userSchema() }));
-  router.use('/Groups', createGroupsRoutes({ ...routeOptions, groups: options.groups, schema: groupSchema() }));
+  registerUsersRoutes(router, { ...routeOptions, users: options.users, schema: userSchema() });
+  registerGroupsRoutes(router, { ...routeOptions, groups: options.groups, schema: groupSchema() });
   router.use(createDiscoveryRoutes({ ...routeOptions, maxPageSize: options.maxPageSize }));
   router.use((req) => {
     throw new ScimError(404, undefined, `no SCIM endpoint ${req.method} ${req.path}`);

@@ -1,5 +1,5 @@
 // /Users (RFC 7644 §3.3–§3.6): list with filter and paging, get, create, replace, patch, delete.
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { UserService } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { qualifyFilter } from './filter-qualifier.js';
@@ -19,13 +19,12 @@ export interface ResourceRoutesOptions {
   readonly limits: PagingLimits;
 }
 
-export function createUsersRoutes(options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): Router {
+export function registerUsersRoutes(router: Router, options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): void {
   const { users, schema, limits } = options;
-  const router = Router();
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
 
-  router.get('/', async (req, res) => {
+  router.get('/Users', async (req, res) => {
     const parsed = parseListQuery(req.query, limits);
     const query = parsed.filter === null ? parsed : { ...parsed, filter: qualifyFilter(parsed.filter, schema) };
     const projection = parseProjection(req.query);
@@ -35,7 +34,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
     sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const view = await users.get(idOf(req), { withGroups: !excludesAttribute(projection, 'groups', schema) });
     res.setHeader('ETag', formatETag(view.record.version));
@@ -46,7 +45,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
     sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
   });
 
-  router.post('/', async (req, res) => {
+  router.post('/Users', async (req, res) => {
     const projection = parseProjection(req.query);
     const view = await users.create(parseUserAttributes(req.body, schema), originOf(res));
     const url = base(req);
@@ -55,7 +54,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
     sendScim(res, 201, project(renderUser(view, url), projection, schema));
   });
 
-  router.put('/:id', async (req, res) => {
+  router.put('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
     const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch, originOf(res));
@@ -63,7 +62,7 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
     sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
   });
 
-  router.patch('/:id', async (req, res) => {
+  router.patch('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
     const operations = splitPathless(parsePatchRequest(req.body), schema);
@@ -81,10 +80,9 @@ export function createUsersRoutes(options: ResourceRoutesOptions & { users: User
     sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
   });
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/Users/:id', async (req, res) => {
     await users.delete(idOf(req), parseIfMatch(req.get('if-match')), originOf(res));
     res.status(204).end();
   });
 
-  return router;
 }

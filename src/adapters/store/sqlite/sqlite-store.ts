@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JsonObject } from '../../../ports/json.js';
 import type {
+  FindQuery,
   GroupRef,
   GroupWrite,
   MemberRef,
@@ -14,6 +15,7 @@ import type {
   ResourceMeta,
   Store,
   StoredResource,
+  UserIndexedAttribute,
   UserWrite,
 } from '../../../ports/store.js';
 import { StoreError } from '../../../ports/store.js';
@@ -122,6 +124,7 @@ function buildStore(db: Database.Database): Store {
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     userHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM users WHERE id = ?'),
     getUser: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE id = ?`),
+    userByNameKey: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE user_name_key = ?`),
     insertUser: db.prepare<[string, string, string, string | null, string | null, number, string, string, string]>(
       `INSERT INTO users (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
        VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
@@ -399,6 +402,9 @@ function buildStore(db: Database.Database): Store {
 
     async findUsers(query) {
       assertFindQuery(query, userIndexedAttributes);
+      const unique = uniqueLookup(query);
+      // `userName eq` and `id eq` (every IdP's existence check) match at most one row: one prepared lookup.
+      if (unique !== null) return guard(() => (query.limit === 0 || query.offset > 0 ? [] : storedRows(unique())));
       const where = compileUserPredicate(query.where);
       return guard(() => findPage('users u', 'u.seq', where, query.offset, query.limit));
     },
@@ -467,6 +473,15 @@ function buildStore(db: Database.Database): Store {
     },
   };
 
+  function uniqueLookup(query: FindQuery<UserIndexedAttribute>): (() => ResourceRow | undefined) | null {
+    const where = query.where;
+    if (where === null || where.kind !== 'eq' || typeof where.value !== 'string') return null;
+    const value = where.value;
+    if (where.attribute === 'id') return () => s.getUser.get(value);
+    if (where.attribute === 'userName') return () => s.userByNameKey.get(caseKey(value));
+    return null;
+  }
+
   function findPage(table: string, order: string, where: SqlFragment, offset: number, limit: number): StoredResource[] {
     const rows = dynamic(`SELECT ${resourceColumns} FROM ${table} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...where.params, limit, offset) as ResourceRow[];
@@ -484,6 +499,10 @@ function checkVersion(id: string, head: HeadRow, precondition: Precondition | un
   if (expected !== undefined && expected !== head.version) {
     throw new StoreError('version_mismatch', `"${id}" is at version ${head.version}, not ${expected}`);
   }
+}
+
+function storedRows(row: ResourceRow | undefined): StoredResource[] {
+  return row === undefined ? [] : [storedOfRow(row)];
 }
 
 function storedOf(row: ResourceRow | undefined): StoredResource | null {
