@@ -1,0 +1,112 @@
+// PostgreSQL applied state: one row per SCIM User / Group id, upserted (keeping its seq, the listing
+// order); group_uuids, davis and bindings travel as JSON text, as in the SQLite engine.
+import type { AppliedGroup, AppliedUser, Provenance } from '../../../ports/applied-state.js';
+import type { JsonObject } from '../../../ports/json.js';
+import type { AppliedStateEngine } from '../applied-state-port.js';
+import type { AsyncEngine } from './checked-ports.js';
+import type { Sql } from './postgres-database.js';
+
+interface UserRow {
+  readonly userId: string;
+  readonly email: string;
+  readonly uid: string | null;
+  readonly provenance: Provenance;
+  readonly groupUuids: string;
+  readonly davis: string | null;
+}
+
+interface GroupRow {
+  readonly groupId: string;
+  readonly uuid: string;
+  readonly name: string;
+  readonly provenance: Provenance;
+  readonly bindings: string;
+}
+
+const userColumns = 'user_id AS "userId", email, uid, provenance, group_uuids AS "groupUuids", davis';
+const groupColumns = 'group_id AS "groupId", uuid, name, provenance, bindings';
+
+function userOf(row: UserRow): AppliedUser {
+  return {
+    userId: row.userId,
+    email: row.email,
+    uid: row.uid,
+    provenance: row.provenance,
+    groupUuids: JSON.parse(row.groupUuids) as string[],
+    davis: row.davis === null ? null : (JSON.parse(row.davis) as JsonObject),
+  };
+}
+
+function groupOf(row: GroupRow): AppliedGroup {
+  return {
+    groupId: row.groupId,
+    uuid: row.uuid,
+    name: row.name,
+    provenance: row.provenance,
+    bindings: JSON.parse(row.bindings) as Record<string, string[]>,
+  };
+}
+
+/** The applied-state statements over `schema` (quoted); each call is one statement on `db`. */
+export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine<AppliedStateEngine> {
+  const users = `${schema}.applied_users`;
+  const groups = `${schema}.applied_groups`;
+  const s = {
+    getUser: { name: 'applied_get_user', text: `SELECT ${userColumns} FROM ${users} WHERE user_id = $1` },
+    putUser: {
+      name: 'applied_put_user',
+      text: `INSERT INTO ${users} AS a (user_id, email, uid, provenance, group_uuids, davis) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, uid = excluded.uid, provenance = excluded.provenance,
+          group_uuids = excluded.group_uuids, davis = excluded.davis`,
+    },
+    deleteUser: { name: 'applied_delete_user', text: `DELETE FROM ${users} WHERE user_id = $1` },
+    listUsers: { name: 'applied_list_users', text: `SELECT ${userColumns} FROM ${users} ORDER BY seq` },
+    getGroups: { name: 'applied_get_groups', text: `SELECT ${groupColumns} FROM ${groups} WHERE group_id = ANY($1::text[])` },
+    putGroup: {
+      name: 'applied_put_group',
+      text: `INSERT INTO ${groups} AS a (group_id, uuid, name, provenance, bindings) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (group_id) DO UPDATE SET uuid = excluded.uuid, name = excluded.name, provenance = excluded.provenance,
+          bindings = excluded.bindings`,
+    },
+    deleteGroup: { name: 'applied_delete_group', text: `DELETE FROM ${groups} WHERE group_id = $1` },
+    listGroups: { name: 'applied_list_groups', text: `SELECT ${groupColumns} FROM ${groups} ORDER BY seq` },
+  };
+
+  return {
+    async getUser(userId) {
+      const [row] = await db.rows<UserRow>(s.getUser, [userId]);
+      return row === undefined ? null : userOf(row);
+    },
+    async putUser(user) {
+      await db.run(s.putUser, [
+        user.userId, user.email, user.uid, user.provenance, JSON.stringify(user.groupUuids),
+        user.davis === null ? null : JSON.stringify(user.davis),
+      ]);
+    },
+    async deleteUser(userId) {
+      await db.run(s.deleteUser, [userId]);
+    },
+    async getGroups(groupIds) {
+      const rows = await db.rows<GroupRow>(s.getGroups, [groupIds]);
+      const byId = new Map(rows.map((row) => [row.groupId, groupOf(row)]));
+      const ordered = new Map<string, AppliedGroup>();
+      for (const id of groupIds) {
+        const group = byId.get(id);
+        if (group !== undefined) ordered.set(id, group);
+      }
+      return ordered;
+    },
+    async putGroup(group) {
+      await db.run(s.putGroup, [group.groupId, group.uuid, group.name, group.provenance, JSON.stringify(group.bindings)]);
+    },
+    async deleteGroup(groupId) {
+      await db.run(s.deleteGroup, [groupId]);
+    },
+    async listUsers() {
+      return (await db.rows<UserRow>(s.listUsers)).map(userOf);
+    },
+    async listGroups() {
+      return (await db.rows<GroupRow>(s.listGroups)).map(groupOf);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// PostgreSQL audit log: an append-only table whose identity seq orders the entries; a batch is one
+// INSERT (seq in batch order), and a page is read with its total in one statement (one snapshot).
+import type { AuditEntry, StoredAuditEntry } from '../../../ports/audit-log.js';
+import type { AuditLogEngine } from '../audit-log-port.js';
+import type { AsyncEngine } from './checked-ports.js';
+import type { Sql } from './postgres-database.js';
+
+interface PageRow extends Omit<StoredAuditEntry, 'seq'> {
+  readonly total: string;
+  /** NULL on the one row a page past the end (or of limit 0) yields. */
+  readonly seq: string | null;
+}
+
+/** The audit statements over `schema` (quoted); each call is one statement on `db`. */
+export function createPostgresAuditLog(db: Sql, schema: string): AsyncEngine<AuditLogEngine> {
+  const table = `${schema}.audit_log`;
+  const s = {
+    append: {
+      name: 'audit_append',
+      text: `INSERT INTO ${table} (at, request_id, resource_type, resource_id, operation, target, outcome, detail)
+        SELECT e.at, e.request_id, e.resource_type, e.resource_id, e.operation, e.target, e.outcome, e.detail
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+          WITH ORDINALITY AS e (at, request_id, resource_type, resource_id, operation, target, outcome, detail, ord)
+        ORDER BY e.ord`,
+    },
+    page: {
+      name: 'audit_page',
+      text: `SELECT t.total, a.seq, a.at, a.request_id AS "requestId", a.resource_type AS "resourceType",
+          a.resource_id AS "resourceId", a.operation, a.target, a.outcome, a.detail
+        FROM (SELECT count(*) AS total FROM ${table}) t
+        LEFT JOIN LATERAL (SELECT * FROM ${table} ORDER BY seq DESC LIMIT $1 OFFSET $2) a ON true`,
+    },
+  };
+
+  function column<K extends keyof AuditEntry>(entries: readonly AuditEntry[], key: K): (string | null)[] {
+    return entries.map((entry) => entry[key]);
+  }
+
+  return {
+    async append(entries) {
+      await db.run(s.append, [
+        column(entries, 'at'), column(entries, 'requestId'), column(entries, 'resourceType'), column(entries, 'resourceId'),
+        column(entries, 'operation'), column(entries, 'target'), column(entries, 'outcome'), column(entries, 'detail'),
+      ]);
+    },
+    async list(offset, limit) {
+      const rows = await db.rows<PageRow>(s.page, [limit, offset]);
+      const entries = rows.flatMap(({ total: _total, seq, ...entry }) => (seq === null ? [] : [{ seq: Number(seq), ...entry }]));
+      return { total: Number(rows[0]?.total ?? 0), entries };
+    },
+  };
+}

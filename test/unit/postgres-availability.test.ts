@@ -1,0 +1,152 @@
+// The PostgreSQL store when the database is not there: options misuse is a TypeError, and every
+// connection failure (refused, wrong password, lost mid-life, statement timeout) is StoreError
+// 'unavailable', fast, so SCIM answers 503 + Retry-After; the pool recovers when the server is back.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresStore } from '../../src/adapters/store/index.js';
+import type { PostgresStoreOptions } from '../../src/adapters/store/index.js';
+import type { ChangeContext, Store, UserWrite } from '../../src/ports/store.js';
+import { StoreError } from '../../src/ports/store.js';
+import { dropSchema, freePort, freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
+
+const at = '2025-01-01T00:00:00.000Z';
+const change: ChangeContext = { at, requestId: null, syncDueAt: at };
+
+function user(id: string): UserWrite {
+  return { id, attributes: { userName: id }, keys: { userName: id, externalId: null, active: true, emails: [] } };
+}
+
+async function unavailable(call: Promise<unknown>): Promise<StoreError> {
+  const error: unknown = await call.then(() => new Error('expected StoreError unavailable, but the call succeeded'), (rejection: unknown) => rejection);
+  expect(error).toBeInstanceOf(StoreError);
+  expect((error as StoreError).code).toBe('unavailable');
+  expect((error as StoreError).cause).toBeDefined();
+  return error as StoreError;
+}
+
+/** A TCP relay to the test server that can be cut (every connection dropped, port refused) and restored. */
+async function startRelay(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const listen = (): Promise<void> => new Promise((resolve, reject) => {
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    relay.once('error', reject);
+    relay.listen(port, '127.0.0.1', () => resolve());
+    server = relay;
+  });
+  const cut = async (): Promise<void> => {
+    const closing = server;
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    if (closing !== undefined) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
+  await listen();
+  const url = new URL(target.href);
+  url.port = String(port);
+  return { url: url.href, cut, restore: listen, close: cut };
+}
+
+describe('PostgreSQL store availability', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function open(options: Partial<PostgresStoreOptions> = {}): Promise<{ store: Store; schema: string }> {
+    const schema = freshSchemaName('availability');
+    cleanups.push(() => dropSchema(schema));
+    const store = await createPostgresStore({ connectionString: postgresUrl(), schema, poolSize: 2, ...options });
+    cleanups.push(() => store.close());
+    return { store, schema };
+  }
+
+  it('when the options are malformed, then createPostgresStore rejects with TypeError before connecting', async () => {
+    const url = postgresUrl();
+    const malformed: PostgresStoreOptions[] = [
+      undefined as unknown as PostgresStoreOptions,
+      { connectionString: '' },
+      { connectionString: 'mysql://localhost/db' },
+      { connectionString: url, schema: 'bad-name"; DROP TABLE users; --' },
+      { connectionString: url, schema: '' },
+      { connectionString: url, poolSize: 0 },
+      { connectionString: url, statementTimeoutMs: 1.5 },
+      { connectionString: url, idleTimeoutMs: -1 },
+    ];
+    for (const options of malformed) await expect(createPostgresStore(options)).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('when nothing listens at the address, then createPostgresStore rejects with unavailable within a second', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await unavailable(createPostgresStore({ connectionString: `postgres://postgres:secret@127.0.0.1:${port}/postgres`, connectionTimeoutMs: 2000 }));
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('when the password is wrong, then createPostgresStore rejects with unavailable and the message names no password', async () => {
+    const url = new URL(postgresUrl());
+    url.password = 'not-the-password';
+    const error = await unavailable(createPostgresStore({ connectionString: url.href }));
+    expect(error.message).not.toContain('not-the-password');
+  });
+
+  it('when the server goes away after the store opened, then reads, writes and queue calls reject with unavailable quickly, and succeed again once it is back', async () => {
+    const relay = await startRelay(new URL(postgresUrl()));
+    cleanups.push(() => relay.close());
+    const schema = freshSchemaName('outage');
+    cleanups.push(() => dropSchema(schema));
+    const store = await createPostgresStore({ connectionString: relay.url, schema, poolSize: 2, connectionTimeoutMs: 1000 });
+    cleanups.push(() => store.close());
+    await store.insertUser(user('u1'), change);
+
+    await relay.cut();
+    const started = Date.now();
+    await unavailable(store.ping());
+    await unavailable(store.getUser('u1'));
+    await unavailable(store.insertUser(user('u2'), change));
+    await unavailable(store.leaseSyncWork({ now: at, limit: 10, leaseUntil: at, owner: 'w1' }));
+    await unavailable(store.appendAudit([{ at, requestId: null, resourceType: 'User', resourceId: 'u1', operation: 'createUser', target: 'u1', outcome: 'applied', detail: null }]));
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    await relay.restore();
+    await store.ping();
+    expect((await store.getUser('u1'))?.version).toBe(1);
+    await store.insertUser(user('u2'), change);
+    expect(await store.countUsers(null)).toBe(2);
+  });
+
+  it('when a statement waits longer than the statement timeout, then it rejects with unavailable and the store stays usable', async () => {
+    const { store, schema } = await open({ statementTimeoutMs: 300 });
+    await store.insertGroup({ id: 'g1', attributes: { displayName: 'Admins' }, keys: { displayName: 'Admins', externalId: null } }, [], change);
+    await withClient(async (client) => {
+      await client.query('BEGIN');
+      await client.query(`SELECT 1 FROM "${schema}".groups WHERE id = 'g1' FOR UPDATE`);
+      const started = Date.now();
+      await unavailable(store.updateGroup({ id: 'g1' }, change));
+      expect(Date.now() - started).toBeLessThan(3000);
+      await client.query('ROLLBACK');
+    });
+    expect((await store.updateGroup({ id: 'g1' }, change)).version).toBe(2);
+  });
+
+  it('when the store is closed, then closing again is harmless and calls reject with unavailable', async () => {
+    const { store } = await open();
+    await store.close();
+    await store.close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(store.getUser('u1')).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
