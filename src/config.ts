@@ -23,6 +23,15 @@ export interface Config {
   readonly dynatrace: DynatraceConfig;
   readonly davisAssistant: DavisAssistantConfig;
   readonly sync: SyncConfig;
+  /** PostgreSQL (DATABASE_URL) for several replicas; null = the SQLite file under dataDir. */
+  readonly database: DatabaseConfig | null;
+}
+
+export interface DatabaseConfig {
+  readonly url: string;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
 }
 
 /** How SCIM changes are pushed to Dynatrace. */
@@ -133,6 +142,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       url: reader.url('DAVIS_ASSISTANT_URL', DEFAULT_DAVIS_ASSISTANT_URL),
       token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
     },
+    database: readDatabase(reader, problems),
     sync: {
       mappingFile: env.MAPPING_FILE?.trim() || null,
       dryRun: reader.boolean('DRY_RUN', false),
@@ -144,6 +154,19 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null {
+  const url = reader.secret('DATABASE_URL');
+  const poolSize = reader.integer('DATABASE_POOL_SIZE', 10, 1, 1000);
+  const connectTimeoutMs = reader.integer('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000);
+  const statementTimeoutMs = reader.integer('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000);
+  if (url === null) return null;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    return null;
+  }
+  return { url, poolSize, connectTimeoutMs, statementTimeoutMs };
 }
 
 const ACCOUNT_UUID = /^(?:urn:dtaccount:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;

@@ -23,7 +23,7 @@ import {
   type OAuthTokenProvider,
   type RateBudget,
 } from './adapters/dynatrace/index.js';
-import { createSqliteStore } from './adapters/store/index.js';
+import { createPostgresStore, createSqliteStore } from './adapters/store/index.js';
 import { MappingFileError } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import type { AccountApi } from './ports/account-api.js';
@@ -40,9 +40,25 @@ export interface BuildDepsOptions {
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
-  /** Tests inject a store; otherwise the SQLite file under DATA_DIR. */
+  /** From openStore (or a test's); absent = the SQLite file under DATA_DIR. */
   readonly store?: Store;
   readonly now?: () => Date;
+}
+
+/** The store the configuration names: PostgreSQL with DATABASE_URL (several replicas), else the SQLite file under DATA_DIR. */
+export async function openStore(config: Config): Promise<Store> {
+  const { database } = config;
+  if (database === null) return openSqliteStore(config);
+  return createPostgresStore({
+    connectionString: database.url,
+    poolSize: database.poolSize,
+    connectionTimeoutMs: database.connectTimeoutMs,
+    statementTimeoutMs: database.statementTimeoutMs,
+  });
+}
+
+function openSqliteStore(config: Config): Store {
+  return createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
 }
 
 /** Everything the process runs: the HTTP app's dependencies and the sync worker. */
@@ -53,7 +69,7 @@ export interface BridgeDeps extends AppDeps {
 
 export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const { config, logger, upstream } = options;
-  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
+  const store = options.store ?? openSqliteStore(config);
   const now = options.now ?? (() => new Date());
   let mapping = options.mapping;
   let mappingProblems: readonly string[] = [];

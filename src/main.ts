@@ -2,7 +2,7 @@
 // SIGTERM/SIGINT (stop accepting, finish in-flight requests and the worker's current items).
 import { once } from 'node:events';
 import { createApp } from './app.js';
-import { buildDeps, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
 import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   }
   const upstream = await startUpstream({ config, logger });
   const mappingFile = config.sync.mappingFile;
-  const deps = buildDeps({ config, logger, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
+  const store = await openStore(config);
+  const deps = buildDeps({ config, logger, store, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
   announceUpstream(upstream, deps, logger);
   if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
   deps.worker.start();

@@ -1,7 +1,7 @@
 // `npm run reconcile [-- --dry-run]`: compares the bridge's store with the configured Dynatrace
 // account, prints progress and a report, and repairs drift by queueing work for the bridge's sync
 // worker (which applies it). Uses the same configuration, mapping and SQLite file as the bridge.
-import { buildDeps, startUpstream } from './deps.js';
+import { buildDeps, openStore, startUpstream } from './deps.js';
 import { createLogger } from './observability/logger.js';
 import { readSettings } from './settings.js';
 
@@ -19,7 +19,8 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ level: 'warn' });
   const upstream = await startUpstream({ config, logger });
-  const deps = buildDeps({ config, logger, scimTokens: ['reconcile-cli-has-no-http-endpoint'], upstream, mapping });
+  const store = await openStore(config);
+  const deps = buildDeps({ config, logger, store, scimTokens: ['reconcile-cli-has-no-http-endpoint'], upstream, mapping });
   let lastLine = '';
   const started = Date.now();
   try {
