@@ -41,6 +41,25 @@ describe('rate budget', () => {
     expect(maxInAnyWindow(granted, 60_000)).toBe(10); // and the budget is used, not wasted
   });
 
+  it('when a request is settled after its answer arrives, then its slot frees a window after the answer, not after the grant', async () => {
+    const clock = createVirtualClock();
+    const budget = createRateBudget({ requestsPerMinute: 1, clock });
+    const t0 = clock.now();
+    const settle = await budget.acquire();
+    clock.advance(5_000); // the request spent 5 s in flight; the server may have counted it at any point
+    settle();
+    let grantedAt = -1;
+    const next = budget.acquire().then(() => {
+      grantedAt = clock.now();
+    });
+    clock.advance(59_000);
+    await Promise.resolve();
+    expect(grantedAt).toBe(-1); // a window after the grant is not enough
+    clock.advance(1_000);
+    await next;
+    expect(grantedAt).toBe(t0 + 65_000); // exactly a window after the answer
+  });
+
   it('when callers queue, then they are served first come, first served', async () => {
     const clock = createVirtualClock();
     const budget = createRateBudget({ requestsPerMinute: 2, clock });

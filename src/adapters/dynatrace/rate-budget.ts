@@ -8,8 +8,12 @@ export interface RateBudget {
   /** Requests allowed in any window of `windowMs`. */
   readonly limit: number;
   readonly windowMs: number;
-  /** Resolves when one request may be sent. Callers are served first come, first served. */
-  acquire(): Promise<void>;
+  /**
+   * Resolves when one request may be sent, with a function to call once its answer has arrived:
+   * the slot then counts from that moment (never less than a window after the request was
+   * counted upstream). Callers are served first come, first served.
+   */
+  acquire(): Promise<() => void>;
   /** Holds every caller until `epochMs` (used after a 429 carrying `Retry-After`). */
   pauseUntil(epochMs: number): void;
   /** What the budget is doing now, for the status endpoint. */
@@ -44,39 +48,49 @@ export function createRateBudget(options: RateBudgetOptions = {}): RateBudget {
   if (!Number.isFinite(windowMs) || windowMs <= 0) throw new TypeError('createRateBudget: windowMs must be a positive number');
   if (typeof clock?.now !== 'function' || typeof clock.sleep !== 'function') throw new TypeError('createRateBudget: clock must have now() and sleep()');
 
-  // Ring of the last `limit` grant times, oldest at `head`.
+  // Ring of the last `limit` grant times (moved to the answer's time when settled), oldest at `head`.
   const grants: number[] = new Array<number>(limit).fill(0);
   let head = 0;
   let count = 0;
   let pausedUntil = 0;
-  const waiters: Array<() => void> = [];
+  const waiters: Array<(settle: () => void) => void> = [];
   let pumping = false;
 
-  /** Grants now and returns 0, or returns how long to wait before asking again. */
+  /** Grants now and returns the slot's index, or returns how long to wait (negative) before asking again. */
   function tryGrant(now: number): number {
-    if (now < pausedUntil) return pausedUntil - now;
+    if (now < pausedUntil) return -(pausedUntil - now);
     if (count < limit) {
-      grants[(head + count) % limit] = now;
+      const slot = (head + count) % limit;
+      grants[slot] = now;
       count += 1;
-      return 0;
+      return slot;
     }
     const freeAt = (grants[head] ?? 0) + windowMs;
     if (now >= freeAt) {
-      grants[head] = now;
+      const slot = head;
+      grants[slot] = now;
       head = (head + 1) % limit;
-      return 0;
+      return slot;
     }
-    return freeAt - now;
+    return -(freeAt - now);
+  }
+
+  /** The settle function of a granted slot: its time moves to when the answer arrived. */
+  function settler(slot: number): () => void {
+    const grantedAt = grants[slot] ?? 0;
+    return () => {
+      if (grants[slot] === grantedAt) grants[slot] = Math.max(grantedAt, clock.now());
+    };
   }
 
   async function pump(): Promise<void> {
     try {
       while (waiters.length > 0) {
-        const wait = tryGrant(clock.now());
-        if (wait === 0) {
-          waiters.shift()?.();
+        const grant = tryGrant(clock.now());
+        if (grant >= 0) {
+          waiters.shift()?.(settler(grant));
         } else {
-          await clock.sleep(wait);
+          await clock.sleep(-grant);
         }
       }
     } finally {
@@ -87,9 +101,12 @@ export function createRateBudget(options: RateBudgetOptions = {}): RateBudget {
   return {
     limit,
     windowMs,
-    acquire(): Promise<void> {
-      if (!pumping && waiters.length === 0 && tryGrant(clock.now()) === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
+    acquire(): Promise<() => void> {
+      if (!pumping && waiters.length === 0) {
+        const grant = tryGrant(clock.now());
+        if (grant >= 0) return Promise.resolve(settler(grant));
+      }
+      return new Promise<() => void>((resolve) => {
         waiters.push(resolve);
         if (!pumping) {
           pumping = true;

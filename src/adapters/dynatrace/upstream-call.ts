@@ -134,13 +134,15 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
     };
 
     for (;;) {
-      if (rateBudget !== null) await rateBudget.acquire();
       const authorization = authorizer === null ? null : await authorizer.header();
       const secrets = [...(request.secrets ?? [])];
       if (authorization !== null) secrets.push(authorization, authorization.replace(/^\S+\s+/, ''));
 
       let outcome: { response: Response; text: string };
       sent += 1;
+      // The budget slot is taken once the token is in hand, and counts from when the answer came
+      // back: the server counts the request somewhere in between, so no window ever holds more.
+      const settled = rateBudget === null ? null : await rateBudget.acquire();
       try {
         outcome = await send(request, authorization);
       } catch (error) {
@@ -151,6 +153,8 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
           continue;
         }
         return fail({ code: 'unavailable', status: null, cause: error, secrets });
+      } finally {
+        settled?.();
       }
 
       const { response, text } = outcome;
