@@ -88,7 +88,6 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     dryRun: config.sync.dryRun,
     defaultTimezone: config.sync.defaultTimezone,
     now,
-    syncDelayMs: config.sync.coalesceMs,
   };
   const worker = createSyncWorker({
     context: syncContext,

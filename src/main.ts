@@ -56,7 +56,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', (s) => void shutdown(s));
 }
 
-/** Periodic reconcile (RECONCILE_INTERVAL_MS; 0 = only on demand); one at a time, never overlapping. */
+/**
+ * Periodic reconcile (RECONCILE_INTERVAL_MS; 0 = only on demand); one at a time, never overlapping, and
+ * with several replicas on one database once per interval across all of them (the store's locks).
+ */
 function scheduleReconcile(deps: BridgeDeps, intervalMs: number, logger: Logger): NodeJS.Timeout | null {
   if (intervalMs === 0) return null;
   let running = false;
@@ -64,8 +67,11 @@ function scheduleReconcile(deps: BridgeDeps, intervalMs: number, logger: Logger)
     if (running) return;
     running = true;
     deps.admin
-      .reconcile({ dryRun: false })
-      .then((report) => logger.info({ counts: report.counts, dryRun: report.dryRun }, 'reconcile finished'))
+      .reconcileOnSchedule(intervalMs)
+      .then((report) => {
+        if (report === null) logger.debug('periodic reconcile skipped: another replica ran it this interval or is running one');
+        else logger.info({ counts: report.counts, dryRun: report.dryRun }, 'reconcile finished');
+      })
       .catch((error: unknown) => logger.error({ err: error }, 'reconcile failed'))
       .finally(() => {
         running = false;

@@ -1,9 +1,12 @@
 // What an operator can ask of the bridge: sync status (queue depth and age, failed items, rate-budget
 // use, mapping problems, last reconcile), the audit log, retrying failed work, reloading the mapping,
-// and reconciling with Dynatrace.
+// and reconciling with Dynatrace — one reconcile at a time across every replica on the store (its
+// locks), and the periodic one once per period across them.
+import { randomUUID } from 'node:crypto';
 import type { StoredAuditEntry } from '../ports/audit-log.js';
 import type { Store } from '../ports/store.js';
 import type { FailedSyncItem } from '../ports/sync-queue.js';
+import { ProvisioningError } from './provisioning-error.js';
 import type { ReconcileOptions, ReconcileReport } from './sync/reconcile.js';
 
 export interface BudgetUsage {
@@ -33,8 +36,24 @@ export interface AdminService {
   audit(page: { offset: number; limit: number }): Promise<{ total: number; entries: StoredAuditEntry[] }>;
   retryFailed(): Promise<number>;
   reloadMapping(): Promise<{ problems: readonly string[] }>;
+  /**
+   * An on-demand reconcile. Rejects with ProvisioningError 'busy' (POST /admin/reconcile: 409)
+   * while another reconcile runs, on this replica or on another one sharing the store.
+   */
   reconcile(options: ReconcileOptions): Promise<ReconcileReport>;
+  /**
+   * The periodic reconcile (every `periodMs` on every replica): runs only when no replica has run
+   * one within this period and none is running; resolves null when skipped.
+   */
+  reconcileOnSchedule(periodMs: number): Promise<ReconcileReport | null>;
 }
+
+/** The store locks (ports/store.ts LockStore) the reconcile takes. */
+export const RECONCILE_LOCK = 'reconcile';
+/** Held, never released, for 90 % of a period by the replica that runs that period's reconcile. */
+export const RECONCILE_PERIOD_LOCK = 'reconcile-period';
+/** A running reconcile's lock lasts this long (admin clock) and is renewed while it runs; a replica that dies frees it after this. */
+export const RECONCILE_LOCK_MS = 10 * 60_000;
 
 export interface AdminServiceOptions {
   readonly store: Store;
@@ -46,12 +65,41 @@ export interface AdminServiceOptions {
   readonly reloadMapping: () => Promise<{ problems: readonly string[] }>;
   readonly reconcile: (options: ReconcileOptions) => Promise<ReconcileReport>;
   readonly lastReconcile: () => ReconcileReport | null;
+  /** This replica's name in the reconcile locks (default: a random id); each run adds its own suffix. */
+  readonly replicaId?: string;
+  /** How often (real time) a running reconcile renews its lock (default 60 s). */
+  readonly lockRenewMs?: number;
 }
 
 const FAILED_SHOWN = 100;
 
 export function createAdminService(options: AdminServiceOptions): AdminService {
   const { store, now } = options;
+  const replicaId = options.replicaId ?? `replica-${randomUUID().slice(0, 8)}`;
+  const renewMs = options.lockRenewMs ?? 60_000;
+
+  /** `work` holding the reconcile lock; null (nothing run) when another reconcile holds it. */
+  async function exclusively<T>(work: () => Promise<T>): Promise<{ result: T } | null> {
+    // Each run is its own owner: two reconciles of one replica exclude each other too.
+    const owner = `${replicaId}:${randomUUID()}`;
+    const lease = () => {
+      const at = now();
+      return { now: at.toISOString(), until: new Date(at.getTime() + RECONCILE_LOCK_MS).toISOString() };
+    };
+    if (!(await store.tryAcquireLock(RECONCILE_LOCK, owner, lease()))) return null;
+    const renew = setInterval(() => {
+      store.tryAcquireLock(RECONCILE_LOCK, owner, lease()).catch(() => undefined);
+    }, renewMs);
+    renew.unref();
+    try {
+      return { result: await work() };
+    } finally {
+      clearInterval(renew);
+      // Not freed (the store is down): it expires after RECONCILE_LOCK_MS.
+      await store.releaseLock(RECONCILE_LOCK, owner).catch(() => undefined);
+    }
+  }
+
   return {
     async status() {
       const stats = await store.syncQueueStats({ failedLimit: FAILED_SHOWN });
@@ -73,6 +121,22 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
     audit: (page) => store.listAudit(page),
     retryFailed: () => store.retryFailedSyncWork(now().toISOString()),
     reloadMapping: () => options.reloadMapping(),
-    reconcile: (reconcileOptions) => options.reconcile(reconcileOptions),
+    async reconcile(reconcileOptions) {
+      const ran = await exclusively(() => options.reconcile(reconcileOptions));
+      if (ran === null) {
+        throw new ProvisioningError('busy', 'another reconcile is running (on this or another replica); try again when it has finished');
+      }
+      return ran.result;
+    },
+    async reconcileOnSchedule(periodMs) {
+      if (!Number.isSafeInteger(periodMs) || periodMs < 1) throw new TypeError('reconcileOnSchedule: periodMs must be a positive integer');
+      const at = now();
+      // Claimed for 90 % of the period, so this replica's next tick finds it free again while another
+      // replica's tick within the period finds it taken.
+      const claim = { now: at.toISOString(), until: new Date(at.getTime() + Math.max(1, Math.floor(periodMs * 0.9))).toISOString() };
+      if (!(await store.tryAcquireLock(RECONCILE_PERIOD_LOCK, `${replicaId}:${randomUUID()}`, claim))) return null;
+      const ran = await exclusively(() => options.reconcile({ dryRun: false }));
+      return ran === null ? null : ran.result;
+    },
   };
 }

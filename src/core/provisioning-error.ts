@@ -9,6 +9,7 @@ export type ProvisioningErrorCode =
   | 'too_many'
   | 'mutability'
   | 'precondition_failed'
+  | 'busy'
   | 'upstream_rejected'
   | 'upstream_throttled'
   | 'upstream_unavailable'

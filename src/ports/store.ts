@@ -1,6 +1,6 @@
 // The Store port: durable SCIM state the core reads and writes. Every mutation is one atomic
 // transaction that also enqueues the Dynatrace sync work it implies; a rejected call leaves the
-// store exactly as it was. Engines: memory, sqlite.
+// store exactly as it was. Engines: memory, sqlite, postgres.
 import type { AppliedStateStore } from './applied-state.js';
 import type { AuditLog } from './audit-log.js';
 import type { JsonObject } from './json.js';
@@ -122,7 +122,7 @@ export interface Precondition {
  * - deleteGroup: the Group and each User that was a member.
  * deleteUser enqueues no Group: a Group's own Dynatrace state does not depend on its members.
  */
-export interface Store extends SyncQueue, AppliedStateStore, AuditLog {
+export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore {
   /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -158,6 +158,25 @@ export interface Store extends SyncQueue, AppliedStateStore, AuditLog {
   deleteGroup(id: string, change: ChangeContext, precondition?: Precondition): Promise<void>;
   /** Members of each group, in the order they were added; groups with none are absent from the map. */
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
+}
+
+/**
+ * Named locks with an expiry, shared by every replica on the same database: work that must not run on
+ * two replicas at once and is not a queue item (a reconcile; creating one Dynatrace group). A lock is
+ * held by one `owner` until it is released or its `until` passes, so a replica that dies while holding
+ * one loses it then. Times are ISO 8601 UTC as toISOString() writes them and compare as text, like the
+ * queue's; the caller passes `now` (its clock), never the engine's.
+ */
+export interface LockStore {
+  /**
+   * Takes the lock `name` for `owner` until `lease.until` and resolves true when it is free, expired
+   * (its until ≤ `lease.now`) or already `owner`'s (then extended or shortened to `lease.until`);
+   * otherwise changes nothing and resolves false. Atomic: of owners racing for a free lock, one wins.
+   * TypeError for an empty name or owner, times not in toISOString() form, or `until` ≤ `now`.
+   */
+  tryAcquireLock(name: string, owner: string, lease: { readonly now: string; readonly until: string }): Promise<boolean>;
+  /** Frees `name` when `owner` holds it (expired or not); otherwise does nothing. */
+  releaseLock(name: string, owner: string): Promise<void>;
 }
 
 export type StoreErrorCode = 'conflict' | 'not_found' | 'version_mismatch' | 'unknown_members' | 'unavailable';

@@ -50,6 +50,7 @@ const PROVISIONING_STATUS: Record<ProvisioningErrorCode, [number, ScimType | und
   too_many: [400, 'tooMany'],
   mutability: [400, 'mutability'],
   precondition_failed: [412, undefined],
+  busy: [409, undefined],
   upstream_rejected: [400, 'invalidValue'],
   upstream_throttled: [503, undefined],
   upstream_unavailable: [503, undefined],

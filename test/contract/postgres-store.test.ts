@@ -5,10 +5,30 @@ import { createPostgresStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { dropSchema, freshSchemaName, postgresUrl } from '../helpers/postgres-server.js';
 import { describeStoreContract } from './store-contract.js';
+import { describeStoreLockContract } from './store-lock-contract.js';
 
 describeStoreContract('postgres', async () => {
   const connectionString = postgresUrl();
   const schema = freshSchemaName('contract');
+  const opened: Store[] = [];
+  const openStore = async (): Promise<Store> => {
+    const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
+    opened.push(store);
+    return store;
+  };
+  return {
+    store: await openStore(),
+    reopen: openStore,
+    cleanup: async () => {
+      for (const store of opened) await store.close();
+      await dropSchema(schema, connectionString);
+    },
+  };
+});
+
+describeStoreLockContract('postgres', async () => {
+  const connectionString = postgresUrl();
+  const schema = freshSchemaName('locks');
   const opened: Store[] = [];
   const openStore = async (): Promise<Store> => {
     const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });

@@ -6,10 +6,30 @@ import path from 'node:path';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { describeStoreContract } from './store-contract.js';
+import { describeStoreLockContract } from './store-lock-contract.js';
 
 describeStoreContract('sqlite', async () => {
   const dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-');
   const file = path.join(dir, 'data', 'store.db');
+  const opened: Store[] = [];
+  const openStore = (): Store => {
+    const store = createSqliteStore({ file });
+    opened.push(store);
+    return store;
+  };
+  return {
+    store: openStore(),
+    reopen: async () => openStore(),
+    cleanup: async () => {
+      for (const store of opened) await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreLockContract('sqlite', async () => {
+  const dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-lock-');
+  const file = path.join(dir, 'store.db');
   const opened: Store[] = [];
   const openStore = (): Store => {
     const store = createSqliteStore({ file });

@@ -108,6 +108,11 @@ export interface BridgeProcessOptions {
   readonly timeoutMs?: number;
   /** Wraps the Dynatrace clients' fetch (e.g. to lose a response after upstream processed it). */
   readonly wrapFetch?: (fetchFn: FetchFn) => FetchFn;
+  /**
+   * An already opened store (e.g. PostgreSQL on a test schema, see postgres-bridge.ts); the bridge
+   * owns it from then on and closes it. Default: the SQLite file under dataDir.
+   */
+  readonly store?: Store;
 }
 
 export interface AdminResponse {
@@ -133,6 +138,11 @@ export interface BridgeProcess {
   settle(options?: { readonly maxRounds?: number; readonly maxWallMs?: number }): Promise<{ rounds: number; processed: number }>;
   /** Stops serving and the worker (its leases released) and closes the store; the data dir stays. */
   close(): Promise<void>;
+  /**
+   * Dies as a crashed process would: connections dropped, the store closed first, so the worker's
+   * leases are not released (they stay until they expire). A started worker's lanes end with it.
+   */
+  kill(): Promise<void>;
 }
 
 export async function startBridgeProcess(options: BridgeProcessOptions): Promise<BridgeProcess> {
@@ -193,7 +203,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     fetch: fetchFn,
     ...timeouts,
   });
-  const store = createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
+  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
   const deps = buildDeps({
     config,
     logger,
@@ -256,6 +266,15 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
       server.close();
       await deps.worker.stop();
       await store.close();
+    },
+    async kill() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      server.close();
+      await store.close().catch(() => undefined);
+      // Ends the lanes; the lease release that follows fails on the closed store.
+      await deps.worker.stop().catch(() => undefined);
     },
   };
 }

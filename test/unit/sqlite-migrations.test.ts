@@ -103,7 +103,7 @@ describe('SQLite store migrations', () => {
 
     const store = createSqliteStore({ file });
     try {
-      expect(readMigrations().map((row) => row.version)).toEqual([1, 2]);
+      expect(readMigrations().map((row) => row.version)).toEqual(migrations.map((migration) => migration.version));
       expect((await store.getUser('u1'))?.attributes).toEqual({ userName: 'Alice' });
       expect(await store.membersOfGroups(['g1'])).toEqual(new Map([['g1', [{ value: 'u1', display: 'Alice' }]]]));
       expect(await store.syncQueueStats({ failedLimit: 1 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [] });

@@ -21,6 +21,8 @@ import { StoreError } from '../../ports/store.js';
 import type { SyncTarget } from '../../ports/sync-queue.js';
 import { appliedStatePort } from './applied-state-port.js';
 import { auditLogPort } from './audit-log-port.js';
+import { lockPort } from './lock-port.js';
+import { createMemoryLocks } from './memory-locks.js';
 import { caseKey } from './case-key.js';
 import { createMemoryAppliedState } from './memory-applied-state.js';
 import { createMemoryAuditLog } from './memory-audit-log.js';
@@ -229,6 +231,7 @@ export function createMemoryStore(): Store {
     ...syncQueuePort(queue, run),
     ...appliedStatePort(createMemoryAppliedState(), run),
     ...auditLogPort(createMemoryAuditLog(), run),
+    ...lockPort(createMemoryLocks(), run),
 
     async ping() {
       open();

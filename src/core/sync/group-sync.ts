@@ -1,12 +1,14 @@
 // Brings one SCIM group's Dynatrace group to its desired state: created or adopted by name, renamed,
 // its mapped IAM policy bindings applied; deleted when the bridge created it and the SCIM group is
-// gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited.
+// gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited. All of it
+// runs under the group's lock (group-lock.ts), so replicas never create one group twice.
 import type { AppliedGroup } from '../../ports/applied-state.js';
 import type { DtGroup } from '../../ports/account-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
 import { groupTarget, type GroupTarget } from '../mapping/mapping.js';
 import { auditedWrite, type WriteContext } from './audited-write.js';
+import { withGroupLock } from './group-lock.js';
 import type { SyncContext } from './sync-context.js';
 import { PermanentSyncError } from './sync-failure.js';
 
@@ -14,21 +16,31 @@ const DESCRIPTION = 'Provisioned by dynatrace-scim-bridge';
 /** The mapping file's limit on group names, applied to names made from patterns and mirrors too. */
 const MAX_GROUP_NAME = 200;
 
-/** Syncs the group named by `item` (its own queue item). */
+/** Syncs the group named by `item` (its own queue item), holding the group's lock (group-lock.ts). */
 export async function syncGroup(context: SyncContext, item: SyncItem): Promise<void> {
-  await context.groupLocks.run(item.resourceId, () => reconcileGroup(context, item, { withBindings: true }));
+  await withGroupLock(context, item.resourceId, () => reconcileGroup(context, item, { withBindings: true }));
 }
 
 /**
  * The Dynatrace group of a SCIM group, created or adopted if needed (for a member's sync, which
  * needs its UUID); null when the group is not provisioned. Bindings are left to the group's own item.
+ * A linked group costs one read and no lock; linking holds the group's lock, so that of replicas
+ * syncing members of a new group at once, one creates it and the others use what it linked.
  */
 export async function ensureGroup(context: SyncContext, item: SyncItem, groupId: string): Promise<AppliedGroup | null> {
-  return context.groupLocks.run(groupId, async () => {
-    const applied = (await context.store.getAppliedGroups([groupId])).get(groupId);
-    if (applied !== undefined) return applied;
-    return reconcileGroup(context, item, { withBindings: false, groupId });
-  });
+  const linked = () => appliedGroup(context, groupId);
+  const applied = await linked();
+  if (applied !== undefined) return applied;
+  return withGroupLock(
+    context,
+    groupId,
+    async () => (await linked()) ?? reconcileGroup(context, item, { withBindings: false, groupId }),
+    linked,
+  );
+}
+
+async function appliedGroup(context: SyncContext, groupId: string): Promise<AppliedGroup | undefined> {
+  return (await context.store.getAppliedGroups([groupId])).get(groupId);
 }
 
 async function reconcileGroup(
@@ -165,13 +177,17 @@ async function unlink(context: SyncContext, writes: WriteContext, applied: Appli
   await enqueueMembers(context, writes.item, applied.groupId);
 }
 
+/**
+ * The group's members must now be (re)considered. Due at once: a member whose own change is still
+ * pending keeps its later due time (the queue keeps the later one), so no coalescing window restarts.
+ */
 async function enqueueMembers(context: SyncContext, item: SyncItem, groupId: string): Promise<void> {
   const members = (await context.store.membersOfGroups([groupId])).get(groupId) ?? [];
   if (members.length === 0) return;
-  const now = context.now();
+  const now = context.now().toISOString();
   await context.store.enqueueSync(
     members.map((m) => ({ resourceType: 'User' as const, resourceId: m.value })),
-    { at: now.toISOString(), requestId: item.requestId, dueAt: new Date(now.getTime() + context.syncDelayMs).toISOString() },
+    { at: now, requestId: item.requestId, dueAt: now },
   );
 }
 

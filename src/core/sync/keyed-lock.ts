@@ -1,5 +1,6 @@
 // A per-key mutex: work on one Dynatrace group (its creation, above all) never runs twice at once
-// in this process, whether it comes from the group's own sync or from a member's.
+// in this process, whether it comes from the group's own sync or from a member's. Across replicas,
+// group-lock.ts adds the store's lock on top.
 
 export interface KeyedLock {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;

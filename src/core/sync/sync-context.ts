@@ -19,8 +19,6 @@ export interface SyncContext {
   readonly dryRun: boolean;
   readonly defaultTimezone: string;
   readonly now: () => Date;
-  /** Delay before work the sync itself enqueues becomes due. */
-  readonly syncDelayMs: number;
 }
 
 /** The account's groups by name, listed once and kept current by the bridge's own creates. */

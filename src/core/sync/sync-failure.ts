@@ -9,12 +9,18 @@ export class PermanentSyncError extends Error {
   override readonly name = 'PermanentSyncError';
 }
 
+/** A failure that goes away by itself, reported by the sync's own steps (e.g. another replica holds a group's lock). */
+export class TransientSyncError extends Error {
+  override readonly name = 'TransientSyncError';
+}
+
 export type SyncFailure =
   | { readonly kind: 'transient'; readonly reason: string; readonly retryAfterMs: number | null; readonly slow: boolean }
   | { readonly kind: 'permanent'; readonly reason: string };
 
 export function classifySyncFailure(error: unknown): SyncFailure {
   if (error instanceof PermanentSyncError) return { kind: 'permanent', reason: error.message };
+  if (error instanceof TransientSyncError) return { kind: 'transient', reason: error.message, retryAfterMs: null, slow: false };
   if (error instanceof UpstreamError) {
     const what = `${error.service} ${error.operation}: ${error.code}${error.status === null ? '' : ` (HTTP ${error.status})`}`;
     const detail = error.upstreamMessage ? ` — ${error.upstreamMessage}` : '';

@@ -133,6 +133,21 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'locks',
+    /*
+     * locks: named locks with an expiry (ports/store.ts LockStore), one row per held name; a row whose
+     * `until` has passed is free for the next owner. Acquiring is one upsert (postgres-locks.ts).
+     */
+    sql: (s) => `
+      CREATE TABLE ${s}.locks (
+        name text COLLATE "C" PRIMARY KEY,
+        owner text COLLATE "C" NOT NULL,
+        until text COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];
 
 /** First key of the advisory lock: this bridge's migrations (the second is the schema's hash). */

@@ -17,6 +17,7 @@ import { StoreError } from '../../../ports/store.js';
 import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
+import { lockPort } from '../lock-port.js';
 import { caseKey } from '../case-key.js';
 import type { NormalisedMembershipChange } from '../store-input.js';
 import {
@@ -37,6 +38,7 @@ import { compileGroupPredicate, compileUserPredicate } from './index-predicate-s
 import { migrate, migrationTimeoutMs, quoteIdentifier } from './migrations.js';
 import { createPostgresAppliedState } from './postgres-applied-state.js';
 import { createPostgresAuditLog } from './postgres-audit-log.js';
+import { createPostgresLocks } from './postgres-locks.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
 import { toStoreError } from './postgres-errors.js';
@@ -449,6 +451,7 @@ function buildStore(db: Database, schema: string): Store {
     ...checkedPort(syncQueuePort, queue, open),
     ...checkedPort(appliedStatePort, createPostgresAppliedState(db, schema), open),
     ...checkedPort(auditLogPort, createPostgresAuditLog(db, schema), open),
+    ...checkedPort(lockPort, createPostgresLocks(db, schema), open),
 
     async ping() {
       await rows(s.ping);

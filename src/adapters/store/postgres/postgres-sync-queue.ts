@@ -66,23 +66,30 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
         FROM candidates c WHERE q.seq = c.seq
         RETURNING ${columns('q')}`,
     },
-    /** Removes the row when its generation is unchanged, else only releases the lease (one statement, one snapshot). */
+    /**
+     * Removes the row when its generation is unchanged, else only releases the lease. The row is locked
+     * first (`target`) and the decision taken on the generation that lock returns: a concurrent enqueue
+     * (a SCIM change in another transaction) is waited for and seen, where a decision on the statement's
+     * snapshot would neither delete the newer generation nor release it, leaving it leased until expiry.
+     */
     complete: {
       name: 'queue_complete',
-      text: `WITH done AS (DELETE FROM ${table} WHERE ${whereLeased} AND generation = $4 RETURNING seq)
-        UPDATE ${table} SET ${freeLease} WHERE ${whereLeased} AND generation <> $4`,
+      text: `WITH target AS (SELECT seq, generation = $4 AS unchanged FROM ${table} WHERE ${whereLeased} FOR UPDATE),
+        done AS (DELETE FROM ${table} q USING target WHERE q.seq = target.seq AND target.unchanged RETURNING q.seq)
+        UPDATE ${table} q SET ${freeLease} FROM target WHERE q.seq = target.seq AND NOT target.unchanged`,
     },
     defer: {
       name: 'queue_defer',
       text: `UPDATE ${table} SET attempts = attempts + 1, last_error = $4, due_at = $5, ${freeLease} WHERE ${whereLeased}`,
     },
-    /** Fails the row when its generation is unchanged, else keeps it pending with the reason as lastError. */
+    /** Fails the row when its generation is unchanged, else keeps it pending with the reason as lastError (row locked first, as complete). */
     fail: {
       name: 'queue_fail',
-      text: `WITH failed AS (
-          UPDATE ${table} SET failed_reason = $5, failed_at = $6, ${freeLease} WHERE ${whereLeased} AND generation = $4 RETURNING seq
+      text: `WITH target AS (SELECT seq, generation = $4 AS unchanged FROM ${table} WHERE ${whereLeased} FOR UPDATE),
+        failed AS (
+          UPDATE ${table} q SET failed_reason = $5, failed_at = $6, ${freeLease} FROM target WHERE q.seq = target.seq AND target.unchanged RETURNING q.seq
         )
-        UPDATE ${table} SET last_error = $5, ${freeLease} WHERE ${whereLeased} AND generation <> $4`,
+        UPDATE ${table} q SET last_error = $5, ${freeLease} FROM target WHERE q.seq = target.seq AND NOT target.unchanged`,
     },
     retryFailed: {
       name: 'queue_retry_failed',

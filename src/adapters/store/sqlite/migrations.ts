@@ -129,6 +129,21 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'locks',
+    /*
+     * locks: named locks with an expiry (ports/store.ts LockStore), one row per held name; a row whose
+     * `until` has passed is free for the next owner. Times are toISOString() text.
+     */
+    sql: `
+      CREATE TABLE locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -22,6 +22,7 @@ import { StoreError } from '../../../ports/store.js';
 import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
+import { lockPort } from '../lock-port.js';
 import { caseKey } from '../case-key.js';
 import {
   assertFindQuery,
@@ -40,6 +41,7 @@ import { compileGroupPredicate, compileUserPredicate } from './index-predicate-s
 import { migrate } from './migrations.js';
 import { createSqliteAppliedState } from './sqlite-applied-state.js';
 import { createSqliteAuditLog } from './sqlite-audit-log.js';
+import { createSqliteLocks } from './sqlite-locks.js';
 import { toStoreError } from './sqlite-errors.js';
 import { createSqliteSyncQueue } from './sqlite-sync-queue.js';
 
@@ -375,6 +377,7 @@ function buildStore(db: Database.Database): Store {
     ...syncQueuePort(queue, run),
     ...appliedStatePort(createSqliteAppliedState(db), run),
     ...auditLogPort(createSqliteAuditLog(db), run),
+    ...lockPort(createSqliteLocks(db), run),
 
     async ping() {
       guard(() => s.ping.get());

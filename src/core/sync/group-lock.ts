@@ -1,0 +1,56 @@
+// Work on one Dynatrace group — linking (creating or adopting), renaming, binding, unlinking — runs
+// on one replica at a time, and once at a time within it. Within a process the keyed lock queues it;
+// across replicas sharing a database the store's lock `group:<SCIM id>` does. The queue alone does not
+// suffice: the group's own item is leased to one replica, but any member's sync on another replica
+// may need the group and create it inline (ensureGroup).
+import { randomUUID } from 'node:crypto';
+import type { SyncContext } from './sync-context.js';
+import { TransientSyncError } from './sync-failure.js';
+
+/**
+ * How long the store lock is held at most (sync clock). Linking is one or two Dynatrace calls; a
+ * replica that dies holding the lock blocks the group's work for this long.
+ */
+export const GROUP_LOCK_MS = 120_000;
+/** How long (real time) to wait for another replica's hold before giving up transiently (retried with backoff). */
+export const GROUP_LOCK_WAIT_MS = 15_000;
+const FIRST_POLL_MS = 10;
+const MAX_POLL_MS = 200;
+
+/**
+ * Runs `work` holding the group's lock. While another replica holds it, polls (bounded) and calls
+ * `ready` between tries: a caller that only needs the group to exist (a member's sync) returns as soon
+ * as the other replica has linked it, without taking the lock at all.
+ */
+export async function withGroupLock<T>(
+  context: SyncContext,
+  groupId: string,
+  work: () => Promise<T>,
+  ready?: () => Promise<T | undefined>,
+): Promise<T> {
+  return context.groupLocks.run(groupId, async () => {
+    const name = `group:${groupId}`;
+    const owner = `group-sync:${randomUUID()}`;
+    let waited = 0;
+    for (let poll = FIRST_POLL_MS; ; poll = Math.min(MAX_POLL_MS, poll * 2)) {
+      const now = context.now();
+      const until = new Date(now.getTime() + GROUP_LOCK_MS).toISOString();
+      if (await context.store.tryAcquireLock(name, owner, { now: now.toISOString(), until })) break;
+      const done = await ready?.();
+      if (done !== undefined) return done;
+      if (waited >= GROUP_LOCK_WAIT_MS) throw new TransientSyncError(`Dynatrace group of SCIM group ${groupId} is being changed by another replica`);
+      await sleep(poll);
+      waited += poll;
+    }
+    try {
+      return await work();
+    } finally {
+      // Not freed (the store is down): it expires after GROUP_LOCK_MS.
+      await context.store.releaseLock(name, owner).catch(() => undefined);
+    }
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
