@@ -1,51 +1,13 @@
 // PostgreSQL applied state: one row per SCIM User / Group id, upserted (keeping its seq, the listing
 // order); group_uuids, davis and bindings travel as JSON text, as in the SQLite engine.
-import type { AppliedGroup, AppliedUser, Provenance } from '../../../ports/applied-state.js';
-import type { JsonObject } from '../../../ports/json.js';
+import type { AppliedGroup } from '../../../ports/applied-state.js';
+import { appliedGroupOf, appliedUserOf, type AppliedGroupRow, type AppliedUserRow } from '../applied-state-rows.js';
 import type { AppliedStateEngine } from '../applied-state-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
-interface UserRow {
-  readonly userId: string;
-  readonly email: string;
-  readonly uid: string | null;
-  readonly provenance: Provenance;
-  readonly groupUuids: string;
-  readonly davis: string | null;
-}
-
-interface GroupRow {
-  readonly groupId: string;
-  readonly uuid: string;
-  readonly name: string;
-  readonly provenance: Provenance;
-  readonly bindings: string;
-}
-
 const userColumns = 'user_id AS "userId", email, uid, provenance, group_uuids AS "groupUuids", davis';
 const groupColumns = 'group_id AS "groupId", uuid, name, provenance, bindings';
-
-function userOf(row: UserRow): AppliedUser {
-  return {
-    userId: row.userId,
-    email: row.email,
-    uid: row.uid,
-    provenance: row.provenance,
-    groupUuids: JSON.parse(row.groupUuids) as string[],
-    davis: row.davis === null ? null : (JSON.parse(row.davis) as JsonObject),
-  };
-}
-
-function groupOf(row: GroupRow): AppliedGroup {
-  return {
-    groupId: row.groupId,
-    uuid: row.uuid,
-    name: row.name,
-    provenance: row.provenance,
-    bindings: JSON.parse(row.bindings) as Record<string, string[]>,
-  };
-}
 
 /** The applied-state statements over `schema` (quoted); each call is one statement on `db`. */
 export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine<AppliedStateEngine> {
@@ -74,8 +36,8 @@ export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine
 
   return {
     async getUser(userId) {
-      const [row] = await db.rows<UserRow>(s.getUser, [userId]);
-      return row === undefined ? null : userOf(row);
+      const [row] = await db.rows<AppliedUserRow>(s.getUser, [userId]);
+      return row === undefined ? null : appliedUserOf(row);
     },
     async putUser(user) {
       await db.run(s.putUser, [
@@ -87,8 +49,8 @@ export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine
       await db.run(s.deleteUser, [userId]);
     },
     async getGroups(groupIds) {
-      const rows = await db.rows<GroupRow>(s.getGroups, [groupIds]);
-      const byId = new Map(rows.map((row) => [row.groupId, groupOf(row)]));
+      const rows = await db.rows<AppliedGroupRow>(s.getGroups, [groupIds]);
+      const byId = new Map(rows.map((row) => [row.groupId, appliedGroupOf(row)]));
       const ordered = new Map<string, AppliedGroup>();
       for (const id of groupIds) {
         const group = byId.get(id);
@@ -103,10 +65,10 @@ export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine
       await db.run(s.deleteGroup, [groupId]);
     },
     async listUsers() {
-      return (await db.rows<UserRow>(s.listUsers)).map(userOf);
+      return (await db.rows<AppliedUserRow>(s.listUsers)).map(appliedUserOf);
     },
     async listGroups() {
-      return (await db.rows<GroupRow>(s.listGroups)).map(groupOf);
+      return (await db.rows<AppliedGroupRow>(s.listGroups)).map(appliedGroupOf);
     },
   };
 }

@@ -1,63 +1,25 @@
 // SQLite applied state: one row per SCIM User / Group id, upserted (keeping its seq, the listing
 // order); group_uuids, davis and bindings travel as JSON text.
 import type Database from 'better-sqlite3';
-import type { AppliedGroup, AppliedUser, Provenance } from '../../../ports/applied-state.js';
-import type { JsonObject } from '../../../ports/json.js';
+import type { AppliedGroup, Provenance } from '../../../ports/applied-state.js';
+import { appliedGroupOf, appliedUserOf, type AppliedGroupRow, type AppliedUserRow } from '../applied-state-rows.js';
 import type { AppliedStateEngine } from '../applied-state-port.js';
-
-interface UserRow {
-  readonly userId: string;
-  readonly email: string;
-  readonly uid: string | null;
-  readonly provenance: Provenance;
-  readonly groupUuids: string;
-  readonly davis: string | null;
-}
-
-interface GroupRow {
-  readonly groupId: string;
-  readonly uuid: string;
-  readonly name: string;
-  readonly provenance: Provenance;
-  readonly bindings: string;
-}
 
 const userColumns = 'user_id AS userId, email, uid, provenance, group_uuids AS groupUuids, davis';
 const groupColumns = 'group_id AS groupId, uuid, name, provenance, bindings';
 
-function userOf(row: UserRow): AppliedUser {
-  return {
-    userId: row.userId,
-    email: row.email,
-    uid: row.uid,
-    provenance: row.provenance,
-    groupUuids: JSON.parse(row.groupUuids) as string[],
-    davis: row.davis === null ? null : (JSON.parse(row.davis) as JsonObject),
-  };
-}
-
-function groupOf(row: GroupRow): AppliedGroup {
-  return {
-    groupId: row.groupId,
-    uuid: row.uuid,
-    name: row.name,
-    provenance: row.provenance,
-    bindings: JSON.parse(row.bindings) as Record<string, string[]>,
-  };
-}
-
 /** The applied-state statements, prepared once; every method runs inside a transaction the caller opened. */
 export function createSqliteAppliedState(db: Database.Database): AppliedStateEngine {
   const s = {
-    getUser: db.prepare<[string], UserRow>(`SELECT ${userColumns} FROM applied_users WHERE user_id = ?`),
+    getUser: db.prepare<[string], AppliedUserRow>(`SELECT ${userColumns} FROM applied_users WHERE user_id = ?`),
     putUser: db.prepare<[string, string, string | null, Provenance, string, string | null]>(
       `INSERT INTO applied_users (user_id, email, uid, provenance, group_uuids, davis) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, uid = excluded.uid, provenance = excluded.provenance,
          group_uuids = excluded.group_uuids, davis = excluded.davis`,
     ),
     deleteUser: db.prepare<[string]>('DELETE FROM applied_users WHERE user_id = ?'),
-    listUsers: db.prepare<[], UserRow>(`SELECT ${userColumns} FROM applied_users ORDER BY seq`),
-    getGroups: db.prepare<[string], GroupRow>(
+    listUsers: db.prepare<[], AppliedUserRow>(`SELECT ${userColumns} FROM applied_users ORDER BY seq`),
+    getGroups: db.prepare<[string], AppliedGroupRow>(
       `SELECT ${groupColumns} FROM applied_groups WHERE group_id IN (SELECT value FROM json_each(?))`,
     ),
     putGroup: db.prepare<[string, string, string, Provenance, string]>(
@@ -66,13 +28,13 @@ export function createSqliteAppliedState(db: Database.Database): AppliedStateEng
          bindings = excluded.bindings`,
     ),
     deleteGroup: db.prepare<[string]>('DELETE FROM applied_groups WHERE group_id = ?'),
-    listGroups: db.prepare<[], GroupRow>(`SELECT ${groupColumns} FROM applied_groups ORDER BY seq`),
+    listGroups: db.prepare<[], AppliedGroupRow>(`SELECT ${groupColumns} FROM applied_groups ORDER BY seq`),
   };
 
   return {
     getUser(userId) {
       const row = s.getUser.get(userId);
-      return row === undefined ? null : userOf(row);
+      return row === undefined ? null : appliedUserOf(row);
     },
     putUser(user) {
       s.putUser.run(
@@ -84,7 +46,7 @@ export function createSqliteAppliedState(db: Database.Database): AppliedStateEng
       s.deleteUser.run(userId);
     },
     getGroups(groupIds) {
-      const byId = new Map(s.getGroups.all(JSON.stringify(groupIds)).map((row) => [row.groupId, groupOf(row)]));
+      const byId = new Map(s.getGroups.all(JSON.stringify(groupIds)).map((row) => [row.groupId, appliedGroupOf(row)]));
       const ordered = new Map<string, AppliedGroup>();
       for (const id of groupIds) {
         const group = byId.get(id);
@@ -99,10 +61,10 @@ export function createSqliteAppliedState(db: Database.Database): AppliedStateEng
       s.deleteGroup.run(groupId);
     },
     listUsers() {
-      return s.listUsers.all().map(userOf);
+      return s.listUsers.all().map(appliedUserOf);
     },
     listGroups() {
-      return s.listGroups.all().map(groupOf);
+      return s.listGroups.all().map(appliedGroupOf);
     },
   };
 }

@@ -1,0 +1,42 @@
+// Applied-state rows as the SQL engines store them (lists and objects as JSON text), and their
+// conversion back to the port's types; shared by SQLite and PostgreSQL.
+import type { AppliedGroup, AppliedUser, Provenance } from '../../ports/applied-state.js';
+import type { JsonObject } from '../../ports/json.js';
+
+export interface AppliedUserRow {
+  readonly userId: string;
+  readonly email: string;
+  readonly uid: string | null;
+  readonly provenance: Provenance;
+  readonly groupUuids: string;
+  readonly davis: string | null;
+}
+
+export interface AppliedGroupRow {
+  readonly groupId: string;
+  readonly uuid: string;
+  readonly name: string;
+  readonly provenance: Provenance;
+  readonly bindings: string;
+}
+
+export function appliedUserOf(row: AppliedUserRow): AppliedUser {
+  return {
+    userId: row.userId,
+    email: row.email,
+    uid: row.uid,
+    provenance: row.provenance,
+    groupUuids: JSON.parse(row.groupUuids) as string[],
+    davis: row.davis === null ? null : (JSON.parse(row.davis) as JsonObject),
+  };
+}
+
+export function appliedGroupOf(row: AppliedGroupRow): AppliedGroup {
+  return {
+    groupId: row.groupId,
+    uuid: row.uuid,
+    name: row.name,
+    provenance: row.provenance,
+    bindings: JSON.parse(row.bindings) as Record<string, string[]>,
+  };
+}
