@@ -1,12 +1,13 @@
 // The bridge as the bench runs it, wired as src/main.ts wires it: config from the environment
 // (no Dynatrace credentials, so the in-process sandbox stands in upstream), the default mapping,
-// the SQLite file under BENCH_DATA_DIR, the sync worker running (unless BENCH_SYNC_WORKER=0), on
+// the SQLite file under BENCH_DATA_DIR or, with BENCH_DATABASE_URL, PostgreSQL (as DATABASE_URL
+// selects it in production, through openStore), the sync worker running (unless BENCH_SYNC_WORKER=0), on
 // 127.0.0.1 and an ephemeral port, in its own process so that its RSS is measured alone.
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { buildDeps, startUpstream } from '../src/deps.js';
+import { buildDeps, openStore, startUpstream } from '../src/deps.js';
 import { loadMappingFile } from '../src/mapping-file.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startProbe } from './process-probe.js';
@@ -22,11 +23,14 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
   });
   const logger = createLogger({ level: config.logLevel });
   const mapping = loadMappingFile(config.sync.mappingFile);
   const upstream = await startUpstream({ config, logger });
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping });
+  // Without DATABASE_URL openStore opens the same SQLite file buildDeps would.
+  const store = await openStore(config);
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store });
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();
   const server: Server = createApp(deps).listen(0, '127.0.0.1');

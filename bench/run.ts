@@ -1,6 +1,8 @@
 // The performance bench the issue asks for, in one run: seed Users over POST, build Groups (one
 // of 50,000 members), GET by `userName eq` side by side with a bare-Express ceiling, then PATCH one
 // member in and out of the big group. Prints each figure with its target; writes bench/results/latest.json.
+// BENCH_STORE=postgres runs the same on PostgreSQL (an embedded server, or BENCH_DATABASE_URL's), and
+// writes bench/results/latest-postgres.json.
 // Not a test: it reports PASS/FAIL against the targets but exits non-zero only when requests fail.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -8,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { spawnBenchChild, type BenchChild } from './bench-child.js';
 import {
   addMembersBody,
@@ -19,6 +22,7 @@ import {
   userNameOf,
 } from './idp-bodies.js';
 import { cannon, createApi, distribution, pool, type CannonRun, type Distribution } from './load.js';
+import { startBenchPostgres, type BenchPostgres, type PostgresStats } from './postgres-server.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────────
@@ -41,6 +45,10 @@ interface Settings {
   readonly syncWorker: boolean;
   readonly keepData: boolean;
   readonly resultsDir: string;
+  /** The bridge's store: the SQLite file (default) or PostgreSQL. */
+  readonly store: 'sqlite' | 'postgres';
+  /** An existing, empty PostgreSQL database to use; null = start an embedded server (BENCH_STORE=postgres). */
+  readonly databaseUrl: string | null;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -63,6 +71,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const bigGroupMembers = Math.min(integer('BENCH_BIG_GROUP_MEMBERS', 50_000, 1, 1_000_000), Math.floor(users / 2), users - patchCount - patchWarmup);
   if (bigGroupMembers < 1) problems.push('BENCH_USERS is too small for BENCH_PATCH_COUNT + BENCH_PATCH_WARMUP');
   const defaultResults = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  const databaseUrl = env.BENCH_DATABASE_URL?.trim() || null;
+  const storeText = env.BENCH_STORE?.trim().toLowerCase() || (databaseUrl === null ? 'sqlite' : 'postgres');
+  if (storeText !== 'sqlite' && storeText !== 'postgres') problems.push(`BENCH_STORE must be sqlite or postgres, got "${storeText}"`);
+  if (databaseUrl !== null && storeText !== 'postgres') problems.push('BENCH_DATABASE_URL needs BENCH_STORE=postgres (or no BENCH_STORE)');
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('BENCH_DATABASE_URL must be a postgres:// or postgresql:// URL');
   const settings: Settings = {
     users,
     groups: integer('BENCH_GROUPS', 1_000, 1, 100_000),
@@ -80,6 +93,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     syncWorker: env.BENCH_SYNC_WORKER !== '0',
     keepData: env.BENCH_KEEP_DATA === '1',
     resultsDir: path.resolve(env.BENCH_RESULTS_DIR?.trim() || defaultResults),
+    store: storeText === 'postgres' ? 'postgres' : 'sqlite',
+    databaseUrl,
   };
   if (users < seedConnections) problems.push('BENCH_USERS must be at least BENCH_SEED_CONNECTIONS');
   if (problems.length > 0) throw new TypeError(`invalid bench settings:\n- ${problems.join('\n- ')}`);
@@ -161,6 +176,60 @@ interface PhaseCost {
   readonly bridgeCpuMs: number;
   readonly bridgePeakRssMb: number;
   readonly wallS: number;
+  /** The embedded PostgreSQL's CPU over the phase, and its peak summed PSS / RSS (NaN without one). */
+  readonly postgresCpuMs: number;
+  readonly postgresPeakPssMb: number;
+  readonly postgresPeakRssMb: number;
+}
+
+/** Samples the embedded PostgreSQL's processes (summed RSS and PSS) every 500 ms, keeping peaks. */
+interface PostgresSampler {
+  now(): PostgresStats | null;
+  mark(): void;
+  peakSinceMark(): { pssMb: number; rssMb: number };
+  peak(): { pssMb: number; rssMb: number };
+  stop(): void;
+}
+
+function startPostgresSampler(postgres: BenchPostgres | null): PostgresSampler {
+  const peak = { pss: NaN, rss: NaN };
+  const sinceMark = { pss: NaN, rss: NaN };
+  const sample = (): PostgresStats | null => {
+    const stats = postgres?.stats() ?? null;
+    if (stats !== null) {
+      for (const into of [peak, sinceMark]) {
+        into.pss = Number.isNaN(into.pss) ? stats.pssSum : Math.max(into.pss, stats.pssSum);
+        into.rss = Number.isNaN(into.rss) ? stats.rssSum : Math.max(into.rss, stats.rssSum);
+      }
+    }
+    return stats;
+  };
+  const timer = postgres === null ? null : setInterval(sample, 500);
+  timer?.unref();
+  return {
+    now: sample,
+    mark() {
+      sinceMark.pss = NaN;
+      sinceMark.rss = NaN;
+      sample();
+    },
+    peakSinceMark: () => (sample(), { pssMb: sinceMark.pss / MB, rssMb: sinceMark.rss / MB }),
+    peak: () => (sample(), { pssMb: peak.pss / MB, rssMb: peak.rss / MB }),
+    stop() {
+      if (timer !== null) clearInterval(timer);
+    },
+  };
+}
+
+/** One query on its own short-lived connection (set-up checks and the database size). */
+async function pgQuery(url: string, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, query_timeout: 60_000 });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as unknown[];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The commit measured, and how many files under src/ differ from it, at the start (read-only git calls). */
@@ -187,21 +256,80 @@ async function main(): Promise<number> {
   const source = sourceRevision();
   const cpus = os.cpus();
   log(`node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / MB)} MB RAM`);
-  log(`settings: ${JSON.stringify({ ...settings, resultsDir: undefined })}`);
+  log(`settings: ${JSON.stringify({ ...settings, resultsDir: undefined, databaseUrl: settings.databaseUrl === null ? null : '(given)' })}`);
   log(`data dir ${dataDir}`);
 
-  const bridge = await spawnBenchChild({
-    name: 'bridge',
-    script: here('./bridge-server.js'),
-    env: { BENCH_DATA_DIR: dataDir, BENCH_TOKEN: token, BENCH_LOG_LEVEL: settings.logLevel, BENCH_SYNC_WORKER: settings.syncWorker ? '1' : '0' },
-    logFile: path.join(dataDir, 'bridge.log'),
-  });
-  const baseline = await spawnBenchChild({
-    name: 'baseline',
-    script: here('./baseline-server.js'),
-    env: { BENCH_TOKEN: token },
-    logFile: path.join(dataDir, 'baseline.log'),
-  });
+  // PostgreSQL, when asked for: an embedded server started here (stopped in `finally`), or an existing one.
+  let postgres: BenchPostgres | null = null;
+  let databaseUrl = settings.databaseUrl;
+  if (settings.store === 'postgres' && databaseUrl === null) {
+    log('starting an embedded PostgreSQL');
+    try {
+      postgres = await startBenchPostgres();
+    } catch (error) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
+    databaseUrl = postgres.url;
+    log(`embedded PostgreSQL on ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}, data dir ${postgres.dataDir}`);
+  }
+  const pgSampler = startPostgresSampler(postgres);
+  let bridge: BenchChild | null = null;
+  let baseline: BenchChild;
+  try {
+    if (databaseUrl !== null) {
+      const version = await pgQuery(databaseUrl, 'SELECT version() AS v, to_regclass(\'public.users\') IS NOT NULL AS has_users');
+      const row = version[0] as { v: string; has_users: boolean } | undefined;
+      log(`PostgreSQL: ${row?.v ?? 'unknown version'}`);
+      if (row?.has_users === true) {
+        const users = await pgQuery(databaseUrl, 'SELECT count(*)::int AS n FROM public.users');
+        if ((users[0] as { n: number } | undefined)?.n !== 0) throw new Error('the PostgreSQL database already holds users: the bench needs an empty one');
+      }
+    }
+    bridge = await spawnBenchChild({
+      name: 'bridge',
+      script: here('./bridge-server.js'),
+      env: {
+        BENCH_DATA_DIR: dataDir,
+        BENCH_TOKEN: token,
+        BENCH_LOG_LEVEL: settings.logLevel,
+        BENCH_SYNC_WORKER: settings.syncWorker ? '1' : '0',
+        ...(databaseUrl === null ? {} : { BENCH_DATABASE_URL: databaseUrl }),
+      },
+      logFile: path.join(dataDir, 'bridge.log'),
+    });
+    baseline = await spawnBenchChild({
+      name: 'baseline',
+      script: here('./baseline-server.js'),
+      env: { BENCH_TOKEN: token },
+      logFile: path.join(dataDir, 'baseline.log'),
+    });
+  } catch (error) {
+    await bridge?.stop().catch(() => null);
+    pgSampler.stop();
+    await postgres?.stop().catch((e: unknown) => log(`PostgreSQL stop: ${String(e)}`));
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return runScenarios({ settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, problems, source, cpus });
+}
+
+interface ScenarioContext {
+  readonly settings: Settings;
+  readonly token: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  readonly postgres: BenchPostgres | null;
+  readonly pgSampler: PostgresSampler;
+  readonly bridge: BenchChild;
+  readonly baseline: BenchChild;
+  readonly problems: string[];
+  readonly source: ReturnType<typeof sourceRevision>;
+  readonly cpus: os.CpuInfo[];
+}
+
+async function runScenarios(context: ScenarioContext): Promise<number> {
+  const { settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, problems, source, cpus } = context;
   const bridgeOrigin = `http://127.0.0.1:${bridge.port}`;
   const baselineOrigin = `http://127.0.0.1:${baseline.port}`;
   log(`bridge pid ${bridge.pid} on ${bridgeOrigin}, baseline pid ${baseline.pid} on ${baselineOrigin}`);
@@ -212,10 +340,14 @@ async function main(): Promise<number> {
   /** Runs one scenario, measuring the bridge's CPU and peak RSS over it (and profiling it on request). */
   async function phase<T>(name: string, body: () => Promise<T>): Promise<{ value: T; cost: PhaseCost }> {
     const before = await bridge.stats({ mark: true });
+    pgSampler.mark();
+    const pgBefore = pgSampler.now();
     if (settings.profile) await bridge.startProfile();
     const started = performance.now();
     const value = await body();
     const wallS = (performance.now() - started) / 1000;
+    const pgAfter = pgSampler.now();
+    const pgPeak = pgSampler.peakSinceMark();
     if (settings.profile) {
       const file = path.join(settings.resultsDir, `${name}.cpuprofile`);
       await bridge.stopProfile(file);
@@ -223,7 +355,17 @@ async function main(): Promise<number> {
       console.log(formatProfileSummary(name, summariseProfile(file, 25)));
     }
     const after = await bridge.stats();
-    return { value, cost: { bridgeCpuMs: after.cpuMs - before.cpuMs, bridgePeakRssMb: after.peakRssSinceMark / MB, wallS } };
+    return {
+      value,
+      cost: {
+        bridgeCpuMs: after.cpuMs - before.cpuMs,
+        bridgePeakRssMb: after.peakRssSinceMark / MB,
+        wallS,
+        postgresCpuMs: pgBefore !== null && pgAfter !== null ? pgAfter.cpuMs - pgBefore.cpuMs : NaN,
+        postgresPeakPssMb: pgPeak.pssMb,
+        postgresPeakRssMb: pgPeak.rssMb,
+      },
+    };
   }
 
   try {
@@ -257,6 +399,7 @@ async function main(): Promise<number> {
     });
     const slowestTenth = Math.min(...tenthRates);
     log(`    ${seedRate.toFixed(0)} users/s overall; per tenth: ${tenthRates.map((r) => r.toFixed(0)).join(', ')}`);
+    log(`    CPU per user: bridge ${(seed.cost.bridgeCpuMs / Math.max(1, created)).toFixed(3)} ms${Number.isNaN(seed.cost.postgresCpuMs) ? '' : `, PostgreSQL ${(seed.cost.postgresCpuMs / Math.max(1, created)).toFixed(3)} ms`}`);
     const count = await api.call('GET', `${BASE}/Users?count=0`);
     expect(created === settings.users, `POST /Users created ${created} of ${settings.users} users`, problems);
     expect(count.body?.totalResults === settings.users, `GET /Users?count=0 reports ${count.body?.totalResults} users, expected ${settings.users}`, problems);
@@ -331,13 +474,17 @@ async function main(): Promise<number> {
       readonly latencyMs: Distribution;
       readonly serverCpuMsPerRequest: number;
       readonly clientCpuMsPerRequest: number;
+      /** The embedded PostgreSQL's CPU per request (NaN without one, 0-ish for the ceiling). */
+      readonly postgresCpuMsPerRequest: number;
     }
     const segments: Segment[] = [];
     const measureSegment = async (server: 'baseline' | 'bridge', child: BenchChild, origin: string, round: number) => {
       const before = await child.stats();
+      const pgBefore = pgSampler.now();
       const clientBefore = process.cpuUsage();
       const run = await getLoad(origin, settings.getDurationS);
       const client = process.cpuUsage(clientBefore);
+      const pgAfter = pgSampler.now();
       const after = await child.stats();
       const segment: Segment = {
         server,
@@ -350,9 +497,10 @@ async function main(): Promise<number> {
         latencyMs: roundDistribution(distribution(run.latenciesMs)),
         serverCpuMsPerRequest: (after.cpuMs - before.cpuMs) / Math.max(1, run.ok),
         clientCpuMsPerRequest: (client.user + client.system) / 1000 / Math.max(1, run.ok),
+        postgresCpuMsPerRequest: pgBefore !== null && pgAfter !== null ? (pgAfter.cpuMs - pgBefore.cpuMs) / Math.max(1, run.ok) : NaN,
       };
       segments.push(segment);
-      log(`    round ${round} ${server.padEnd(8)} ${segment.requestsPerS.toFixed(0).padStart(6)} req/s, p50 ${segment.latencyMs.median.toFixed(2)} ms, p99 ${segment.latencyMs.p99.toFixed(2)} ms, server CPU ${segment.serverCpuMsPerRequest.toFixed(3)} ms/req (${statusSummary(run)})`);
+      log(`    round ${round} ${server.padEnd(8)} ${segment.requestsPerS.toFixed(0).padStart(6)} req/s, p50 ${segment.latencyMs.median.toFixed(2)} ms, p99 ${segment.latencyMs.p99.toFixed(2)} ms, server CPU ${segment.serverCpuMsPerRequest.toFixed(3)} ms/req${Number.isNaN(segment.postgresCpuMsPerRequest) ? '' : `, PostgreSQL CPU ${segment.postgresCpuMsPerRequest.toFixed(3)} ms/req`} (${statusSummary(run)})`);
       expect(run.result.non2xx === 0 && run.result.errors === 0, `GET ${server} round ${round}: ${statusSummary(run)}`, problems);
     };
     const comparison = await phase('get-filter', async () => {
@@ -450,7 +598,11 @@ async function main(): Promise<number> {
     const bridgeFinal = await bridge.stop();
     const baselineFinal = await baseline.stop();
     const dbFile = path.join(dataDir, 'bridge.sqlite');
-    const dbBytes = [dbFile, `${dbFile}-wal`].filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
+    let dbBytes = [dbFile, `${dbFile}-wal`].filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
+    if (databaseUrl !== null) {
+      const size = await pgQuery(databaseUrl, 'SELECT pg_database_size(current_database())::bigint AS bytes').catch(() => []);
+      dbBytes = Number((size[0] as { bytes: string } | undefined)?.bytes ?? NaN);
+    }
     const peakRssMb = (bridgeFinal?.stats?.peakRss ?? NaN) / MB;
     if (bridgeFinal !== null) log(`bridge stopped in ${(bridgeFinal.stopMs / 1000).toFixed(1)} s${bridgeFinal.killed ? ' (killed: the graceful stop outlasted the deadline)' : ''}`);
     const scenarioPeakRssMb = Math.max(...[seed, paging, bigFill, smallGroups, comparison, adds, removes].map((p) => p.cost.bridgePeakRssMb));
@@ -460,6 +612,22 @@ async function main(): Promise<number> {
     };
     const baselineCpu = cpuPerRequest('baseline');
     const bridgeCpu = cpuPerRequest('bridge');
+    const bridgeSegments = segments.filter((s) => s.server === 'bridge');
+    const postgresCpuPerGet = bridgeSegments.reduce((sum, s) => sum + s.postgresCpuMsPerRequest * s.ok, 0) / bridgeSegments.reduce((sum, s) => sum + s.ok, 0);
+    const scenarioPhases = [seed, paging, bigFill, smallGroups, comparison, adds, removes];
+    const postgresScenarioPeakPssMb = Math.max(...scenarioPhases.map((p) => p.cost.postgresPeakPssMb));
+    const postgresScenarioPeakRssMb = Math.max(...scenarioPhases.map((p) => p.cost.postgresPeakRssMb));
+    const postgresPeak = pgSampler.peak();
+    const postgresFigures: Figure[] =
+      postgres === null
+        ? []
+        : [
+            figure('postgresCpuMsPerUser', 'PostgreSQL server CPU per created user', seed.cost.postgresCpuMs / Math.max(1, created), 'ms'),
+            figure('postgresCpuMsPerGet', 'PostgreSQL server CPU per bridge GET request', postgresCpuPerGet, 'ms'),
+            figure('postgresCpuMsPerPatchAdd', 'PostgreSQL server CPU per single-member PATCH add', adds.cost.postgresCpuMs / (settings.patchCount + settings.patchWarmup), 'ms'),
+            figure('postgresPeakPssMb', 'PostgreSQL processes, peak summed PSS, scenarios (1)–(4)', postgresScenarioPeakPssMb, 'MB'),
+            figure('postgresPeakRssSumMb', '  peak summed RSS (shared buffers counted per process)', postgresScenarioPeakRssMb, 'MB'),
+          ];
 
     const figures: Figure[] = [
       figure('seedUsersPerS', `POST /Users, 0 → ${settings.users.toLocaleString('en-US')} users, ${settings.seedConnections} connections`, seedRate, 'users/s', { op: '>=', value: 1000 }),
@@ -480,6 +648,7 @@ async function main(): Promise<number> {
       figure('bridgePeakRssMb', 'peak RSS of the bridge process, scenarios (1)–(4)', scenarioPeakRssMb, 'MB', { op: '<', value: 250 }),
       figure('bridgePeakRssWholeRunMb', '  incl. reading the big group back with members', peakRssMb, 'MB', { op: '<', value: 250 }),
       figure('getBigGroupMedianMs', `GET /Groups/{id} with ${settings.bigGroupMembers.toLocaleString('en-US')} members, median of 5`, bigRead.median, 'ms'),
+      ...postgresFigures,
     ];
     printTable(figures);
     if (problems.length > 0) console.log(`\n${problems.length} check(s) failed — the figures above are not valid:\n- ${problems.join('\n- ')}`);
@@ -489,7 +658,8 @@ async function main(): Promise<number> {
     const results = {
       generatedAt: new Date().toISOString(),
       machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, totalMemMb: Math.round(os.totalmem() / MB), node: process.version, platform: `${os.platform()} ${os.release()}` },
-      settings: { ...settings, resultsDir: undefined },
+      settings: { ...settings, resultsDir: undefined, databaseUrl: settings.databaseUrl === null ? null : '(given)' },
+      store: settings.store,
       source,
       valid: problems.length === 0,
       problems,
@@ -523,18 +693,39 @@ async function main(): Promise<number> {
         bridgeCpuMsPerAdd: adds.cost.bridgeCpuMs / (settings.patchCount + settings.patchWarmup),
       },
       processes: { bridge: bridgeFinal, baseline: baselineFinal, peakRssMb, scenarioPeakRssMb },
+      postgres:
+        postgres === null
+          ? null
+          : {
+              cpuMsPerUser: seed.cost.postgresCpuMs / Math.max(1, created),
+              cpuMsPerGet: postgresCpuPerGet,
+              cpuMsPerPatchAdd: adds.cost.postgresCpuMs / (settings.patchCount + settings.patchWarmup),
+              scenarioPeakPssMb: postgresScenarioPeakPssMb,
+              scenarioPeakRssSumMb: postgresScenarioPeakRssMb,
+              wholeRunPeakPssMb: postgresPeak.pssMb,
+              wholeRunPeakRssSumMb: postgresPeak.rssMb,
+              processesAtEnd: pgSampler.now()?.processes ?? null,
+            },
       phases: Object.fromEntries(
         Object.entries({ seed, paging, bigFill, smallGroups, comparison, adds, removes, bigReads }).map(([name, p]) => [name, p.cost]),
       ),
       profiles,
     };
-    const out = path.join(settings.resultsDir, 'latest.json');
+    const out = path.join(settings.resultsDir, settings.store === 'postgres' ? 'latest-postgres.json' : 'latest.json');
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(`results written to ${out}`);
     return problems.length === 0 ? 0 : 1;
   } finally {
     await bridge.stop().catch(() => null);
     await baseline.stop().catch(() => null);
+    pgSampler.stop();
+    if (postgres !== null) {
+      const stopping = performance.now();
+      await postgres.stop().then(
+        () => log(`embedded PostgreSQL stopped in ${((performance.now() - stopping) / 1000).toFixed(1)} s`),
+        (error: unknown) => log(`embedded PostgreSQL did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
     if (settings.keepData) log(`kept ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }

@@ -95,6 +95,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     concurrency: config.sync.concurrency,
     leaseMs: 300_000,
     pollMs: 250,
+    stopTimeoutMs: 10_000,
     random: Math.random,
     log: logger.child({ component: 'sync' }),
   });

@@ -25,11 +25,13 @@ export interface SyncWorkerOptions {
   readonly pollMs: number;
   readonly random: () => number;
   readonly log: SyncLogger;
+  /** How long stop() waits for the lanes' current items before releasing their leases anyway. */
+  readonly stopTimeoutMs: number;
 }
 
 export interface SyncWorker {
   start(): void;
-  /** Lets each lane finish its current item, then releases this owner's leases. */
+  /** Lets each lane finish its current item (at most stopTimeoutMs), then releases this owner's leases. */
   stop(): Promise<void>;
   /** Processes due items until none is left (or `maxItems`); returns how many were processed. */
   drain(options?: { readonly maxItems?: number }): Promise<number>;
@@ -109,7 +111,14 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
     async stop() {
       stopping = true;
       for (const wake of [...sleepers]) wake();
-      await Promise.all(lanes);
+      // A lane may be waiting for the rate budget (up to a minute): wait a bounded time, then
+      // release the leases anyway. Its item is simply applied again later — syncs are idempotent.
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.stopTimeoutMs);
+      });
+      await Promise.race([Promise.all(lanes), bounded]);
+      clearTimeout(timer);
       lanes = [];
       await store.releaseSyncLeases(owner);
     },
