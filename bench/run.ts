@@ -4,13 +4,13 @@
 // BENCH_STORE=postgres runs the same on PostgreSQL (an embedded server, or BENCH_DATABASE_URL's), and
 // writes bench/results/latest-postgres.json.
 // Not a test: it reports PASS/FAIL against the targets but exits non-zero only when requests fail.
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { figure, printTable, sourceRevision, type Figure } from './report.js';
 import { spawnBenchChild, type BenchChild } from './bench-child.js';
 import {
   addMembersBody,
@@ -103,45 +103,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 
 // ── figures and report ──────────────────────────────────────────────────────────────────────────
 
-interface Target {
-  readonly op: '>=' | '<';
-  readonly value: number;
-}
-
-interface Figure {
-  readonly key: string;
-  readonly label: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly target: Target | null;
-  /** null when there is no target. */
-  readonly pass: boolean | null;
-}
-
-function figure(key: string, label: string, value: number, unit: string, target: Target | null = null): Figure {
-  const pass = target === null ? null : target.op === '>=' ? value >= target.value : value < target.value;
-  return { key, label, value, unit, target, pass };
-}
-
 function formatNumber(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (unit === 'ratio') return value.toFixed(3);
   if (unit === 'ms') return value < 1 ? value.toFixed(3) : value < 10 ? value.toFixed(2) : value.toFixed(1);
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
-}
-
-function printTable(figures: readonly Figure[]): void {
-  const rows = figures.map((f) => [
-    f.label,
-    `${formatNumber(f.value, f.unit)} ${f.unit === 'ratio' ? '' : f.unit}`.trim(),
-    f.target === null ? '' : `${f.target.op === '>=' ? '≥' : '<'} ${formatNumber(f.target.value, f.unit)} ${f.unit === 'ratio' ? '' : f.unit}`.trim(),
-    f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL',
-  ]);
-  const header = ['figure', 'measured', 'target', 'result'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
-  console.log(`\n${line(header)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
-  for (const row of rows) console.log(line(row));
 }
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────
@@ -233,17 +199,6 @@ async function pgQuery(url: string, sql: string): Promise<unknown[]> {
 }
 
 /** The commit measured, and how many files under src/ differ from it, at the start (read-only git calls). */
-function sourceRevision(): { commit: string | null; changedSrcFiles: number | null } {
-  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
-  try {
-    const commit = git('rev-parse', 'HEAD');
-    const changed = git('status', '--porcelain', '--', 'src');
-    return { commit, changedSrcFiles: changed === '' ? 0 : changed.split('\n').length };
-  } catch {
-    return { commit: null, changedSrcFiles: null };
-  }
-}
-
 // ── the run ─────────────────────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<number> {
@@ -650,7 +605,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
       figure('getBigGroupMedianMs', `GET /Groups/{id} with ${settings.bigGroupMembers.toLocaleString('en-US')} members, median of 5`, bigRead.median, 'ms'),
       ...postgresFigures,
     ];
-    printTable(figures);
+    printTable(figures, (value, unit) => `${formatNumber(value, unit)} ${unit === 'ratio' ? '' : unit}`.trim());
     if (problems.length > 0) console.log(`\n${problems.length} check(s) failed — the figures above are not valid:\n- ${problems.join('\n- ')}`);
     const misses = figures.filter((f) => f.pass === false);
     console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed: ${misses.map((f) => f.key).join(', ')}`);

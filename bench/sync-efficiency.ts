@@ -8,7 +8,6 @@
 //      no 429 from the sandbox, wall time ≤ 1.1 × calls ÷ budget
 // Prints each figure against its target (PASS/FAIL) and writes bench/results/sync-efficiency.json.
 // Not a test: it exits non-zero only when a check on the outcome fails (then the figures mean nothing).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { groupTarget, type Mapping } from '../src/core/mapping/mapping.js';
 import { parseMapping } from '../src/mapping-file.js';
 import type { SandboxHandle } from '../src/sandbox/index.js';
 import { accountCalls, countBy, perUserHistogram, repeatedPerUser, summarise, type Call, type CallSummary } from './sync-calls.js';
+import { figure, printTable, sourceRevision, type Figure } from './report.js';
 import { startPair, type Pair, type PairOptions, type SyncTrace } from './sync-harness.js';
 import { addMembersBody, entraUserBody, entraUserName, groupBody, groupsOfPushUser, inPool } from './sync-idp.js';
 
@@ -109,25 +109,6 @@ const DEFAULT_MAPPING_YAML = '{}\n';
 
 // ── figures and report ──────────────────────────────────────────────────────────────────────────
 
-interface Target {
-  readonly op: '=' | '<=';
-  readonly value: number;
-}
-
-interface Figure {
-  readonly key: string;
-  readonly label: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly target: Target | null;
-  readonly pass: boolean | null;
-}
-
-function figure(key: string, label: string, value: number, unit: string, target: Target | null = null): Figure {
-  const pass = target === null ? null : target.op === '=' ? value === target.value : value <= target.value;
-  return { key, label, value, unit, target, pass };
-}
-
 function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (unit === 'ratio') return value.toFixed(3);
@@ -135,35 +116,13 @@ function formatValue(value: number, unit: string): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-function printTable(figures: readonly Figure[]): void {
-  const withUnit = (value: number, unit: string) => `${formatValue(value, unit)}${unit === 'ratio' || unit === 'calls' ? '' : ` ${unit}`}`;
-  const rows = figures.map((f) => [
-    f.label,
-    withUnit(f.value, f.unit),
-    f.target === null ? '' : `${f.target.op === '=' ? '=' : '≤'} ${withUnit(f.target.value, f.unit)}`,
-    f.pass === null ? '' : f.pass ? 'PASS' : 'FAIL',
-  ]);
-  const header = ['figure', 'measured', 'target', 'result'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
-  console.log(`\n${line(header)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`);
-  for (const row of rows) console.log(line(row));
+/** A value with its unit; ratios and call counts need none. */
+function withUnit(value: number, unit: string): string {
+  return `${formatValue(value, unit)}${unit === 'ratio' || unit === 'calls' ? '' : ` ${unit}`}`;
 }
 
 function log(message: string): void {
   console.log(`[sync-bench ${new Date().toISOString().slice(11, 23)}] ${message}`);
-}
-
-function sourceRevision(): { commit: string | null; changedSrcFiles: number | null } {
-  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
-  try {
-    const commit = git('rev-parse', 'HEAD');
-    const changed = git('status', '--porcelain', '--', 'src');
-    return { commit, changedSrcFiles: changed === '' ? 0 : changed.split('\n').length };
-  } catch {
-    return { commit: null, changedSrcFiles: null };
-  }
 }
 
 // ── checks on the outcome ───────────────────────────────────────────────────────────────────────
@@ -572,7 +531,7 @@ async function main(): Promise<number> {
     figure('pushSyncS', '    sync-only time, first → last upstream call', push.syncS, 's'),
     figure('pushSyncRatio', '    sync-only time / (calls ÷ budget)', push.syncS / push.budgetS, 'ratio', { op: '<=', value: 1.1 }),
   ];
-  printTable(figures);
+  printTable(figures, withUnit);
   console.log(`\npush calls by operation: ${JSON.stringify(push.calls.byOperation)}`);
   console.log(`minimum: ${JSON.stringify(push.minimum.parts)} = ${push.minimum.total} (write-only floor ${push.minimum.writeOnlyFloor})`);
   console.log(`users by number of addUserToGroups calls they got: ${JSON.stringify(push.addsPerUser)}`);
