@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { integerReader } from './settings-reader.js';
 import { figure, printTable, sourceRevision, type Figure } from './report.js';
 import { spawnBenchChild, type BenchChild } from './bench-child.js';
 import {
@@ -53,16 +54,7 @@ interface Settings {
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const problems: string[] = [];
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const text = env[name]?.trim();
-    if (text === undefined || text === '') return fallback;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-      return fallback;
-    }
-    return value;
-  };
+  const integer = integerReader(env, problems);
   const users = integer('BENCH_USERS', 100_000, 1_000, 1_000_000);
   const patchCount = integer('BENCH_PATCH_COUNT', 200, 10, 5_000);
   const patchWarmup = integer('BENCH_PATCH_WARMUP', 10, 0, 1_000);

@@ -16,6 +16,7 @@ import { groupTarget, type Mapping } from '../src/core/mapping/mapping.js';
 import { parseMapping } from '../src/mapping-file.js';
 import type { SandboxHandle } from '../src/sandbox/index.js';
 import { accountCalls, countBy, perUserHistogram, repeatedPerUser, summarise, type Call, type CallSummary } from './sync-calls.js';
+import { integerReader } from './settings-reader.js';
 import { figure, printTable, sourceRevision, type Figure } from './report.js';
 import { startPair, type Pair, type PairOptions, type SyncTrace } from './sync-harness.js';
 import { addMembersBody, entraUserBody, entraUserName, groupBody, groupsOfPushUser, inPool } from './sync-idp.js';
@@ -40,16 +41,7 @@ interface Settings {
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const problems: string[] = [];
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const text = env[name]?.trim();
-    if (text === undefined || text === '') return fallback;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-      return fallback;
-    }
-    return value;
-  };
+  const integer = integerReader(env, problems);
   const mapping = env.BENCH_SYNC_MAPPING?.trim() || 'policies';
   if (mapping !== 'policies' && mapping !== 'default') problems.push(`BENCH_SYNC_MAPPING must be policies or default, got "${mapping}"`);
   const concurrencyText = env.BENCH_SYNC_CONCURRENCY?.trim();

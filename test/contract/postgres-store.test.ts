@@ -7,9 +7,10 @@ import { dropSchema, freshSchemaName, postgresUrl } from '../helpers/postgres-se
 import { describeStoreContract } from './store-contract.js';
 import { describeStoreLockContract } from './store-lock-contract.js';
 
-describeStoreContract('postgres', async () => {
+/** A store on a fresh schema, reopenable, dropped at cleanup. */
+async function openOnFreshSchema(label: string) {
   const connectionString = postgresUrl();
-  const schema = freshSchemaName('contract');
+  const schema = freshSchemaName(label);
   const opened: Store[] = [];
   const openStore = async (): Promise<Store> => {
     const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
@@ -24,23 +25,8 @@ describeStoreContract('postgres', async () => {
       await dropSchema(schema, connectionString);
     },
   };
-});
+}
 
-describeStoreLockContract('postgres', async () => {
-  const connectionString = postgresUrl();
-  const schema = freshSchemaName('locks');
-  const opened: Store[] = [];
-  const openStore = async (): Promise<Store> => {
-    const store = await createPostgresStore({ connectionString, schema, poolSize: 4 });
-    opened.push(store);
-    return store;
-  };
-  return {
-    store: await openStore(),
-    reopen: openStore,
-    cleanup: async () => {
-      for (const store of opened) await store.close();
-      await dropSchema(schema, connectionString);
-    },
-  };
-});
+describeStoreContract('postgres', () => openOnFreshSchema('contract'));
+
+describeStoreLockContract('postgres', () => openOnFreshSchema('locks'));
