@@ -25,6 +25,7 @@ import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { startSandbox, type SandboxFaults, type SandboxHandle } from '../../src/sandbox/index.js';
+import { parseJson, scimRequest } from './scim-client.js';
 import { TEST_TOKEN, type ScimResponse } from './test-bridge.js';
 
 /** Time that moves only when told to: the bridge's `now` and the sandbox's clock. */
@@ -229,17 +230,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     sandbox,
     logLines,
     async scim(method, route, body, headers = {}) {
-      const response = await fetch(`${base}${route}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TEST_TOKEN}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: parseJson(text), text };
+      return scimRequest(base, TEST_TOKEN, method, route, body, headers);
     },
     async admin(method, route, authorization = `Bearer ${TEST_TOKEN}`) {
       const response = await fetch(`${url}/admin${route}`, { method, headers: authorization === null ? {} : { authorization } });
@@ -279,11 +270,3 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   };
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Store } from '../../src/ports/store.js';
 import { ERROR_URN, LIST_URN } from './scim-builders.js';
+import { parseJson } from './scim-client.js';
 import { TEST_TOKEN, type ScimResponse, type TestBridge } from './test-bridge.js';
 
 /** RFC 7644 §3.12 Table 9. */
@@ -112,14 +113,6 @@ export async function sendRaw(
   return { status: response.status, headers: response.headers, body: parseJson(text), text };
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Own properties of Object.prototype, to detect prototype pollution through `__proto__` keys. */
 export function prototypeKeys(): string[] {

@@ -15,6 +15,7 @@ import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
+import { scimRequest } from './scim-client.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -75,17 +76,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
     worker: deps.worker,
     logLines,
     async scim(method, route, body, headers = {}) {
-      const response = await fetch(`${base}${route}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TEST_TOKEN}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: parseJson(text), text };
+      return scimRequest(base, TEST_TOKEN, method, route, body, headers);
     },
     async close() {
       server.closeAllConnections();
@@ -98,12 +89,3 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   };
 }
 
-/** The parsed body, or undefined when it is empty or not JSON (tests then assert on `text`). */
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
