@@ -1,6 +1,7 @@
 // The one reader of process.env: every setting is parsed and validated here, at boot, and all
 // problems are reported at once. Secrets may also come from files (`*_FILE`, for Kubernetes).
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -25,6 +26,47 @@ export interface Config {
   readonly sync: SyncConfig;
   /** PostgreSQL (DATABASE_URL) for several replicas; null = the SQLite file under dataDir. */
   readonly database: DatabaseConfig | null;
+  /** OAuth 2.0 bearer JWTs accepted alongside the static tokens; null = static tokens only. */
+  readonly jwt: JwtConfig | null;
+  readonly metrics: MetricsConfig;
+  /** Requests per client (per credential; per address before authentication); null = unlimited. */
+  readonly clientRateLimit: ClientRateLimitConfig | null;
+  /** Express `trust proxy`: false, a hop count, or the addresses/CIDRs/named ranges of trusted proxies. */
+  readonly trustProxy: boolean | number | readonly string[];
+  /** SIGTERM: longest wait for in-flight requests and the worker's current items before exiting. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Verification of OAuth 2.0 access tokens that are JWTs (RFC 9068), keys from the issuer's JWKS. */
+export interface JwtConfig {
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  /** Any one of them must be in `aud`. */
+  readonly audiences: readonly string[];
+  readonly algorithms: readonly string[];
+  /** When set, `scope` (space-separated) or `scp` (array or string) must include it. */
+  readonly requiredScope: string | null;
+  readonly clockToleranceSeconds: number;
+  /** How long fetched keys are used before they are fetched again. */
+  readonly jwksCacheMaxAgeMs: number;
+  /** Least time between two fetches (an unknown `kid` triggers one). */
+  readonly jwksCooldownMs: number;
+  readonly jwksTimeoutMs: number;
+}
+
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  /** A separate listener (on HOST) for /metrics; null = /metrics on the main port. */
+  readonly port: number | null;
+  /** Bearer token /metrics requires; null = none (keep the port off the public ingress). */
+  readonly token: string | null;
+}
+
+export interface ClientRateLimitConfig {
+  /** Sustained requests per minute per client. */
+  readonly perMinute: number;
+  /** Requests a client may send at once above the sustained rate. */
+  readonly burst: number;
 }
 
 export interface DatabaseConfig {
@@ -77,6 +119,9 @@ export const DEFAULT_DT_API_URL = 'https://api.dynatrace.com';
 export const DEFAULT_DT_TOKEN_URL = 'https://sso.dynatrace.com/sso/oauth2/token';
 export const DEFAULT_DT_SCOPES = 'account-idm-read account-idm-write account-env-read iam-policies-management';
 export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
+/** Asymmetric JWS algorithms only: `none` and the HMAC family are never accepted. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const DEFAULT_JWT_ALGORITHMS = ['RS256', 'ES256'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -143,6 +188,15 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
     },
     database: readDatabase(reader, problems),
+    jwt: readJwt(env, reader, problems),
+    metrics: {
+      enabled: reader.boolean('METRICS_ENABLED', true),
+      port: env.METRICS_PORT?.trim() ? reader.integer('METRICS_PORT', 9464, 0, 65_535) : null,
+      token: readMetricsToken(reader, problems),
+    },
+    clientRateLimit: readClientRateLimit(reader),
+    trustProxy: readTrustProxy(env, problems),
+    shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000),
     sync: {
       mappingFile: env.MAPPING_FILE?.trim() || null,
       dryRun: reader.boolean('DRY_RUN', false),
@@ -167,6 +221,74 @@ function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null
     return null;
   }
   return { url, poolSize, connectTimeoutMs, statementTimeoutMs };
+}
+
+function readJwt(env: Env, reader: Reader, problems: string[]): JwtConfig | null {
+  const jwksUrl = env.JWT_JWKS_URL?.trim() ?? '';
+  const issuer = env.JWT_ISSUER?.trim() ?? '';
+  const audiences = (env.JWT_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const algorithms = reader.string('JWT_ALGORITHMS', DEFAULT_JWT_ALGORITHMS.join(',')).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const requiredScope = env.JWT_REQUIRED_SCOPE?.trim() || null;
+  const clockToleranceSeconds = reader.integer('JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 600);
+  const jwksCacheMaxAgeMs = reader.integer('JWT_JWKS_CACHE_MAX_AGE_MS', 600_000, 1_000, 86_400_000);
+  const jwksCooldownMs = reader.integer('JWT_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000);
+  const jwksTimeoutMs = reader.integer('JWT_JWKS_TIMEOUT_MS', 5_000, 100, 60_000);
+  const given = { JWT_JWKS_URL: jwksUrl, JWT_ISSUER: issuer, JWT_AUDIENCE: audiences.join(',') };
+  const missing = Object.entries(given).filter(([, value]) => value === '').map(([name]) => name);
+  if (missing.length === 3) return null;
+  if (missing.length > 0) problems.push(`JWT authentication is incomplete: set ${missing.join(', ')} too (or none of them)`);
+  if (jwksUrl !== '' && !isJwksUrl(jwksUrl)) problems.push(`JWT_JWKS_URL must be an https URL (http only on loopback), got "${jwksUrl}"`);
+  const unknown = algorithms.filter((a) => !(JWT_ALGORITHMS as readonly string[]).includes(a));
+  if (unknown.length > 0 || algorithms.length === 0) {
+    problems.push(`JWT_ALGORITHMS must list some of ${JWT_ALGORITHMS.join(', ')}, got "${algorithms.join(',')}"`);
+  }
+  return { jwksUrl, issuer, audiences, algorithms, requiredScope, clockToleranceSeconds, jwksCacheMaxAgeMs, jwksCooldownMs, jwksTimeoutMs };
+}
+
+function isJwksUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+function readMetricsToken(reader: Reader, problems: string[]): string | null {
+  const token = reader.secret('METRICS_TOKEN');
+  if (token !== null && token.length < MIN_TOKEN_LENGTH) problems.push(`METRICS_TOKEN is shorter than ${MIN_TOKEN_LENGTH} characters`);
+  return token;
+}
+
+function readClientRateLimit(reader: Reader): ClientRateLimitConfig | null {
+  const perMinute = reader.integer('RATE_LIMIT_PER_MINUTE', 6_000, 0, 6_000_000);
+  const burst = reader.integer('RATE_LIMIT_BURST', 300, 1, 1_000_000);
+  return perMinute === 0 ? null : { perMinute, burst };
+}
+
+const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function readTrustProxy(env: Env, problems: string[]): boolean | number | readonly string[] {
+  const text = env.TRUST_PROXY?.trim() ?? '';
+  if (text === '' || /^(false|no|0)$/i.test(text)) return false;
+  if (/^(true|yes)$/i.test(text)) return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const bad = entries.filter((e) => !NAMED_PROXY_RANGES.includes(e) && !isAddressOrCidr(e));
+  if (bad.length > 0) {
+    problems.push(`TRUST_PROXY must be true, false, a hop count, or addresses/CIDRs/${NAMED_PROXY_RANGES.join('/')}; cannot read "${bad.join(', ')}"`);
+  }
+  return entries;
+}
+
+function isAddressOrCidr(text: string): boolean {
+  const [address = '', bits, extra] = text.split('/');
+  if (extra !== undefined) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
 }
 
 const ACCOUNT_UUID = /^(?:urn:dtaccount:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;

@@ -98,4 +98,65 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('DT_API_URL'))).toBe(true);
     expect(problems.some((p) => p.startsWith('DT_RATE_LIMIT_PER_MINUTE'))).toBe(true);
   });
+
+  it('when nothing about issue-6 operations is set, then JWTs are off, metrics are on the main port, and the documented limits apply', () => {
+    const config = loadConfig({});
+    expect(config.jwt).toBeNull();
+    expect(config.metrics).toEqual({ enabled: true, port: null, token: null });
+    expect(config.clientRateLimit).toEqual({ perMinute: 6000, burst: 300 });
+    expect(config.trustProxy).toBe(false);
+    expect(config.shutdownTimeoutMs).toBe(25_000);
+  });
+
+  it('when the JWT variables are set, then issuer, audiences, algorithms and JWKS caching are carried', () => {
+    const config = loadConfig({
+      JWT_JWKS_URL: 'https://idp.example.com/oauth2/v1/keys',
+      JWT_ISSUER: 'https://idp.example.com',
+      JWT_AUDIENCE: 'api://scim-bridge, scim-bridge',
+      JWT_ALGORITHMS: 'RS256,PS256',
+      JWT_REQUIRED_SCOPE: 'scim',
+      JWT_JWKS_COOLDOWN_MS: '5000',
+    });
+    expect(config.jwt).toEqual({
+      jwksUrl: 'https://idp.example.com/oauth2/v1/keys',
+      issuer: 'https://idp.example.com',
+      audiences: ['api://scim-bridge', 'scim-bridge'],
+      algorithms: ['RS256', 'PS256'],
+      requiredScope: 'scim',
+      clockToleranceSeconds: 30,
+      jwksCacheMaxAgeMs: 600_000,
+      jwksCooldownMs: 5000,
+      jwksTimeoutMs: 5000,
+    });
+    expect(loadConfig({ JWT_JWKS_URL: 'http://127.0.0.1:9000/keys', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).jwt?.algorithms).toEqual(['RS256', 'ES256']);
+  });
+
+  it('when JWT settings are partial, insecure or allow none/HMAC, then each is a problem', () => {
+    expect(problemsOf({ JWT_ISSUER: 'https://idp.example.com' })).toEqual([
+      'JWT authentication is incomplete: set JWT_JWKS_URL, JWT_AUDIENCE too (or none of them)',
+    ]);
+    const problems = problemsOf({ JWT_JWKS_URL: 'http://idp.example.com/keys', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'none,HS256' });
+    expect(problems).toHaveLength(2);
+    expect(problems.some((p) => p.startsWith('JWT_JWKS_URL must be an https URL'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('JWT_ALGORITHMS must list some of'))).toBe(true);
+  });
+
+  it('when metrics, rate limit, proxy and shutdown variables are set, then they are carried or reported', () => {
+    const config = loadConfig({
+      METRICS_PORT: '9464',
+      METRICS_TOKEN_FILE: '/run/secrets/metrics',
+      RATE_LIMIT_PER_MINUTE: '0',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    }, () => 'mmmmmmmmmmmmmmmmmmmm\n');
+    expect(config.metrics).toEqual({ enabled: true, port: 9464, token: 'mmmmmmmmmmmmmmmmmmmm' });
+    expect(config.clientRateLimit).toBeNull();
+    expect(config.trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    expect(config.shutdownTimeoutMs).toBe(5000);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    const problems = problemsOf({ TRUST_PROXY: '10.0.0.0/33,proxy.local', METRICS_TOKEN: 'tiny-secret', SHUTDOWN_TIMEOUT_MS: '10', METRICS_PORT: 'x' });
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).not.toContain('tiny-secret');
+  });
 });
