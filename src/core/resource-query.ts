@@ -21,22 +21,20 @@ export interface ListPage<V> {
   readonly items: readonly V[];
 }
 
-export interface ResourceIndex<A extends string> {
+/** Where a list query looks: `find` gives items of type V (a stored resource, perhaps with its references). */
+export interface ResourceIndex<A extends string, V> {
   readonly coreSchema: string;
   readonly indexed: ReadonlyMap<string, A>;
   readonly catalogue: AttributeCatalogue;
   readonly scanLimit: number;
-  find(query: FindQuery<A>): Promise<StoredResource[]>;
+  find(query: FindQuery<A>): Promise<V[]>;
   count(where: IndexPredicate<A> | null): Promise<number>;
-  /** The resources as the filter sees them (RFC 7643 JSON with id and meta). */
-  filterable(records: readonly StoredResource[]): Promise<JsonObject[]>;
+  /** The items as the filter sees them (RFC 7643 JSON with id and meta). */
+  filterable(items: readonly V[]): Promise<JsonObject[]>;
 }
 
-/** The page of stored resources that `query` selects, with the total number of matches. */
-export async function queryResources<A extends string>(
-  index: ResourceIndex<A>,
-  query: ListQuery,
-): Promise<ListPage<StoredResource>> {
+/** The page of items that `query` selects, with the total number of matches. */
+export async function queryResources<A extends string, V>(index: ResourceIndex<A, V>, query: ListQuery): Promise<ListPage<V>> {
   const plan = query.filter === null ? { where: null, exact: true } : planIndexLookup(query.filter, index.indexed, index.coreSchema);
   const offset = query.startIndex - 1;
   if (plan.exact) {

@@ -11,7 +11,7 @@ import { dynatraceEmail } from './sync/desired-state.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
-import type { GroupRef, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
+import type { FindQuery, GroupRef, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
 
 export interface UserView {
   readonly record: StoredResource;
@@ -106,16 +106,20 @@ export function createUserService(options: UserServiceOptions): UserService {
     get: (id, { withGroups }) => load(id, withGroups),
 
     async list(query, { withGroups }) {
-      const page = await queryResources(
+      // With groups shown, each user comes with its groups from the same read (one statement for `userName eq`).
+      const find = withGroups
+        ? (q: FindQuery<UserIndexedAttribute>): Promise<UserView[]> => store.findUsersWithGroups(q)
+        : async (q: FindQuery<UserIndexedAttribute>): Promise<UserView[]> => (await store.findUsers(q)).map((record) => ({ record, groups: null }));
+      return queryResources(
         {
           coreSchema: options.coreSchema,
           indexed: USER_INDEXES,
           catalogue: options.catalogue,
           scanLimit: options.filterScanLimit,
-          find: (q) => store.findUsers(q),
+          find,
           count: (where) => store.countUsers(where),
-          filterable: async (records) => {
-            const views = await attachGroups(records);
+          filterable: async (found) => {
+            const views = found.some((view) => view.groups === null) ? await attachGroups(found.map((view) => view.record)) : found;
             return views.map((view) =>
               filterableResource('User', view.record, {
                 name: 'groups',
@@ -126,8 +130,6 @@ export function createUserService(options: UserServiceOptions): UserService {
         },
         query,
       ).catch((e: unknown) => translateStoreError(e, 'User'));
-      const items = withGroups ? await attachGroups(page.items) : page.items.map((record) => ({ record, groups: null }));
-      return { totalResults: page.totalResults, items };
     },
 
     replace: (id, attributes, ifMatch, origin) => write(id, async () => attributes, ifMatch, origin),

@@ -84,6 +84,12 @@ export interface GroupRef {
  * Either `replaceAll` (the list becomes exactly these ids), or `add`/`remove` (disjoint sets of ids).
  * Adding a present member and removing an absent one are no-ops.
  */
+/** A User and the groups it is a direct member of (empty when none), in group creation order. */
+export interface UserWithGroups {
+  readonly record: StoredResource;
+  readonly groups: readonly GroupRef[];
+}
+
 export type MembershipChange =
   | { readonly kind: 'replace'; readonly members: readonly string[] }
   | { readonly kind: 'delta'; readonly add: readonly string[]; readonly remove: readonly string[] };
@@ -138,6 +144,11 @@ export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore
   deleteUser(id: string, change: ChangeContext, precondition?: Precondition): Promise<void>;
   /** The groups each of these users is a direct member of; users with none are absent from the map. */
   groupsOfUsers(userIds: readonly string[]): Promise<Map<string, GroupRef[]>>;
+  /**
+   * findUsers with each user's direct groups, read at one snapshot: a list answer that shows `groups`.
+   * A `userName eq` or `id eq` lookup (every IdP's existence check) is one statement.
+   */
+  findUsersWithGroups(query: FindQuery<UserIndexedAttribute>): Promise<UserWithGroups[]>;
 
   /** Throws 'conflict' (attribute 'displayName') or 'unknown_members' (ids that are no User). */
   insertGroup(group: GroupWrite, members: readonly string[], change: ChangeContext): Promise<ResourceMeta>;

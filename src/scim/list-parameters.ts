@@ -49,11 +49,17 @@ function pathList(query: Query, name: string): AttributePath[] | null {
 
 /** Query parameter names are matched case-insensitively; a repeated parameter is an error. */
 function single(query: Query, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  const values = Object.entries(query).filter(([key]) => key.toLowerCase() === lower).map(([, value]) => value);
-  if (values.length === 0) return undefined;
-  const [value] = values;
-  if (values.length > 1 || typeof value !== 'string') throw new ScimError(400, 'invalidValue', `${name} must be given once`);
+  let value: unknown;
+  let seen = 0;
+  // A plain loop: this runs five times on every list request.
+  for (const key in query) {
+    if (key.length === name.length && key.toLowerCase() === name.toLowerCase()) {
+      value = query[key];
+      seen += 1;
+    }
+  }
+  if (seen === 0) return undefined;
+  if (seen > 1 || typeof value !== 'string') throw new ScimError(400, 'invalidValue', `${name} must be given once`);
   return value;
 }
 

@@ -760,6 +760,34 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         expect(await store.groupsOfUsers([])).toEqual(new Map());
       });
 
+      it('when users are found with their groups, then each found user carries what groupsOfUsers gives, [] for none', async () => {
+        await seedUsers('alice', 'bob', 'carol');
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1', 'u2'], change(t0));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: ['u1'], remove: [] } }, change(t1));
+        const admins = [{ value: 'g1', display: 'Admins' }, { value: 'g2', display: 'Ops' }];
+        const all = await store.findUsersWithGroups({ where: null, offset: 0, limit: 10 });
+        expect(all.map((found) => [found.record.id, found.groups])).toEqual([['u1', admins], ['u2', admins], ['u3', []]]);
+        expect(all.map((found) => found.record)).toEqual(await store.findUsers({ where: null, offset: 0, limit: 10 }));
+        const page = await store.findUsersWithGroups({ where: { kind: 'eq', attribute: 'active', value: true }, offset: 1, limit: 1 });
+        expect(page.map((found) => [found.record.id, found.groups])).toEqual([['u2', admins]]);
+      });
+
+      it('when one user is found with its groups by userName or id, then paging and case-insensitivity hold as for findUsers', async () => {
+        await seedUsers('alice', 'bob');
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2'], change(t0));
+        const byName = (value: string, offset = 0, limit = 10) =>
+          store.findUsersWithGroups({ where: { kind: 'eq', attribute: 'userName', value }, offset, limit });
+        expect((await byName('BOB')).map((found) => [found.record.id, found.groups])).toEqual([['u2', [{ value: 'g1', display: 'Admins' }]]]);
+        expect((await byName('alice')).map((found) => [found.record.id, found.groups])).toEqual([['u1', []]]);
+        expect(await byName('bob', 1)).toEqual([]);
+        expect(await byName('bob', 0, 0)).toEqual([]);
+        expect(await byName('nobody')).toEqual([]);
+        const byId = await store.findUsersWithGroups({ where: { kind: 'eq', attribute: 'id', value: 'u2' }, offset: 0, limit: 1 });
+        expect(byId).toEqual([{ record: await store.getUser('u2'), groups: [{ value: 'g1', display: 'Admins' }] }]);
+        await expect(store.findUsersWithGroups({ where: null, offset: -1, limit: 3 })).rejects.toBeInstanceOf(TypeError);
+      });
+
       it('when a group is renamed, then groupsOfUsers shows the new displayName', async () => {
         await seedUsers('alice');
         await store.insertGroup(groupWrite('g1', 'Admins'), ['u1'], change(t0));

@@ -68,6 +68,8 @@ describe('PostgreSQL store with awkward strings', () => {
     expect(await store.getUser('\u0000')).toBeNull();
     expect(await store.membersOfGroups(['g\u0000'])).toEqual(new Map([['g\u0000', [{ value: id, display: displayName }]]]));
     expect(await store.groupsOfUsers([id])).toEqual(new Map([[id, [{ value: 'g\u0000', display: 'G\uD800' }]]]));
+    const withGroups = await store.findUsersWithGroups({ where: { kind: 'eq', attribute: 'userName', value: 'al\u0000ICE\uD800' }, offset: 0, limit: 1 });
+    expect(withGroups.map((user) => [user.record.attributes, user.groups])).toEqual([[{ userName, displayName }, [{ value: 'g\u0000', display: 'G\uD800' }]]]);
     const queued = await store.leaseSyncWork({ now: at, limit: 10, leaseUntil: at, owner: 'w\u0000' });
     expect(queued.map((item) => [item.resourceId, item.requestId])).toEqual([[id, change.requestId], ['plain', change.requestId], ['g\u0000', change.requestId]]);
   });

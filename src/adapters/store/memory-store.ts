@@ -322,6 +322,15 @@ export function createMemoryStore(): Store {
       return result;
     },
 
+    async findUsersWithGroups(query) {
+      open();
+      assertFindQuery(query, userIndexedAttributes);
+      return select(userSpec, query).map((user) => ({
+        record: storedOf(user),
+        groups: [...user.groups].sort(bySeq).map((group) => ({ value: group.id, display: group.displayName })),
+      }));
+    },
+
     async insertGroup(write, members, change) {
       open();
       const context = enqueueContextOf(change);

@@ -42,6 +42,7 @@ import { createPostgresLocks } from './postgres-locks.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
 import { toStoreError } from './postgres-errors.js';
+import { decodeText } from './pg-text.js';
 import { createPostgresSyncQueue } from './postgres-sync-queue.js';
 
 export interface PostgresStoreOptions {
@@ -500,6 +501,19 @@ function buildStore(db: Database, schema: string): Store {
       return refsByOwner(ids, found);
     },
 
+    async findUsersWithGroups(query) {
+      assertFindQuery(query, userIndexedAttributes);
+      const where = compileUserPredicate(query.where, schema);
+      const n = where.params.length;
+      // The groups come as JSON text of [id, displayName] pairs: one statement, one round trip, one snapshot.
+      const text = `SELECT u.id, u.version, u.created, u.last_modified, u.attributes,
+          (SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.seq)::text
+           FROM ${members} m JOIN ${groups} g ON g.seq = m.group_seq WHERE m.user_seq = u.seq) AS groups_json
+        FROM ${users} u WHERE ${where.sql} ORDER BY u.seq LIMIT $${n + 1} OFFSET $${n + 2}`;
+      const found = await rows<ResourceRow & { groups_json: string | null }>(dynamic(text), [...where.params, query.limit, query.offset]);
+      return found.map((row) => ({ record: storedOfRow(row), groups: groupRefsOf(row.groups_json) }));
+    },
+
     async insertGroup(group, memberIds, change) {
       const context = enqueueContextOf(change);
       return transaction((sql) => insertGroup(sql, group, memberIds, context));
@@ -553,6 +567,12 @@ function storedOfRow(row: ResourceRow): StoredResource {
     lastModified: row.last_modified,
     attributes: JSON.parse(row.attributes) as JsonObject,
   };
+}
+
+/** The groups of a user from its JSON text (null: none); strings inside JSON escape the codec's way. */
+function groupRefsOf(json: string | null): GroupRef[] {
+  if (json === null) return [];
+  return (JSON.parse(json) as [string, string][]).map(([value, display]) => ({ value: decodeText(value), display: decodeText(display) }));
 }
 
 /** Groups rows by owner id, keys in the order of `ids`, owners without rows absent. */

@@ -16,6 +16,7 @@ import type {
   Store,
   StoredResource,
   UserIndexedAttribute,
+  UserWithGroups,
   UserWrite,
 } from '../../../ports/store.js';
 import { StoreError } from '../../../ports/store.js';
@@ -88,6 +89,16 @@ const dynamicStatementLimit = 256;
 
 const resourceColumns = 'id, version, created, last_modified, attributes';
 
+/** A user row with its groups as a JSON array of [id, displayName] pairs, in group creation order. */
+const userWithGroupsSelect = `SELECT u.id, u.version, u.created, u.last_modified, u.attributes,
+  (SELECT json_group_array(json_array(g.id, g.display_name) ORDER BY g.seq)
+   FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE m.user_seq = u.seq) AS groups_json
+  FROM users u`;
+
+interface UserWithGroupsRow extends ResourceRow {
+  readonly groups_json: string;
+}
+
 /** Opens (creating and migrating as needed) the database at `options.file`. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (typeof options !== 'object' || options === null || typeof options.file !== 'string' || options.file === '') {
@@ -149,6 +160,8 @@ function buildStore(db: Database.Database): Store {
        WHERE u.id = ?
        ORDER BY g.seq`,
     ),
+    userWithGroupsById: db.prepare<[string], UserWithGroupsRow>(`${userWithGroupsSelect} WHERE u.id = ?`),
+    userWithGroupsByNameKey: db.prepare<[string], UserWithGroupsRow>(`${userWithGroupsSelect} WHERE u.user_name_key = ?`),
     groupsOfUsers: db.prepare<[string], RefRow>(
       `SELECT u.id AS owner, g.id AS value, g.display_name AS display
        FROM users u JOIN group_members m ON m.user_seq = u.seq JOIN groups g ON g.seq = m.group_seq
@@ -365,6 +378,14 @@ function buildStore(db: Database.Database): Store {
     return result;
   });
 
+  /** A page of users and their groups, both read in one transaction. */
+  const findPageWithGroups = db.transaction((where: SqlFragment, offset: number, limit: number): UserWithGroups[] => {
+    const records = findPage('users u', 'u.seq', where, offset, limit);
+    const ids = records.map((record) => record.id);
+    const groups = ids.length === 0 ? new Map<string, GroupRef[]>() : refsByOwner(ids, s.groupsOfUsers.all(JSON.stringify(ids)));
+    return records.map((record) => ({ record, groups: groups.get(record.id) ?? [] }));
+  });
+
   const deleteGroup = db.transaction((id: string, context: EnqueueContext, precondition?: Precondition): void => {
     const head = existing(s.groupHead, 'group', id);
     checkVersion(id, head, precondition);
@@ -405,11 +426,28 @@ function buildStore(db: Database.Database): Store {
 
     async findUsers(query) {
       assertFindQuery(query, userIndexedAttributes);
-      const unique = uniqueLookup(query);
+      const unique = uniqueKey(query);
       // `userName eq` and `id eq` (every IdP's existence check) match at most one row: one prepared lookup.
-      if (unique !== null) return guard(() => (query.limit === 0 || query.offset > 0 ? [] : storedRows(unique())));
+      if (unique !== null) {
+        const statement = unique.attribute === 'id' ? s.getUser : s.userByNameKey;
+        return guard(() => (beyondFirstRow(query) ? [] : storedRows(statement.get(unique.key))));
+      }
       const where = compileUserPredicate(query.where);
       return guard(() => findPage('users u', 'u.seq', where, query.offset, query.limit));
+    },
+
+    async findUsersWithGroups(query) {
+      assertFindQuery(query, userIndexedAttributes);
+      const unique = uniqueKey(query);
+      if (unique !== null) {
+        const statement = unique.attribute === 'id' ? s.userWithGroupsById : s.userWithGroupsByNameKey;
+        return guard(() => {
+          const row = beyondFirstRow(query) ? undefined : statement.get(unique.key);
+          return row === undefined ? [] : [{ record: storedOfRow(row), groups: groupRefsOf(row.groups_json) }];
+        });
+      }
+      const where = compileUserPredicate(query.where);
+      return guard(() => findPageWithGroups(where, query.offset, query.limit));
     },
 
     async countUsers(where) {
@@ -476,14 +514,6 @@ function buildStore(db: Database.Database): Store {
     },
   };
 
-  function uniqueLookup(query: FindQuery<UserIndexedAttribute>): (() => ResourceRow | undefined) | null {
-    const where = query.where;
-    if (where === null || where.kind !== 'eq' || typeof where.value !== 'string') return null;
-    const value = where.value;
-    if (where.attribute === 'id') return () => s.getUser.get(value);
-    if (where.attribute === 'userName') return () => s.userByNameKey.get(caseKey(value));
-    return null;
-  }
 
   function findPage(table: string, order: string, where: SqlFragment, offset: number, limit: number): StoredResource[] {
     const rows = dynamic(`SELECT ${resourceColumns} FROM ${table} WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
@@ -502,6 +532,24 @@ function checkVersion(id: string, head: HeadRow, precondition: Precondition | un
   if (expected !== undefined && expected !== head.version) {
     throw new StoreError('version_mismatch', `"${id}" is at version ${head.version}, not ${expected}`);
   }
+}
+
+/** `userName eq` or `id eq` with a string: at most one row, by a unique index (`key` as stored). */
+function uniqueKey(query: FindQuery<UserIndexedAttribute>): { attribute: 'id' | 'userName'; key: string } | null {
+  const where = query.where;
+  if (where === null || where.kind !== 'eq' || typeof where.value !== 'string') return null;
+  if (where.attribute === 'id') return { attribute: 'id', key: where.value };
+  if (where.attribute === 'userName') return { attribute: 'userName', key: caseKey(where.value) };
+  return null;
+}
+
+/** A page that cannot hold the only possible match. */
+function beyondFirstRow(query: FindQuery<UserIndexedAttribute>): boolean {
+  return query.limit === 0 || query.offset > 0;
+}
+
+function groupRefsOf(json: string): GroupRef[] {
+  return (JSON.parse(json) as [string, string][]).map(([value, display]) => ({ value, display }));
 }
 
 function storedRows(row: ResourceRow | undefined): StoredResource[] {
