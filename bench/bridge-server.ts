@@ -16,12 +16,15 @@ async function main(): Promise<void> {
   const dataDir = process.env.BENCH_DATA_DIR;
   const token = process.env.BENCH_TOKEN;
   if (!dataDir || !token) throw new TypeError('bridge-server needs BENCH_DATA_DIR and BENCH_TOKEN');
-  // The production defaults, except where the bench must decide: loopback, an ephemeral port, its own data dir.
+  // The production defaults, except where the bench must decide: loopback, an ephemeral port, its own data
+  // dir, and a per-client rate limit that is checked on every request but never reached (one client sends all).
   const config = loadConfig({
     DATA_DIR: dataDir,
     SCIM_TOKENS: token,
     HOST: '127.0.0.1',
     PORT: '0',
+    RATE_LIMIT_PER_MINUTE: '6000000',
+    RATE_LIMIT_BURST: '1000000',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
   });
