@@ -82,6 +82,8 @@ export async function startPair(options: PairOptions): Promise<Pair> {
       SYNC_COALESCE_MS: String(options.coalesceMs),
       ...(options.concurrency === null ? {} : { SYNC_CONCURRENCY: String(options.concurrency) }),
       RECONCILE_INTERVAL_MS: '0',
+      // One simulated IdP pushes everything: the per-client limit is not what this bench measures.
+      RATE_LIMIT_PER_MINUTE: '0',
       DT_ACCOUNT_UUID: sandbox.accountUuid,
       DT_CLIENT_ID: sandbox.clientId,
       DT_CLIENT_SECRET: sandbox.clientSecret,
