@@ -1,14 +1,23 @@
-// createApp(deps): Express wiring only — request context, ops routes, the admin routes, the SCIM
-// router under its base path, and JSON answers for everything else (never an HTML page).
+// createApp(deps): Express wiring only — security headers, request context, OPTIONS answers, ops
+// routes, the admin routes and the SCIM router behind authentication (and the per-client rate limit),
+// and JSON answers for everything else (never an HTML page).
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { ClientRateLimitConfig, MetricsConfig } from './config.js';
 import type { AdminService } from './core/admin.js';
 import type { GroupService } from './core/groups.js';
 import type { UserService } from './core/users.js';
 import { createAdminRoutes } from './http/admin-routes.js';
 import { createBearerAuth } from './http/bearer-auth.js';
+import { createClientRateLimit } from './http/client-rate-limit.js';
+import type { JwtVerifier } from './http/jwt-verifier.js';
+import { answerOptionsRequests } from './http/options-requests.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { createRequestContext } from './http/request-context.js';
+import { createRequestMetrics } from './http/request-metrics.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Readiness } from './observability/readiness.js';
 import type { Store } from './ports/store.js';
 import { ScimError } from './scim/scim-error.js';
 import { createScimRouter, scimErrorHandler } from './scim/scim-router.js';
@@ -25,6 +34,20 @@ export interface AppDeps {
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
   readonly maxBodyBytes: number;
+  /** OAuth 2.0 bearer JWTs accepted alongside the static tokens; null = static tokens only. */
+  readonly jwtVerifier: JwtVerifier | null;
+  /** Requests per client (per credential; per address for failed authentication); null = unlimited. */
+  readonly clientRateLimit: ClientRateLimitConfig | null;
+  /** Monotonic milliseconds for the per-client rate limit. */
+  readonly clientRateLimitClock: () => number;
+  /** Express `trust proxy`: which peers' X-Forwarded-For/-Proto are believed (req.ip, req.secure). */
+  readonly trustProxy: boolean | number | readonly string[];
+  /** What /readyz checks. */
+  readonly readiness: Readiness;
+  /** Null when METRICS_ENABLED=false. */
+  readonly metrics: Metrics | null;
+  /** METRICS_PORT (null: /metrics on this app) and METRICS_TOKEN. */
+  readonly metricsConfig: MetricsConfig;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -32,9 +55,19 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(createRequestContext({ logger: deps.logger }));
-  registerOpsRoutes(app, { store: deps.store });
-  const authenticate = createBearerAuth({ tokens: deps.scimTokens });
+  app.set('trust proxy', deps.trustProxy);
+  app.use(securityHeaders);
+  const { metrics } = deps;
+  const observe = metrics === null ? undefined : createRequestMetrics({ record: metrics.httpRequest, mounts: [deps.scimBasePath, '/admin'] });
+  app.use(createRequestContext({ logger: deps.logger, observe }));
+  app.use(answerOptionsRequests);
+  registerOpsRoutes(app, {
+    readiness: deps.readiness,
+    metrics: metrics !== null && deps.metricsConfig.port === null ? { metrics, token: deps.metricsConfig.token } : null,
+  });
+  const bearerAuth = createBearerAuth({ tokens: deps.scimTokens, jwt: deps.jwtVerifier });
+  const authenticate =
+    deps.clientRateLimit === null ? bearerAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(bearerAuth);
   app.use('/admin', createAdminRoutes({ admin: deps.admin, authenticate }));
   app.use(
     deps.scimBasePath,

@@ -24,10 +24,15 @@ import {
   type RateBudget,
 } from './adapters/dynatrace/index.js';
 import { createPostgresStore, createSqliteStore } from './adapters/store/index.js';
+import { createJwtVerifier } from './http/jwt-verifier.js';
 import { MappingFileError } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import { registerStateGauges } from './observability/metrics-state.js';
+import { createReadiness } from './observability/readiness.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
+import { noopObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
 import { groupSchema, userSchema } from './scim/scim-schemas.js';
@@ -36,13 +41,15 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
   /** From openStore (or a test's); absent = the SQLite file under DATA_DIR. */
   readonly store?: Store;
   readonly now?: () => Date;
+  /** From createMetrics (its observer also given to startUpstream); absent = no metrics. */
+  readonly metrics?: Metrics | null;
 }
 
 /** The store the configuration names: PostgreSQL with DATABASE_URL (several replicas), else the SQLite file under DATA_DIR. */
@@ -71,8 +78,12 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const { config, logger, upstream } = options;
   const store = options.store ?? openSqliteStore(config);
   const now = options.now ?? (() => new Date());
+  const metrics = options.metrics ?? null;
+  const observer = metrics?.observer ?? noopObserver;
   let mapping = options.mapping;
   let mappingProblems: readonly string[] = [];
+  /** Whether the mapping in force has been checked against Dynatrace (readiness). */
+  let mappingChecked = false;
   let lastReconcile: ReconcileReport | null = null;
   const user = userSchema();
   const group = groupSchema();
@@ -98,7 +109,26 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     stopTimeoutMs: 10_000,
     random: Math.random,
     log: logger.child({ component: 'sync' }),
+    observer,
   });
+  /** Checks the mapping in force against Dynatrace; a check overtaken by a reload changes nothing. */
+  async function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
+    const checking = mapping;
+    const problems = await checkMapping(checking, upstream.accountApi, syncContext.policies);
+    if (mapping === checking) {
+      mappingProblems = problems;
+      mappingChecked = true;
+    }
+    return { problems };
+  }
+  const readiness = createReadiness({
+    pingStore: () => store.ping(),
+    dynatraceToken: () => upstream.tokenProvider.getToken(),
+    mapping: { checked: () => mappingChecked, check: checkMappingInForce },
+  });
+  if (metrics !== null) {
+    registerStateGauges(metrics.registry, { queueStats: () => store.syncQueueStats({ failedLimit: 0 }), readiness, now, timeoutMs: 2_000 });
+  }
   return {
     logger,
     store,
@@ -110,10 +140,12 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       budgetUsage: () => upstream.rateBudget.usage(),
       mappingProblems: () => mappingProblems,
       lastReconcile: () => lastReconcile,
+      observer,
       async reloadMapping() {
         if (options.loadMapping) {
           try {
             mapping = options.loadMapping();
+            mappingChecked = false;
           } catch (error) {
             // A broken file keeps the mapping in force; the problems are reported instead.
             if (error instanceof MappingFileError) return { problems: error.problems };
@@ -121,8 +153,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
           }
         }
         syncContext.policies.clear();
-        mappingProblems = await checkMapping(mapping, upstream.accountApi, syncContext.policies);
-        return { problems: mappingProblems };
+        return checkMappingInForce();
       },
       async reconcile(reconcileOptions) {
         lastReconcile = await reconcile(syncContext, reconcileOptions);
@@ -136,6 +167,13 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     defaultPageSize: config.defaultPageSize,
     maxPageSize: config.maxPageSize,
     maxBodyBytes: config.maxBodyBytes,
+    jwtVerifier: config.jwt === null ? null : createJwtVerifier(config.jwt),
+    clientRateLimit: config.clientRateLimit,
+    clientRateLimitClock: () => performance.now(),
+    trustProxy: config.trustProxy,
+    readiness,
+    metrics,
+    metricsConfig: config.metrics,
     worker,
     syncContext,
   };
@@ -157,8 +195,9 @@ export interface Upstream {
  * Builds the Dynatrace clients for the configured account, or — with no credentials configured —
  * starts the sandbox on loopback and points the same clients at it.
  */
-export async function startUpstream(options: { config: Config; logger: Logger }): Promise<Upstream> {
+export async function startUpstream(options: { config: Config; logger: Logger; observer?: UpstreamObserver }): Promise<Upstream> {
   const { config, logger } = options;
+  const observer = options.observer ?? noopObserver;
   let sandbox: SandboxHandle | null = null;
   let account: { accountUuid: string; clientId: string; clientSecret: string; apiUrl: string; tokenUrl: string; scopes: string };
   if (config.dynatrace.mode === 'account') {
@@ -174,6 +213,7 @@ export async function startUpstream(options: { config: Config; logger: Logger })
     accountUuid: account.accountUuid,
     tokenUrl: account.tokenUrl,
     scopes: account.scopes,
+    observer,
   });
   const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute });
   const accountApi = createAccountManagementClient({
@@ -182,9 +222,10 @@ export async function startUpstream(options: { config: Config; logger: Logger })
     tokenProvider,
     rateBudget,
     onDeprecation: (notice) => logger.warn({ ...notice }, 'Dynatrace marks this endpoint deprecated'),
+    observer,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
-  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}) });
+  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), observer });
   return {
     accountApi,
     davisAssistantApi,

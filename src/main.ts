@@ -3,9 +3,12 @@
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { startMetricsServer } from './http/metrics-server.js';
+import { hardenServer } from './http/server-hardening.js';
 import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
 import { readSettings } from './settings.js';
 
@@ -15,7 +18,8 @@ async function main(): Promise<void> {
   const { config, mapping } = settings;
   const logger = createLogger({ level: config.logLevel });
   let scimTokens = config.scimTokens;
-  if (scimTokens.length === 0) {
+  // With JWT verification configured, no static token is needed: none is generated.
+  if (scimTokens.length === 0 && config.jwt === null) {
     const generated = loadOrCreateScimToken(config.dataDir);
     scimTokens = [generated.token];
     if (generated.created) {
@@ -25,20 +29,27 @@ async function main(): Promise<void> {
     }
     logger.warn({ tokenFile: generated.file }, 'using the generated SCIM token; set SCIM_TOKENS for production');
   }
-  const upstream = await startUpstream({ config, logger });
+  const metrics = config.metrics.enabled ? createMetrics() : null;
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
   const mappingFile = config.sync.mappingFile;
   const store = await openStore(config);
-  const deps = buildDeps({ config, logger, store, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
+  const deps = buildDeps({ config, logger, store, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile), metrics });
   announceUpstream(upstream, deps, logger);
   if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
   deps.worker.start();
   const reconcileTimer = scheduleReconcile(deps, config.sync.reconcileIntervalMs, logger);
   const app = createApp(deps);
   const server = app.listen(config.port, config.host);
+  hardenServer(server, { logger });
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ port, scimBasePath: config.scimBasePath, dataDir: config.dataDir }, `SCIM bridge listening on http://${config.host}:${port}${config.scimBasePath}`);
+  if (metrics !== null && config.metrics.port !== null) {
+    // Left open until the process exits: scrapes keep working while it drains.
+    const metricsServer = await startMetricsServer({ host: config.host, port: config.metrics.port, metrics, token: config.metrics.token, logger });
+    logger.info({ metricsPort: metricsServer.port }, `metrics on http://${config.host}:${metricsServer.port}/metrics`);
+  }
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -4,6 +4,8 @@
 // locks), and the periodic one once per period across them.
 import { randomUUID } from 'node:crypto';
 import type { StoredAuditEntry } from '../ports/audit-log.js';
+import type { SyncObserver } from '../ports/observer.js';
+import { noopObserver } from '../ports/observer.js';
 import type { Store } from '../ports/store.js';
 import type { FailedSyncItem } from '../ports/sync-queue.js';
 import { ProvisioningError } from './provisioning-error.js';
@@ -69,6 +71,8 @@ export interface AdminServiceOptions {
   readonly replicaId?: string;
   /** How often (real time) a running reconcile renews its lock (default 60 s). */
   readonly lockRenewMs?: number;
+  /** Told of every reconcile run and its findings (metrics); default: nobody. */
+  readonly observer?: SyncObserver;
 }
 
 const FAILED_SHOWN = 100;
@@ -77,6 +81,19 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
   const { store, now } = options;
   const replicaId = options.replicaId ?? `replica-${randomUUID().slice(0, 8)}`;
   const renewMs = options.lockRenewMs ?? 60_000;
+  const observer = options.observer ?? noopObserver;
+
+  /** One reconcile run, told to the observer whether it completes or fails. */
+  async function runReconcile(reconcileOptions: ReconcileOptions): Promise<ReconcileReport> {
+    try {
+      const report = await options.reconcile(reconcileOptions);
+      observer.reconcileRun({ outcome: 'completed', findings: report.counts });
+      return report;
+    } catch (error) {
+      observer.reconcileRun({ outcome: 'failed', findings: {} });
+      throw error;
+    }
+  }
 
   /** `work` holding the reconcile lock; null (nothing run) when another reconcile holds it. */
   async function exclusively<T>(work: () => Promise<T>): Promise<{ result: T } | null> {
@@ -122,7 +139,7 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
     retryFailed: () => store.retryFailedSyncWork(now().toISOString()),
     reloadMapping: () => options.reloadMapping(),
     async reconcile(reconcileOptions) {
-      const ran = await exclusively(() => options.reconcile(reconcileOptions));
+      const ran = await exclusively(() => runReconcile(reconcileOptions));
       if (ran === null) {
         throw new ProvisioningError('busy', 'another reconcile is running (on this or another replica); try again when it has finished');
       }
@@ -135,7 +152,7 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
       // replica's tick within the period finds it taken.
       const claim = { now: at.toISOString(), until: new Date(at.getTime() + Math.max(1, Math.floor(periodMs * 0.9))).toISOString() };
       if (!(await store.tryAcquireLock(RECONCILE_PERIOD_LOCK, `${replicaId}:${randomUUID()}`, claim))) return null;
-      const ran = await exclusively(() => options.reconcile({ dryRun: false }));
+      const ran = await exclusively(() => runReconcile({ dryRun: false }));
       return ran === null ? null : ran.result;
     },
   };

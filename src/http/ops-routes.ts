@@ -1,20 +1,29 @@
-// Unauthenticated operations endpoints: /healthz (the process is alive) and /readyz (it can serve:
-// the store answers). The only routes without a token; registered as plain routes, so SCIM
-// requests do not pass through a router of their own first.
+// Unauthenticated operations endpoints: /healthz (the process is alive: it answers without looking
+// at anything), /readyz (it can do its work: store, Dynatrace token, mapping — observability/
+// readiness.ts; 503 names each check's state, never an error text) and, when metrics are served on
+// the main port, /metrics (behind its own token when METRICS_TOKEN is set). Registered as plain
+// routes, so SCIM requests do not pass through a router of their own first.
 import type { Express, Request, Response } from 'express';
-import type { Store } from '../ports/store.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Readiness } from '../observability/readiness.js';
+import { createMetricsHandler } from './metrics-endpoint.js';
 
-export function registerOpsRoutes(app: Express, options: { store: Store }): void {
-  const { store } = options;
+export function registerOpsRoutes(
+  app: Express,
+  options: {
+    readonly readiness: Readiness;
+    /** /metrics on this app; null when metrics are disabled or served on their own port. */
+    readonly metrics: { readonly metrics: Pick<Metrics, 'render'>; readonly token: string | null } | null;
+  },
+): void {
+  const { readiness } = options;
   app.get('/healthz', (_req: Request, res: Response) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req: Request, res: Response) => {
-    try {
-      await store.ping();
-      res.json({ status: 'ready', checks: { store: 'ok' } });
-    } catch {
-      res.status(503).json({ status: 'not ready', checks: { store: 'unavailable' } });
-    }
+    const report = await readiness.check();
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
+  if (options.metrics !== null) app.get('/metrics', createMetricsHandler(options.metrics));
 }

@@ -1,8 +1,10 @@
 // Per-request context: a request id (a valid inbound X-Request-Id, else a new UUID) echoed back,
-// a child logger carrying it, and one access-log line per request — never with headers or tokens.
+// a child logger carrying it, and one access-log line per request — never with headers or tokens —
+// and, when given, the request's metrics observation.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
+import type { RequestObserver } from './request-metrics.js';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,8 +17,8 @@ export function requestContextOf(res: Response): RequestContext {
   return res.locals.context as RequestContext;
 }
 
-export function createRequestContext(options: { logger: Logger }) {
-  const { logger } = options;
+export function createRequestContext(options: { logger: Logger; observe?: RequestObserver }) {
+  const { logger, observe } = options;
   if (!logger) throw new TypeError('createRequestContext: logger is required');
   // The access line has fixed fields and no secrets: it skips the redaction the base logger applies.
   const access = logger.child({}, { redact: { paths: [], censor: '[redacted]' } });
@@ -42,6 +44,7 @@ export function createRequestContext(options: { logger: Logger }) {
       const line = { requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
       if (res.statusCode >= 500) access.error(line, 'request failed');
       else access.info(line, 'request');
+      observe?.(req, res, durationMs / 1000);
     });
     next();
   };

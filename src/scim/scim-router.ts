@@ -3,7 +3,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { GroupService } from '../core/groups.js';
 import type { UserService } from '../core/users.js';
-import { AuthenticationError } from '../http/bearer-auth.js';
 import { requestContextOf } from '../http/request-context.js';
 import { createDiscoveryRoutes } from './discovery-routes.js';
 import { registerGroupsRoutes } from './groups-routes.js';
@@ -15,7 +14,7 @@ import { registerUsersRoutes } from './users-routes.js';
 export interface ScimRouterOptions {
   readonly users: UserService;
   readonly groups: GroupService;
-  /** Authenticates every SCIM request; calls next(AuthenticationError) to refuse. */
+  /** Authenticates every SCIM request; calls next(error) to refuse (a 401 AuthenticationError, a 429, a 503). */
   readonly authenticate: (req: Request, res: Response, next: NextFunction) => void;
   readonly basePath: string;
   readonly publicBaseUrl: string | null;
@@ -92,10 +91,8 @@ function nestedDeeperThan(body: unknown, limit: number): boolean {
 export function scimErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(error);
   const { requestId, log } = requestContextOf(res);
-  const scimError =
-    error instanceof AuthenticationError
-      ? new ScimError(401, undefined, error.message, { 'WWW-Authenticate': 'Bearer realm="SCIM"' })
-      : toScimError(error, requestId);
+  // A refused credential (AuthenticationError) is a ScimError carrying its own challenge.
+  const scimError = toScimError(error, requestId);
   if (scimError.status >= 500) log.error({ err: error }, 'request failed');
   for (const [name, value] of Object.entries(scimError.headers)) res.setHeader(name, value);
   sendScim(res, scimError.status, scimError.toBody());

@@ -64,7 +64,8 @@ describe('authentication', () => {
       for (const authorization of [null, 'Bearer wrong-token-0123456789', `Basic ${Buffer.from(`x:${TEST_TOKEN}`).toString('base64')}`, TEST_TOKEN]) {
         const response = await bridge.admin(method, route, authorization);
         expect({ route: `${method} ${route}`, authorization, status: response.status }).toEqual({ route: `${method} ${route}`, authorization, status: 401 });
-        expect(response.headers.get('www-authenticate')).toBe('Bearer realm="SCIM"');
+        const challenge = authorization?.startsWith('Bearer ') ? 'Bearer realm="SCIM", error="invalid_token"' : 'Bearer realm="SCIM"';
+        expect(response.headers.get('www-authenticate')).toBe(challenge);
         expect(response.body).toMatchObject({ schemas: [ERROR_URN], status: '401' });
       }
     }

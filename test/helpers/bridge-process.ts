@@ -161,6 +161,8 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     DT_TOKEN_URL: sandbox.tokenUrl,
     // The client-side budget runs on real time; keep it out of the way unless a test sets it.
     DT_RATE_LIMIT_PER_MINUTE: '100000',
+    // Tests drive far more requests per second than one IdP sends; the per-client limit has its own tests.
+    RATE_LIMIT_PER_MINUTE: '0',
     DAVIS_ASSISTANT_URL: sandbox.url,
     ...(davis ? { DAVIS_ASSISTANT_TOKEN: sandbox.davisToken } : {}),
     ...options.env,
@@ -210,7 +212,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     logger,
     scimTokens: config.scimTokens,
     store,
-    upstream: { accountApi, davisAssistantApi, rateBudget },
+    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
   });

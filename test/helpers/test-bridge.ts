@@ -49,7 +49,8 @@ export interface TestBridgeOptions {
 
 export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
-  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', ...options.env });
+  // RATE_LIMIT_PER_MINUTE=0: tests drive far more requests per second than one IdP sends; the per-client limit has its own tests.
+  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...options.env });
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -15,6 +15,7 @@ import type {
   DtServiceUser,
   DtUserWithGroups,
 } from '../../ports/account-api.js';
+import type { UpstreamObserver } from '../../ports/observer.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import {
   BadShape,
@@ -86,6 +87,8 @@ export interface AccountManagementClientOptions {
   readonly fetch?: FetchFn;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Told of every attempt, retry and rate-budget wait (metrics). */
+  readonly observer?: UpstreamObserver;
 }
 
 function validateGroupInput(group: unknown, where: string): DtGroupInput {

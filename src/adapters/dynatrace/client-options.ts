@@ -2,6 +2,8 @@
 // account UUIDs) throws TypeError when the factory is called, never later on a request.
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
+import type { UpstreamObserver } from '../../ports/observer.js';
+import { noopObserver } from '../../ports/observer.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
@@ -87,16 +89,26 @@ export function requireStringArray(value: unknown, where: string, name: string):
   return [...(value as string[])];
 }
 
-/** The I/O seams every upstream caller takes: `fetch`, `random` (jitter), `timeoutMs` and `retry`. */
+function resolveObserver(value: unknown, where: string): UpstreamObserver {
+  if (value === undefined) return noopObserver;
+  const observer = value as Partial<UpstreamObserver> | null;
+  if (typeof observer !== 'object' || observer === null || typeof observer.upstreamAttempt !== 'function' || typeof observer.upstreamRetry !== 'function' || typeof observer.rateBudgetWait !== 'function') {
+    throw new TypeError(`${where}: observer must have upstreamAttempt(), upstreamRetry() and rateBudgetWait()`);
+  }
+  return observer as UpstreamObserver;
+}
+
+/** The I/O seams every upstream caller takes: `fetch`, `random` (jitter), `timeoutMs`, `retry` and `observer` (metrics). */
 export function resolveCallSeams(
   o: Record<string, unknown>,
   where: string,
   defaultTimeoutMs: number,
-): { fetch: FetchFn; random: () => number; timeoutMs: number; retry: RetryPolicy } {
+): { fetch: FetchFn; random: () => number; timeoutMs: number; retry: RetryPolicy; observer: UpstreamObserver } {
   return {
     fetch: resolveFetch(o['fetch'], where),
     random: resolveRandom(o['random'], where),
     timeoutMs: resolveMs(o['timeoutMs'], defaultTimeoutMs, where, 'timeoutMs'),
     retry: resolveRetryPolicy(o['retry'] as Partial<RetryPolicy> | undefined, where),
+    observer: resolveObserver(o['observer'], where),
   };
 }

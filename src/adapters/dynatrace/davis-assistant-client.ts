@@ -3,6 +3,7 @@
 // token is configured (SaaS inherits users); 401/403 are an operator's problem: `misconfigured`.
 import type { Clock } from '../../core/clock.js';
 import type { DavisAssistantApi, DavisUser } from '../../ports/davis-assistant-api.js';
+import type { UpstreamObserver } from '../../ports/observer.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import {
   isRecord,
@@ -34,6 +35,8 @@ export interface DavisAssistantClientOptions {
   readonly fetch?: FetchFn;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Told of every attempt, retry and rate-budget wait (metrics). */
+  readonly observer?: UpstreamObserver;
 }
 
 function validateUser(value: unknown, where: string): DavisUser {

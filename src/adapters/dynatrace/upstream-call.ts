@@ -2,6 +2,8 @@
 // retries with backoff and jitter honouring Retry-After, one retry with a fresh token after a 401,
 // and every failure turned into an UpstreamError that carries no secret.
 import type { Clock } from '../../core/clock.js';
+import type { UpstreamObserver, UpstreamRetryReason } from '../../ports/observer.js';
+import { noopObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode, UpstreamService } from '../../ports/upstream-error.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
 import { readErrorMessage, redactSecrets } from './error-body.js';
@@ -51,6 +53,8 @@ export interface UpstreamCallerOptions {
   readonly authorizer: Authorizer | null;
   /** Overrides the status → code mapping (the OAuth endpoint treats 400/404 as misconfiguration). */
   readonly codeForStatus?: (status: number) => UpstreamErrorCode;
+  /** Told of every attempt, retry and rate-budget wait (metrics); default: nobody. */
+  readonly observer?: UpstreamObserver;
 }
 
 export type UpstreamCaller = (request: UpstreamRequest) => Promise<UpstreamResponse>;
@@ -85,6 +89,7 @@ class RequestTimeoutError extends Error {
 export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCaller {
   const { service, clock, retry, rateBudget, authorizer } = options;
   const codeForStatus = options.codeForStatus ?? defaultCodeForStatus;
+  const observer = options.observer ?? noopObserver;
 
   async function send(request: UpstreamRequest, authorization: string | null): Promise<{ response: Response; text: string }> {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'dynatrace-scim-bridge' };
@@ -133,6 +138,9 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       });
     };
 
+    const { operation } = request;
+    const retrying = (reason: UpstreamRetryReason): void => observer.upstreamRetry({ service, operation, reason });
+
     for (;;) {
       const authorization = authorizer === null ? null : await authorizer.header();
       const secrets = [...(request.secrets ?? [])];
@@ -142,13 +150,19 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       sent += 1;
       // The budget slot is taken once the token is in hand, and counts from when the answer came
       // back: the server counts the request somewhere in between, so no window ever holds more.
+      const waitStarted = performance.now();
       const settled = rateBudget === null ? null : await rateBudget.acquire();
+      const sentAt = performance.now();
+      if (rateBudget !== null) observer.rateBudgetWait({ service, seconds: (sentAt - waitStarted) / 1000 });
       try {
         outcome = await send(request, authorization);
       } catch (error) {
+        const failure = error instanceof RequestTimeoutError ? 'timeout' : 'network_error';
+        observer.upstreamAttempt({ service, operation, status: failure, seconds: (performance.now() - sentAt) / 1000 });
         if (retriesLeft > 0 && (idempotent || neverSent(error))) {
           retriesLeft -= 1;
           retryNumber += 1;
+          retrying(failure);
           await clock.sleep(backoffDelayMs(retry, retryNumber, options.random));
           continue;
         }
@@ -159,11 +173,13 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
 
       const { response, text } = outcome;
       const status = response.status;
+      observer.upstreamAttempt({ service, operation, status, seconds: (performance.now() - sentAt) / 1000 });
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, attempts: sent };
 
       if (status === 401 && authorizer !== null && authorizer.refreshable && authorization !== null && !refreshedAfter401) {
         refreshedAfter401 = true;
         authorizer.rejected(authorization);
+        retrying('token_refresh');
         continue;
       }
 
@@ -175,6 +191,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
         retriesLeft -= 1;
         retryNumber += 1;
         const delay = retryAfterMs ?? (status === 429 ? retry.throttledDelayMs : backoffDelayMs(retry, retryNumber, options.random));
+        retrying(status === 429 ? 'throttled' : 'server_error');
         await clock.sleep(delay);
         continue;
       }

@@ -1,6 +1,8 @@
 // The sync worker: drains the durable queue in `concurrency` lanes, each leasing one resource at a
 // time (so one user's work never runs twice at once), syncing it, and completing, deferring with
 // capped backoff (transient failures, for as long as it takes) or failing it (permanent ones).
+import type { SyncObserver } from '../../ports/observer.js';
+import { noopObserver } from '../../ports/observer.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import type { SyncContext } from './sync-context.js';
 import { backoffMs, classifySyncFailure } from './sync-failure.js';
@@ -27,6 +29,8 @@ export interface SyncWorkerOptions {
   readonly log: SyncLogger;
   /** How long stop() waits for the lanes' current items before releasing their leases anyway. */
   readonly stopTimeoutMs: number;
+  /** Told what became of each item (metrics); default: nobody. */
+  readonly observer?: SyncObserver;
 }
 
 export interface SyncWorker {
@@ -39,6 +43,7 @@ export interface SyncWorker {
 
 export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   const { context, owner, log } = options;
+  const observer = options.observer ?? noopObserver;
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new TypeError('createSyncWorker: concurrency must be a positive integer');
   if (!(options.leaseMs > 0) || !(options.pollMs > 0)) throw new TypeError('createSyncWorker: leaseMs and pollMs must be positive');
   const { store } = context;
@@ -62,6 +67,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
       if (item.resourceType === 'User') await syncUser(context, item);
       else await syncGroup(context, item);
       await store.completeSyncWork(item, owner);
+      observer.syncProcessed({ resourceType: item.resourceType, outcome: 'completed' });
     } catch (error) {
       const failure = classifySyncFailure(error);
       const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason };
@@ -69,9 +75,11 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
         const delay = backoffMs(item.attempts, failure, options.random);
         log.warn({ ...fields, retryInMs: Math.round(delay) }, 'sync failed; will retry');
         await store.deferSyncWork(item, owner, { dueAt: new Date(context.now().getTime() + delay).toISOString(), error: failure.reason });
+        observer.syncProcessed({ resourceType: item.resourceType, outcome: 'deferred' });
       } else {
         log.error(fields, 'sync failed permanently; kept for an operator');
         await store.failSyncWork(item, owner, { at: context.now().toISOString(), reason: failure.reason });
+        observer.syncProcessed({ resourceType: item.resourceType, outcome: 'failed' });
       }
     }
   }

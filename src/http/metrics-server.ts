@@ -1,0 +1,47 @@
+// The separate metrics listener (METRICS_PORT): GET /metrics on HOST and nothing else — every other
+// request is a 404 SCIM error — so the port can stay inside the cluster while the main one is public.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { ScimError } from '../scim/scim-error.js';
+import { scimErrorHandler } from '../scim/scim-router.js';
+import { createMetricsHandler } from './metrics-endpoint.js';
+import { createRequestContext } from './request-context.js';
+
+export interface MetricsServer {
+  /** The port it listens on (the configured one, or the one the OS chose for 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly metrics: Pick<Metrics, 'render'>;
+  readonly token: string | null;
+  readonly logger: Logger;
+}): Promise<MetricsServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(createRequestContext({ logger: options.logger.child({ component: 'metrics' }) }));
+  app.get('/metrics', createMetricsHandler({ metrics: options.metrics, token: options.token }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));
+  });
+  app.use(scimErrorHandler);
+  const server: Server = app.listen(options.port, options.host);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    port,
+    async close() {
+      server.close();
+      server.closeIdleConnections();
+      await once(server, 'close');
+    },
+  };
+}
