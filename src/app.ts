@@ -1,6 +1,6 @@
-// createApp(deps): Express wiring only — security headers, request context, OPTIONS answers, ops
-// routes, the admin routes and the SCIM router behind authentication (and the per-client rate limit),
-// and JSON answers for everything else (never an HTML page).
+// createApp(deps): Express wiring only — security headers, request context, OPTIONS answers, the SCIM
+// routes behind authentication (and the per-client rate limit), ops routes, the admin routes, and JSON
+// answers for everything else (never an HTML page).
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ClientRateLimitConfig, MetricsConfig } from './config.js';
 import type { AdminService } from './core/admin.js';
@@ -20,7 +20,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { Readiness } from './observability/readiness.js';
 import type { Store } from './ports/store.js';
 import { ScimError } from './scim/scim-error.js';
-import { createScimRouter, scimErrorHandler } from './scim/scim-router.js';
+import { registerScimRoutes, scimErrorHandler } from './scim/scim-router.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -58,30 +58,29 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders);
   const { metrics } = deps;
-  const observe = metrics === null ? undefined : createRequestMetrics({ record: metrics.httpRequest, mounts: [deps.scimBasePath, '/admin'] });
+  const observe = metrics === null ? undefined : createRequestMetrics({ record: metrics.httpRequest, mounts: ['/admin'] });
   app.use(createRequestContext({ logger: deps.logger, observe }));
   app.use(answerOptionsRequests);
+  const bearerAuth = createBearerAuth({ tokens: deps.scimTokens, jwt: deps.jwtVerifier });
+  const authenticate =
+    deps.clientRateLimit === null ? bearerAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(bearerAuth);
+  // SCIM first: an IdP's requests are nearly all of the traffic.
+  registerScimRoutes(app, {
+    users: deps.users,
+    groups: deps.groups,
+    authenticate,
+    basePath: deps.scimBasePath,
+    publicBaseUrl: deps.publicBaseUrl,
+    defaultPageSize: deps.defaultPageSize,
+    maxPageSize: deps.maxPageSize,
+    maxBodyBytes: deps.maxBodyBytes,
+    credentials: { staticTokens: deps.scimTokens.length > 0, jwt: deps.jwtVerifier !== null },
+  });
   registerOpsRoutes(app, {
     readiness: deps.readiness,
     metrics: metrics !== null && deps.metricsConfig.port === null ? { metrics, token: deps.metricsConfig.token } : null,
   });
-  const bearerAuth = createBearerAuth({ tokens: deps.scimTokens, jwt: deps.jwtVerifier });
-  const authenticate =
-    deps.clientRateLimit === null ? bearerAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(bearerAuth);
   app.use('/admin', createAdminRoutes({ admin: deps.admin, authenticate }));
-  app.use(
-    deps.scimBasePath,
-    createScimRouter({
-      users: deps.users,
-      groups: deps.groups,
-      authenticate,
-      basePath: deps.scimBasePath,
-      publicBaseUrl: deps.publicBaseUrl,
-      defaultPageSize: deps.defaultPageSize,
-      maxPageSize: deps.maxPageSize,
-      maxBodyBytes: deps.maxBodyBytes,
-    }),
-  );
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}`));
   });

@@ -35,6 +35,12 @@ export interface Config {
   readonly trustProxy: boolean | number | readonly string[];
   /** SIGTERM: longest wait for in-flight requests and the worker's current items before exiting. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Whether /readyz needs Dynatrace (a token obtainable, the mapping checked) besides the store. False:
+   * those checks are still reported, but only the store decides readiness, so a Dynatrace outage does
+   * not take the only pod out of the Service while changes could be accepted and queued.
+   */
+  readonly readinessRequiresDynatrace: boolean;
 }
 
 /** Verification of OAuth 2.0 access tokens that are JWTs (RFC 9068), keys from the issuer's JWKS. */
@@ -197,6 +203,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     clientRateLimit: readClientRateLimit(reader),
     trustProxy: readTrustProxy(env, problems),
     shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000),
+    readinessRequiresDynatrace: reader.boolean('READINESS_REQUIRES_DYNATRACE', true),
     sync: {
       mappingFile: env.MAPPING_FILE?.trim() || null,
       dryRun: reader.boolean('DRY_RUN', false),

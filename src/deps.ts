@@ -50,6 +50,8 @@ export interface BuildDepsOptions {
   readonly now?: () => Date;
   /** From createMetrics (its observer also given to startUpstream); absent = no metrics. */
   readonly metrics?: Metrics | null;
+  /** Aborted on shutdown (the one given to startUpstream): the worker then releases items whose wait it ended. */
+  readonly stopSignal?: AbortSignal;
 }
 
 /** The store the configuration names: PostgreSQL with DATABASE_URL (several replicas), else the SQLite file under DATA_DIR. */
@@ -107,6 +109,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     leaseMs: 300_000,
     pollMs: 250,
     stopTimeoutMs: 10_000,
+    stopSignal: options.stopSignal,
     random: Math.random,
     log: logger.child({ component: 'sync' }),
     observer,
@@ -125,6 +128,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     pingStore: () => store.ping(),
     dynatraceToken: () => upstream.tokenProvider.getToken(),
     mapping: { checked: () => mappingChecked, check: checkMappingInForce },
+    requiresDynatrace: config.readinessRequiresDynatrace,
   });
   if (metrics !== null) {
     registerStateGauges(metrics.registry, { queueStats: () => store.syncQueueStats({ failedLimit: 0 }), readiness, now, timeoutMs: 2_000 });
@@ -195,7 +199,13 @@ export interface Upstream {
  * Builds the Dynatrace clients for the configured account, or — with no credentials configured —
  * starts the sandbox on loopback and points the same clients at it.
  */
-export async function startUpstream(options: { config: Config; logger: Logger; observer?: UpstreamObserver }): Promise<Upstream> {
+export async function startUpstream(options: {
+  config: Config;
+  logger: Logger;
+  observer?: UpstreamObserver;
+  /** Aborted on shutdown: the clients stop waiting for their rate budgets and retries. */
+  stopSignal?: AbortSignal;
+}): Promise<Upstream> {
   const { config, logger } = options;
   const observer = options.observer ?? noopObserver;
   let sandbox: SandboxHandle | null = null;
@@ -215,7 +225,7 @@ export async function startUpstream(options: { config: Config; logger: Logger; o
     scopes: account.scopes,
     observer,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute });
+  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
   const accountApi = createAccountManagementClient({
     accountUuid: account.accountUuid,
     baseUrl: account.apiUrl,
@@ -225,7 +235,9 @@ export async function startUpstream(options: { config: Config; logger: Logger; o
     observer,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
-  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), observer });
+  // Davis Assistant's own budget (its client's default, 200 a minute), abandoned on shutdown too.
+  const davisBudget = createRateBudget({ requestsPerMinute: 200, signal: options.stopSignal });
+  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
   return {
     accountApi,
     davisAssistantApi,

@@ -1,9 +1,10 @@
-// Process entry: load config and mapping, build deps, listen, run the sync worker, and drain on
-// SIGTERM/SIGINT (stop accepting, finish in-flight requests and the worker's current items).
+// Process entry: load config and mapping, build deps, listen, run the sync worker, and on SIGTERM/
+// SIGINT shut down within SHUTDOWN_TIMEOUT_MS (shutdown.ts).
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
-import { startMetricsServer } from './http/metrics-server.js';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
+import { trackForDrain } from './http/server-drain.js';
 import { hardenServer } from './http/server-hardening.js';
 import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
@@ -11,6 +12,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
 import { readSettings } from './settings.js';
+import { exitOnStopSignals, shutDown } from './shutdown.js';
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
@@ -30,10 +32,21 @@ async function main(): Promise<void> {
     logger.warn({ tokenFile: generated.file }, 'using the generated SCIM token; set SCIM_TOKENS for production');
   }
   const metrics = config.metrics.enabled ? createMetrics() : null;
-  const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
+  const stopping = new AbortController();
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
   const mappingFile = config.sync.mappingFile;
   const store = await openStore(config);
-  const deps = buildDeps({ config, logger, store, scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile), metrics });
+  const deps = buildDeps({
+    config,
+    logger,
+    store,
+    scimTokens,
+    upstream,
+    mapping,
+    loadMapping: () => loadMappingFile(mappingFile),
+    metrics,
+    stopSignal: stopping.signal,
+  });
   announceUpstream(upstream, deps, logger);
   if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
   deps.worker.start();
@@ -41,30 +54,33 @@ async function main(): Promise<void> {
   const app = createApp(deps);
   const server = app.listen(config.port, config.host);
   hardenServer(server, { logger });
+  const http = trackForDrain(server);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info({ port, scimBasePath: config.scimBasePath, dataDir: config.dataDir }, `SCIM bridge listening on http://${config.host}:${port}${config.scimBasePath}`);
+  let metricsServer: MetricsServer | null = null;
   if (metrics !== null && config.metrics.port !== null) {
-    // Left open until the process exits: scrapes keep working while it drains.
-    const metricsServer = await startMetricsServer({ host: config.host, port: config.metrics.port, metrics, token: config.metrics.token, logger });
+    // Closed last on shutdown: scrapes keep working while the bridge drains.
+    metricsServer = await startMetricsServer({ host: config.host, port: config.metrics.port, metrics, token: config.metrics.token, logger });
     logger.info({ metricsPort: metricsServer.port }, `metrics on http://${config.host}:${metricsServer.port}/metrics`);
   }
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close();
-    server.closeIdleConnections();
-    await once(server, 'close');
-    if (reconcileTimer) clearInterval(reconcileTimer);
-    await deps.worker.stop();
-    await deps.store.close();
-    await upstream.close();
-    logger.info('stopped');
-    logger.flush(() => process.exit(0));
+  const parts = {
+    logger,
+    readiness: deps.readiness,
+    http,
+    worker: deps.worker,
+    stopping,
+    stopSchedules: () => {
+      if (reconcileTimer) clearInterval(reconcileTimer);
+    },
+    store: deps.store,
+    upstream,
+    metricsServer,
+    timeoutMs: config.shutdownTimeoutMs,
   };
-  process.once('SIGTERM', (s) => void shutdown(s));
-  process.once('SIGINT', (s) => void shutdown(s));
+  exitOnStopSignals({ logger, shutdown: (signal) => shutDown(parts, signal), exit: (code) => process.exit(code) });
 }
 
 /**

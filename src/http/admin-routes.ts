@@ -4,6 +4,12 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { AdminService } from '../core/admin.js';
 import { ScimError } from '../scim/scim-error.js';
 
+/**
+ * Largest JSON body /admin accepts, fixed: no admin endpoint reads a body, so this only bounds what a
+ * client may make the server parse, and raising SCIM_MAX_BODY_BYTES for large groups must not raise it.
+ */
+const ADMIN_MAX_BODY_BYTES = 16_384;
+
 export function createAdminRoutes(options: {
   readonly admin: AdminService;
   readonly authenticate: (req: Request, res: Response, next: NextFunction) => void;
@@ -11,7 +17,7 @@ export function createAdminRoutes(options: {
   const { admin } = options;
   const router = Router();
   router.use(options.authenticate);
-  router.use(express.json({ limit: 16_384 }));
+  router.use(express.json({ limit: ADMIN_MAX_BODY_BYTES }));
 
   router.get('/status', async (_req, res) => {
     res.json(await admin.status());

@@ -76,15 +76,16 @@ export function createClientRateLimit(options: { readonly limit: ClientRateLimit
   const addresses = createTokenBuckets(buckets);
   return function limited(authenticate: Middleware): Middleware {
     return function clientRateLimit(req, res, next) {
-      const address = clientAddressKey(req.ip);
-      const blocked = addresses.waitFor(address);
+      // The address (req.ip: proxy headers, IPv6 /64) is worked out only when some address has failed, or this one does.
+      const addressOf = () => clientAddressKey(req.ip);
+      const blocked = addresses.size === 0 ? 0 : addresses.waitFor(addressOf());
       if (blocked > 0) return next(tooManyRequests(blocked, 'too many failed authentications from this address'));
       authenticate(req, res, (error?: unknown) => {
         if (error) {
-          addresses.take(address);
+          addresses.take(addressOf());
           return next(error);
         }
-        const wait = principals.take(principalOf(res) ?? address);
+        const wait = principals.take(principalOf(res) ?? addressOf());
         next(wait === 0 ? undefined : tooManyRequests(wait, 'too many requests with this credential'));
       });
     };

@@ -1,5 +1,7 @@
 // The separate metrics listener (METRICS_PORT): GET /metrics on HOST and nothing else — every other
 // request is a 404 SCIM error — so the port can stay inside the cluster while the main one is public.
+// The listener has the main server's hardening (server-hardening.ts): timeouts, SCIM JSON for requests
+// Node cannot parse.
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -9,6 +11,7 @@ import { ScimError } from '../scim/scim-error.js';
 import { scimErrorHandler } from '../scim/scim-router.js';
 import { createMetricsHandler } from './metrics-endpoint.js';
 import { createRequestContext } from './request-context.js';
+import { hardenServer } from './server-hardening.js';
 
 export interface MetricsServer {
   /** The port it listens on (the configured one, or the one the OS chose for 0). */
@@ -23,16 +26,18 @@ export async function startMetricsServer(options: {
   readonly token: string | null;
   readonly logger: Logger;
 }): Promise<MetricsServer> {
+  const logger = options.logger.child({ component: 'metrics' });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(createRequestContext({ logger: options.logger.child({ component: 'metrics' }) }));
+  app.use(createRequestContext({ logger }));
   app.get('/metrics', createMetricsHandler({ metrics: options.metrics, token: options.token }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));
   });
   app.use(scimErrorHandler);
   const server: Server = app.listen(options.port, options.host);
+  hardenServer(server, { logger });
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -1,7 +1,8 @@
 // HTTP request metrics: each finished request becomes one observation labelled with its route
-// template — the mount the app gave the route's router (SCIM base path, /admin; from configuration,
-// not from the request) followed by the matched route's pattern, e.g. `/scim/v2/Users/:id` — never
-// the raw path, whose segments name users and groups. A request no route matched is `unmatched`.
+// template — the matched route's pattern, e.g. `/scim/v2/Users/:id` (SCIM routes are the app's own,
+// with the configured base path), behind the mount the app gave its router when it has one (`/admin`,
+// from configuration, not from the request) — never the raw path, whose segments name users and
+// groups. A request no route matched is `unmatched`.
 import type { Request, Response } from 'express';
 import type { HttpRequestObservation } from '../observability/metrics.js';
 
@@ -11,12 +12,11 @@ export type RequestObserver = (req: Request, res: Response, seconds: number) => 
 
 export function createRequestMetrics(options: {
   readonly record: (request: HttpRequestObservation) => void;
-  /** Where the app mounts routers, e.g. ['/scim/v2', '/admin']; routes outside them are the app's own. */
+  /** Where the app mounts routers, e.g. ['/admin']; routes outside them are the app's own. */
   readonly mounts: readonly string[];
 }): RequestObserver {
   const { record } = options;
-  // Longest first, so that a mount inside another one wins.
-  const mounts = [...options.mounts].sort((a, b) => b.length - a.length).map((template) => ({ template, lower: template.toLowerCase() }));
+  const mounts = new Map(options.mounts.map((template) => [template.toLowerCase(), template]));
   return function observeRequest(req: Request, res: Response, seconds: number): void {
     record({ method: req.method, route: routeTemplate(req), status: res.statusCode, seconds });
   };
@@ -24,9 +24,9 @@ export function createRequestMetrics(options: {
   function routeTemplate(req: Request): string {
     const pattern = (req.route as { path?: unknown } | undefined)?.path;
     if (typeof pattern !== 'string') return UNMATCHED_ROUTE;
-    // Routers match case-insensitively; an absolute-form request target starts with scheme and host.
-    const path = (req.originalUrl.split('?', 1)[0] ?? '').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').toLowerCase();
-    const mount = mounts.find((m) => path === m.lower || path.startsWith(`${m.lower}/`));
-    return `${mount?.template ?? ''}${pattern}`;
+    // req.baseUrl is the mount as the client spelled it (routers match case-insensitively): the label uses the configured one.
+    if (req.baseUrl === '') return pattern;
+    const mount = mounts.get(req.baseUrl.toLowerCase());
+    return mount === undefined ? UNMATCHED_ROUTE : `${mount}${pattern}`;
   }
 }

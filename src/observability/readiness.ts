@@ -4,6 +4,9 @@
 // hang a probe, and probes that arrive together share one store ping (the token provider shares its
 // one token request itself). A probe calls Dynatrace only through the token provider's cache — and,
 // until the mapping's check has completed, by starting that check at most once per `mappingRetryMs`.
+// With `requiresDynatrace: false` (READINESS_REQUIRES_DYNATRACE=false) every check still runs and is
+// reported, but the store alone decides `ready`. Once shutdown begins (drain()) the bridge is not
+// ready, whatever the checks say, so load balancers stop routing to it.
 import { isUpstreamError } from '../ports/upstream-error.js';
 
 /**
@@ -20,11 +23,15 @@ export type ReadinessCheck = (typeof READINESS_CHECKS)[number];
 
 export interface ReadinessReport {
   readonly ready: boolean;
+  /** Set once shutdown has begun: then never ready. */
+  readonly draining?: true;
   readonly checks: Readonly<Record<ReadinessCheck, CheckState>>;
 }
 
 export interface Readiness {
   check(): Promise<ReadinessReport>;
+  /** Shutdown has begun: every report from now on is not ready, and says it is draining. */
+  drain(): void;
 }
 
 export interface ReadinessOptions {
@@ -38,6 +45,8 @@ export interface ReadinessOptions {
     /** Checks the mapping in force against Dynatrace. */
     check(): Promise<unknown>;
   };
+  /** Whether `ready` also needs the dynatrace and mapping checks, or the store's alone; default true. */
+  readonly requiresDynatrace?: boolean;
   /** Longest wait for each check; default READINESS_TIMEOUT_MS. */
   readonly timeoutMs?: number;
   /** Least time between two mapping checks a probe starts; default MAPPING_RETRY_MS. */
@@ -54,11 +63,13 @@ export function createReadiness(options: ReadinessOptions): Readiness {
   const { mapping } = options;
   const timeoutMs = options.timeoutMs ?? READINESS_TIMEOUT_MS;
   const mappingRetryMs = options.mappingRetryMs ?? MAPPING_RETRY_MS;
+  const requiresDynatrace = options.requiresDynatrace ?? true;
   const now = options.now ?? (() => performance.now());
   const storePing = singleFlight(options.pingStore);
   let mappingRun: Promise<void> | null = null;
   let mappingStartedAt: number | null = null;
   let mappingFailed = false;
+  let draining = false;
 
   async function bounded(work: () => Promise<unknown>): Promise<CheckState> {
     let timer: NodeJS.Timeout | undefined;
@@ -113,7 +124,12 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     async check() {
       const [store, dynatrace, mappingCheck] = await Promise.all([storeState(), bounded(options.dynatraceToken), mappingState()]);
       const checks = { store, dynatrace, mapping: mappingCheck };
-      return { ready: Object.values(checks).every((state) => state === 'ok'), checks };
+      const deciding = requiresDynatrace ? Object.values(checks) : [store];
+      if (draining) return { ready: false, draining: true, checks };
+      return { ready: deciding.every((state) => state === 'ok'), checks };
+    },
+    drain() {
+      draining = true;
     },
   };
 }

@@ -51,6 +51,12 @@ export interface GroupKeys {
 /** A stored resource: meta plus the SCIM attributes as accepted (no `id`, `meta`, `groups` or `members`). */
 export interface StoredResource extends ResourceMeta {
   readonly attributes: JsonObject;
+  /**
+   * `JSON.stringify(attributes)` exactly as the store holds it, when the engine read it as text: a
+   * renderer may splice it into an answer instead of parsing and serialising again. Engines keep it
+   * non-enumerable, so that a copy (`{ ...record, attributes }`) never carries stale text.
+   */
+  readonly attributesJson?: string;
 }
 
 export interface UserWrite {

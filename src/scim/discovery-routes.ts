@@ -1,28 +1,37 @@
 // Discovery endpoints (RFC 7644 §4): /ServiceProviderConfig tells the truth about what is
-// implemented (PATCH, filter, ETag: yes; Bulk, sort, password change: no); /ResourceTypes; /Schemas.
-import { Router } from 'express';
+// implemented (PATCH, filter, ETag: yes; Bulk, sort, password change: no) and about the credentials
+// accepted (static bearer tokens, OAuth 2.0 JWT access tokens: whichever are configured); /ResourceTypes; /Schemas.
 import SCIMMY from 'scimmy';
 import type { JsonObject } from '../ports/json.js';
 import { ScimError } from './scim-error.js';
 import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
+import type { ScimRouteTable } from './scim-route-table.js';
 import { configureScimSchemas, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './scim-schemas.js';
 
 const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 
+/** The bearer credentials the bridge accepts, as /ServiceProviderConfig advertises them. */
+export interface AcceptedCredentials {
+  /** SCIM_TOKENS (or the generated token). */
+  readonly staticTokens: boolean;
+  /** OAuth 2.0 access tokens that are JWTs (JWT_*). */
+  readonly jwt: boolean;
+}
+
 export interface DiscoveryOptions {
   readonly basePath: string;
   readonly publicBaseUrl: string | null;
   readonly maxPageSize: number;
+  readonly credentials: AcceptedCredentials;
 }
 
-export function createDiscoveryRoutes(options: DiscoveryOptions): Router {
+export function registerDiscoveryRoutes(router: ScimRouteTable, options: DiscoveryOptions): void {
   configureScimSchemas();
-  const router = Router();
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
 
   router.get('/ServiceProviderConfig', (req, res) => {
-    sendScim(res, 200, serviceProviderConfig(base(req), options.maxPageSize));
+    sendScim(res, 200, serviceProviderConfig(base(req), options.maxPageSize, options.credentials));
   });
 
   router.get('/ResourceTypes', (req, res) => {
@@ -46,11 +55,9 @@ export function createDiscoveryRoutes(options: DiscoveryOptions): Router {
     if (!found) throw new ScimError(404, undefined, `Schema ${req.params.id} not found`);
     sendScim(res, 200, found);
   });
-
-  return router;
 }
 
-function serviceProviderConfig(base: string, maxPageSize: number): JsonObject {
+function serviceProviderConfig(base: string, maxPageSize: number, credentials: AcceptedCredentials): JsonObject {
   return {
     schemas: [SPC_SCHEMA],
     patch: { supported: true },
@@ -59,17 +66,38 @@ function serviceProviderConfig(base: string, maxPageSize: number): JsonObject {
     changePassword: { supported: false },
     sort: { supported: false },
     etag: { supported: true },
-    authenticationSchemes: [
-      {
-        type: 'oauthbearertoken',
-        name: 'OAuth Bearer Token',
-        description: 'A static bearer token in the Authorization header (Authorization: Bearer <token>)',
-        specUri: 'https://www.rfc-editor.org/rfc/rfc6750',
-        primary: true,
-      },
-    ],
+    authenticationSchemes: authenticationSchemes(credentials),
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
   };
+}
+
+const RFC_6750 = 'https://www.rfc-editor.org/info/rfc6750';
+
+/**
+ * RFC 7643 §5: both kinds are sent as `Authorization: Bearer <token>` (RFC 6750), hence type
+ * `oauthbearertoken` for each; a configured JWT issuer is the preferred (primary) one.
+ */
+function authenticationSchemes(credentials: AcceptedCredentials): JsonObject[] {
+  const schemes: JsonObject[] = [];
+  if (credentials.jwt) {
+    schemes.push({
+      type: 'oauthbearertoken',
+      name: 'OAuth 2.0 Bearer Token (JWT)',
+      description: 'An OAuth 2.0 access token that is a JWT (RFC 9068) from the configured issuer, in the Authorization header (Authorization: Bearer <token>)',
+      specUri: RFC_6750,
+      primary: true,
+    });
+  }
+  if (credentials.staticTokens) {
+    schemes.push({
+      type: 'oauthbearertoken',
+      name: 'Static Bearer Token',
+      description: 'A static bearer token in the Authorization header (Authorization: Bearer <token>)',
+      specUri: RFC_6750,
+      primary: !credentials.jwt,
+    });
+  }
+  return schemes;
 }
 
 function resourceTypes(base: string): JsonObject[] {

@@ -1,6 +1,5 @@
 // /Groups (RFC 7644 §3.3–§3.6). Member changes in a PATCH become deltas; `excludedAttributes=members`
 // never loads members; PATCH answers 204 (Entra's preference) unless attributes are requested.
-import type { Router } from 'express';
 import type { GroupService } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
@@ -17,8 +16,9 @@ import { parseGroupInput } from './resource-input.js';
 import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
+import type { ScimRouteTable } from './scim-route-table.js';
 
-export function registerGroupsRoutes(router: Router, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
+export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
   const { groups, schema, limits } = options;
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);

@@ -7,6 +7,11 @@ import type { ResourceSchema } from './scim-schemas.js';
 
 const ALWAYS = new Set(['id', 'schemas']);
 
+/** Neither `attributes` nor `excludedAttributes`: the whole resource is returned. */
+export function isWholeResource(projection: Projection): boolean {
+  return projection.attributes === null && projection.excludedAttributes === null;
+}
+
 export function project(resource: JsonObject, projection: Projection, schema: ResourceSchema): JsonObject {
   if (projection.attributes !== null) return keepOnly(resource, projection.attributes, schema);
   if (projection.excludedAttributes !== null) return exclude(resource, projection.excludedAttributes, schema);

@@ -26,11 +26,35 @@ export function renderUser(view: UserView, base: BaseUrl): JsonObject {
     id: record.id,
     ...attributes,
   };
-  if (view.groups !== null && view.groups.length > 0) {
-    resource.groups = view.groups.map((g) => ({ value: g.value, display: g.display, $ref: groupLocation(base, g.value), type: 'direct' }));
-  }
+  if (view.groups !== null && view.groups.length > 0) resource.groups = groupRefs(view, base);
   resource.meta = renderMeta('User', record, userLocation(base, record.id));
   return resource;
+}
+
+const USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA]);
+const ENTERPRISE_USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
+/** The extension as a key: a string value holding these characters would have its quotes escaped. */
+const ENTERPRISE_KEY = `${JSON.stringify(ENTERPRISE_USER_SCHEMA)}:`;
+
+/**
+ * `JSON.stringify(renderUser(view, base))`, with the stored attributes' JSON text spliced in as it is
+ * when the store kept it (no parse and no serialisation of the attributes: the hot path of an IdP's
+ * `userName eq` check). Stored attributes never hold `schemas`, `id`, `groups` or `meta`, and the
+ * extension is only ever a top-level key, so the text is the same either way.
+ */
+export function renderUserJson(view: UserView, base: BaseUrl): string {
+  const { record } = view;
+  const json = record.attributesJson;
+  if (json === undefined) return JSON.stringify(renderUser(view, base));
+  const schemas = json.includes(ENTERPRISE_KEY) ? ENTERPRISE_USER_SCHEMAS_JSON : USER_SCHEMAS_JSON;
+  const attributes = json === '{}' ? '' : `${json.slice(1, -1)},`;
+  const groups = view.groups !== null && view.groups.length > 0 ? `"groups":${JSON.stringify(groupRefs(view, base))},` : '';
+  const meta = JSON.stringify(renderMeta('User', record, userLocation(base, record.id)));
+  return `{"schemas":${schemas},"id":${JSON.stringify(record.id)},${attributes}${groups}"meta":${meta}}`;
+}
+
+function groupRefs(view: UserView, base: BaseUrl): JsonObject[] {
+  return (view.groups ?? []).map((g) => ({ value: g.value, display: g.display, $ref: groupLocation(base, g.value), type: 'direct' }));
 }
 
 export function renderGroup(view: GroupView, base: BaseUrl): JsonObject {

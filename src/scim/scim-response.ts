@@ -9,8 +9,13 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 export function sendScim(res: Response, status: number, body: unknown): void {
+  sendScimJson(res, status, JSON.stringify(body));
+}
+
+/** `json` is already the serialised body. */
+export function sendScimJson(res: Response, status: number, json: string): void {
   res.status(status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
-  res.end(JSON.stringify(body));
+  res.end(json);
 }
 
 export function listResponse(resources: readonly JsonObject[], totalResults: number, startIndex: number): JsonObject {
@@ -21,6 +26,11 @@ export function listResponse(resources: readonly JsonObject[], totalResults: num
     itemsPerPage: resources.length,
     Resources: [...resources],
   };
+}
+
+/** `JSON.stringify(listResponse(…))` of resources that are already serialised. */
+export function listResponseJson(resources: readonly string[], totalResults: number, startIndex: number): string {
+  return `{"schemas":["${LIST_RESPONSE_SCHEMA}"],"totalResults":${totalResults},"startIndex":${startIndex},"itemsPerPage":${resources.length},"Resources":[${resources.join(',')}]}`;
 }
 
 /** `https://host/scim/v2` for this request: the configured public URL, else the request's own origin. */

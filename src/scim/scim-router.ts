@@ -1,17 +1,20 @@
-// The SCIM protocol edge: our own thin Express 5 router over scimmy (scimmy-routers is broken under
-// Express 5). Bodies as application/scim+json or application/json; every answer, errors included, SCIM JSON.
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+// The SCIM protocol edge: our own thin Express 5 routing over scimmy (scimmy-routers is broken under
+// Express 5). Every endpoint is a route of the app itself under the base path — no nested router to
+// pass through on the way — guarded by authentication and, for POST/PUT/PATCH, the JSON body reader.
+// Bodies as application/scim+json or application/json; every answer, errors included, SCIM JSON.
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { GroupService } from '../core/groups.js';
 import type { UserService } from '../core/users.js';
 import { requestContextOf } from '../http/request-context.js';
-import { createDiscoveryRoutes } from './discovery-routes.js';
+import { registerDiscoveryRoutes, type AcceptedCredentials } from './discovery-routes.js';
 import { registerGroupsRoutes } from './groups-routes.js';
+import type { ScimRouteTable } from './scim-route-table.js';
 import { ScimError, toScimError } from './scim-error.js';
 import { sendScim } from './scim-response.js';
 import { groupSchema, userSchema } from './scim-schemas.js';
 import { registerUsersRoutes } from './users-routes.js';
 
-export interface ScimRouterOptions {
+export interface ScimRoutesOptions {
   readonly users: UserService;
   readonly groups: GroupService;
   /** Authenticates every SCIM request; calls next(error) to refuse (a 401 AuthenticationError, a 429, a 503). */
@@ -21,30 +24,38 @@ export interface ScimRouterOptions {
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
   readonly maxBodyBytes: number;
+  /** What `authenticate` accepts, for /ServiceProviderConfig's authenticationSchemes. */
+  readonly credentials: AcceptedCredentials;
 }
 
 const JSON_TYPES = ['application/scim+json', 'application/json'];
 
-export function createScimRouter(options: ScimRouterOptions): Router {
+/** Registers every SCIM endpoint on `app` under the base path; anything else there is an authenticated 404. */
+export function registerScimRoutes(app: Express, options: ScimRoutesOptions): void {
   if (!options.users || !options.groups || typeof options.authenticate !== 'function') {
-    throw new TypeError('createScimRouter: users, groups and authenticate are required');
+    throw new TypeError('registerScimRoutes: users, groups and authenticate are required');
   }
+  const { basePath, authenticate } = options;
   const routeOptions = {
-    basePath: options.basePath,
+    basePath,
     publicBaseUrl: options.publicBaseUrl,
     limits: { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize },
   };
-  const router = Router({ caseSensitive: false });
-  router.use(options.authenticate);
-  router.use(createBodyReader(options.maxBodyBytes));
-  registerUsersRoutes(router, { ...routeOptions, users: options.users, schema: userSchema() });
-  registerGroupsRoutes(router, { ...routeOptions, groups: options.groups, schema: groupSchema() });
-  router.use(createDiscoveryRoutes({ ...routeOptions, maxPageSize: options.maxPageSize }));
-  router.use((req) => {
+  const readBody = createBodyReader(options.maxBodyBytes);
+  const at = (path: string) => `${basePath}${path}`;
+  const table: ScimRouteTable = {
+    get: (path, handler) => app.get(at(path), authenticate, handler),
+    delete: (path, handler) => app.delete(at(path), authenticate, handler),
+    post: (path, handler) => app.post(at(path), authenticate, readBody, handler),
+    put: (path, handler) => app.put(at(path), authenticate, readBody, handler),
+    patch: (path, handler) => app.patch(at(path), authenticate, readBody, handler),
+  };
+  registerUsersRoutes(table, { ...routeOptions, users: options.users, schema: userSchema() });
+  registerGroupsRoutes(table, { ...routeOptions, groups: options.groups, schema: groupSchema() });
+  registerDiscoveryRoutes(table, { ...routeOptions, maxPageSize: options.maxPageSize, credentials: options.credentials });
+  app.use(basePath, authenticate, (req: Request) => {
     throw new ScimError(404, undefined, `no SCIM endpoint ${req.method} ${req.path}`);
   });
-  router.use(scimErrorHandler);
-  return router;
 }
 
 /**
@@ -53,16 +64,13 @@ export function createScimRouter(options: ScimRouterOptions): Router {
  */
 export const MAX_BODY_DEPTH = 32;
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-
 /**
  * POST, PUT and PATCH must carry JSON (anything else would reach the handlers as an empty body),
- * within the size limit and nesting depth. Other methods skip body handling entirely.
+ * within the size limit and nesting depth. Only those routes have it; other methods never read a body.
  */
 function createBodyReader(maxBodyBytes: number) {
   const parseJson = express.json({ type: JSON_TYPES, limit: maxBodyBytes, strict: false });
   return function readBody(req: Request, res: Response, next: NextFunction): void {
-    if (!BODY_METHODS.has(req.method)) return next();
     if (!req.is(JSON_TYPES)) {
       return next(new ScimError(400, 'invalidSyntax', 'the request body must be JSON, sent as application/scim+json or application/json'));
     }

@@ -1,17 +1,17 @@
 // /Users (RFC 7644 §3.3–§3.6): list with filter and paging, get, create, replace, patch, delete.
-import type { Router } from 'express';
-import type { UserService } from '../core/users.js';
+import type { UserService, UserView } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { qualifyFilter } from './filter-qualifier.js';
-import { parseListQuery, parseProjection, type PagingLimits } from './list-parameters.js';
+import { parseListQuery, parseProjection, type PagingLimits, type Projection } from './list-parameters.js';
 import { applyOperations } from './patch-applier.js';
 import { normaliseOperations, splitPathless } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
-import { excludesAttribute, project } from './projection.js';
-import { renderUser, userLocation } from './resource-renderer.js';
+import { excludesAttribute, isWholeResource, project } from './projection.js';
+import { renderUser, renderUserJson, userLocation } from './resource-renderer.js';
 import { parseUserAttributes } from './resource-input.js';
-import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js';
+import { baseUrlOf, listResponseJson, originOf, sendScimJson } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
+import type { ScimRouteTable } from './scim-route-table.js';
 
 export interface ResourceRoutesOptions {
   readonly basePath: string;
@@ -19,10 +19,12 @@ export interface ResourceRoutesOptions {
   readonly limits: PagingLimits;
 }
 
-export function registerUsersRoutes(router: Router, options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): void {
+export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): void {
   const { users, schema, limits } = options;
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
+  const userJson = (view: UserView, url: string, projection: Projection) =>
+    isWholeResource(projection) ? renderUserJson(view, url) : JSON.stringify(project(renderUser(view, url), projection, schema));
 
   router.get('/Users', async (req, res) => {
     const parsed = parseListQuery(req.query, limits);
@@ -30,8 +32,8 @@ export function registerUsersRoutes(router: Router, options: ResourceRoutesOptio
     const projection = parseProjection(req.query);
     const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
     const url = base(req);
-    const resources = page.items.map((view) => project(renderUser(view, url), projection, schema));
-    sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
+    const resources = page.items.map((view) => userJson(view, url, projection));
+    sendScimJson(res, 200, listResponseJson(resources, page.totalResults, query.startIndex));
   });
 
   router.get('/Users/:id', async (req, res) => {
@@ -42,7 +44,7 @@ export function registerUsersRoutes(router: Router, options: ResourceRoutesOptio
       res.status(304).end();
       return;
     }
-    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+    sendScimJson(res, 200, userJson(view, base(req), projection));
   });
 
   router.post('/Users', async (req, res) => {
@@ -51,7 +53,7 @@ export function registerUsersRoutes(router: Router, options: ResourceRoutesOptio
     const url = base(req);
     res.setHeader('Location', userLocation(url, view.record.id));
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScim(res, 201, project(renderUser(view, url), projection, schema));
+    sendScimJson(res, 201, userJson(view, url, projection));
   });
 
   router.put('/Users/:id', async (req, res) => {
@@ -59,7 +61,7 @@ export function registerUsersRoutes(router: Router, options: ResourceRoutesOptio
     const ifMatch = parseIfMatch(req.get('if-match'));
     const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch, originOf(res));
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+    sendScimJson(res, 200, userJson(view, base(req), projection));
   });
 
   router.patch('/Users/:id', async (req, res) => {
@@ -77,7 +79,7 @@ export function registerUsersRoutes(router: Router, options: ResourceRoutesOptio
       originOf(res),
     );
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScim(res, 200, project(renderUser(view, base(req)), projection, schema));
+    sendScimJson(res, 200, userJson(view, base(req), projection));
   });
 
   router.delete('/Users/:id', async (req, res) => {

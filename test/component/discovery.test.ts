@@ -1,7 +1,29 @@
-// Discovery endpoints (RFC 7644 §4): what they advertise must be what the bridge really does.
+// Discovery endpoints (RFC 7644 §4): what they advertise must be what the bridge really does —
+// authenticationSchemes included: static tokens, JWTs (against a JWKS server on loopback), or both.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { scimRequest } from '../helpers/scim-client.js';
+import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 import { ENTERPRISE_URN, GROUP_URN, LIST_URN, USER_URN } from '../helpers/scim-builders.js';
+
+const STATIC_SCHEME = {
+  type: 'oauthbearertoken',
+  name: 'Static Bearer Token',
+  description: 'A static bearer token in the Authorization header (Authorization: Bearer <token>)',
+  specUri: 'https://www.rfc-editor.org/info/rfc6750',
+  primary: true,
+};
+const JWT_SCHEME = {
+  type: 'oauthbearertoken',
+  name: 'OAuth 2.0 Bearer Token (JWT)',
+  description: 'An OAuth 2.0 access token that is a JWT (RFC 9068) from the configured issuer, in the Authorization header (Authorization: Bearer <token>)',
+  specUri: 'https://www.rfc-editor.org/info/rfc6750',
+  primary: true,
+};
+const ISSUER = 'https://idp.example.test/oauth2/default';
+const AUDIENCE = 'api://dynatrace-scim-bridge';
 
 let bridge: TestBridge;
 beforeAll(async () => {
@@ -25,7 +47,7 @@ describe('discovery', () => {
       sort: { supported: false },
       etag: { supported: true },
     });
-    expect(response.body.authenticationSchemes[0].type).toBe('oauthbearertoken');
+    expect(response.body.authenticationSchemes).toEqual([STATIC_SCHEME]);
   });
 
   it('when Schemas is listed, then User, EnterpriseUser and Group are there, and password is not', async () => {
@@ -57,5 +79,49 @@ describe('discovery', () => {
     const outside = await fetch(`${bridge.url}/nowhere`);
     expect(outside.status).toBe(404);
     expect(outside.headers.get('content-type')).toContain('application/scim+json');
+  });
+});
+
+describe('discovery: authenticationSchemes', () => {
+  it('when JWTs are accepted beside static tokens, then both are advertised as oauthbearertoken, the JWT one primary', async () => {
+    // The static token authenticates this read, so the JWKS URL is never fetched.
+    const both = await startTestBridge({ env: { JWT_JWKS_URL: 'http://127.0.0.1:9/keys', JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
+    try {
+      const response = await both.scim('GET', '/ServiceProviderConfig');
+      expect(response.status).toBe(200);
+      expect(response.body.authenticationSchemes).toEqual([JWT_SCHEME, { ...STATIC_SCHEME, primary: false }]);
+    } finally {
+      await both.close();
+    }
+  });
+
+  it('when only JWTs are accepted (no static token), then only the JWT scheme is advertised, read with a JWT', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    const jwks: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    jwks.listen(0, '127.0.0.1');
+    await once(jwks, 'listening');
+    const address = jwks.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    const jwtOnly = await startTestBridge({
+      env: { SCIM_TOKENS: '', JWT_JWKS_URL: `http://127.0.0.1:${address.port}/keys`, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+    });
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'okta-client', iat: now, exp: now + 300 })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+        .sign(privateKey);
+      const response = await scimRequest(jwtOnly.base, token, 'GET', '/ServiceProviderConfig');
+      expect(response.status).toBe(200);
+      expect(response.body.authenticationSchemes).toEqual([JWT_SCHEME]);
+      expect((await scimRequest(jwtOnly.base, TEST_TOKEN, 'GET', '/ServiceProviderConfig')).status).toBe(401);
+    } finally {
+      await jwtOnly.close();
+      jwks.closeAllConnections();
+      jwks.close();
+      await once(jwks, 'close');
+    }
   });
 });

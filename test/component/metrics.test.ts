@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -247,6 +247,29 @@ describe('how /metrics is exposed', () => {
     expect(accepted.status).toBe(200);
     expect(accepted.text).toContain('scim_bridge_http_requests_total');
     expect(accepted.text).not.toContain(METRICS_TOKEN);
+  });
+
+  it('when the separate port receives bytes that are not HTTP, then it answers 400 with a SCIM JSON body and closes, as the main port does', async () => {
+    bridge = await startMeteredBridge({ METRICS_PORT: '0' });
+    const port = Number(new URL(bridge.metricsUrl as string).port);
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('no close within 5 s'));
+      }, 5_000);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      socket.write('THIS IS NOT HTTP\r\n\r\n');
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toMatch(/\r\nContent-Type: application\/scim\+json/);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ schemas: [ERROR_URN], status: '400', detail: expect.any(String) });
   });
 
   it('when METRICS_TOKEN and METRICS_PORT are set, then the separate port requires the token too', async () => {

@@ -2,8 +2,11 @@
 // obtainable and the mapping has been checked against Dynatrace; otherwise 503 naming each check's
 // state — never an error text — within a bounded time, however the store or the token endpoint fails.
 // Then the readiness rules themselves (createReadiness) with fakes: bounded checks, one at a time,
-// and how often a failed mapping check is started again.
+// and how often a failed mapping check is started again. With READINESS_REQUIRES_DYNATRACE=false the
+// Dynatrace checks are still reported (body and gauges) but only the store decides.
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { registerStateGauges } from '../../src/observability/metrics-state.js';
 import { createReadiness } from '../../src/observability/readiness.js';
 import { StoreError, type Store } from '../../src/ports/store.js';
 import { UpstreamError } from '../../src/ports/upstream-error.js';
@@ -149,6 +152,32 @@ describe('/healthz and /readyz', () => {
   });
 });
 
+describe('/readyz with READINESS_REQUIRES_DYNATRACE=false', () => {
+  it('when the token endpoint fails, then /readyz still answers 200 naming dynatrace and mapping not ok, and 503 once the store fails', async () => {
+    let down = false;
+    const bridge = await bridgeWith({
+      env: { READINESS_REQUIRES_DYNATRACE: 'false' },
+      wrapStore: (store): Store => ({
+        ...store,
+        ping: () => (down ? Promise.reject(new StoreError('unavailable', 'connect ECONNREFUSED 127.0.0.1:5432')) : store.ping()),
+      }),
+    });
+    bridge.sandbox.state.setFaults({ errorRate: 1, errorStatuses: [503] });
+    const ready = await probe(bridge.url);
+    expect(ready.status).toBe(200);
+    const { status, checks } = ready.body as { status: string; checks: Record<string, string> };
+    expect(status).toBe('ready');
+    expect(checks.store).toBe('ok');
+    expect(['timeout', 'unavailable']).toContain(checks.dynatrace);
+    expect(checks.mapping).not.toBe('ok');
+    expect(ready.text).not.toMatch(/Injected|503|token/i);
+    down = true;
+    const storeDown = await probe(bridge.url);
+    expect(storeDown.status).toBe(503);
+    expect(storeDown.body).toMatchObject({ status: 'not ready', checks: { store: 'unavailable' } });
+  });
+});
+
 describe('createReadiness', () => {
   const fine = { pingStore: () => Promise.resolve(), dynatraceToken: () => Promise.resolve('token') };
 
@@ -189,6 +218,33 @@ describe('createReadiness', () => {
       mapping: { checked: () => true, check: () => Promise.resolve() },
     });
     expect(await readiness.check()).toEqual({ ready: false, checks: { store: 'unavailable', dynatrace: 'misconfigured', mapping: 'ok' } });
+  });
+
+  it('when Dynatrace is not required and its checks fail, then the report is ready with their states, and the gauges show ready 1 and dynatrace and mapping 0', async () => {
+    const readiness = createReadiness({
+      pingStore: () => Promise.resolve(),
+      dynatraceToken: () => Promise.reject(new UpstreamError({ service: 'oauth', operation: 'token', code: 'unavailable', status: 503 })),
+      mapping: { checked: () => false, check: () => Promise.reject(new UpstreamError({ service: 'account-management', operation: 'listEnvironments', code: 'unavailable', status: 503 })) },
+      requiresDynatrace: false,
+    });
+    expect(await readiness.check()).toEqual({ ready: true, checks: { store: 'ok', dynatrace: 'unavailable', mapping: 'unavailable' } });
+    const registry = new Registry();
+    registerStateGauges(registry, { queueStats: () => Promise.resolve({ depth: 0, oldestEnqueuedAt: null, failedCount: 0 }), readiness, now: () => new Date(), timeoutMs: 1_000 });
+    const text = await registry.metrics();
+    expect(text).toMatch(/^scim_bridge_ready 1$/m);
+    expect(text).toMatch(/^scim_bridge_readiness\{check="store"\} 1$/m);
+    expect(text).toMatch(/^scim_bridge_readiness\{check="dynatrace"\} 0$/m);
+    expect(text).toMatch(/^scim_bridge_readiness\{check="mapping"\} 0$/m);
+  });
+
+  it('when Dynatrace is not required and the store fails, then the report is not ready', async () => {
+    const readiness = createReadiness({
+      pingStore: () => Promise.reject(new StoreError('unavailable', 'connection refused')),
+      dynatraceToken: () => Promise.resolve('token'),
+      mapping: { checked: () => true, check: () => Promise.resolve() },
+      requiresDynatrace: false,
+    });
+    expect(await readiness.check()).toEqual({ ready: false, checks: { ...ALL_OK, store: 'unavailable' } });
   });
 
   it('when a check never settles, then the report comes after the timeout with that check timed out', async () => {

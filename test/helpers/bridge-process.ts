@@ -19,6 +19,7 @@ import {
   createOAuthTokenProvider,
   createRateBudget,
   type FetchFn,
+  type RateBudget,
   type RetryPolicy,
 } from '../../src/adapters/dynatrace/index.js';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
@@ -114,6 +115,8 @@ export interface BridgeProcessOptions {
    * owns it from then on and closes it. Default: the SQLite file under dataDir.
    */
   readonly store?: Store;
+  /** Aborted on shutdown, as main.ts wires it: the rate budget's waits end and the worker releases their items. */
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface AdminResponse {
@@ -124,6 +127,10 @@ export interface AdminResponse {
 
 export interface BridgeProcess {
   readonly url: string;
+  /** The listening HTTP server (e.g. for trackForDrain). */
+  readonly server: Server;
+  /** The account's rate budget (DT_RATE_LIMIT_PER_MINUTE, real time). */
+  readonly rateBudget: RateBudget;
   readonly store: Store;
   readonly worker: SyncWorker;
   readonly deps: BridgeDeps;
@@ -189,7 +196,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     retry,
     fetch: fetchFn,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute });
+  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
   const accountApi = createAccountManagementClient({
     accountUuid: config.dynatrace.accountUuid,
     baseUrl: config.dynatrace.apiUrl,
@@ -215,6 +222,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
+    stopSignal: options.stopSignal,
   });
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -226,6 +234,8 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
 
   return {
     url,
+    server,
+    rateBudget,
     store,
     worker: deps.worker,
     deps,

@@ -159,4 +159,11 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).not.toContain('tiny-secret');
   });
+
+  it('when READINESS_REQUIRES_DYNATRACE is unset, false or malformed, then readiness needs Dynatrace by default, not when false, and a bad value is a problem', () => {
+    expect(loadConfig({}).readinessRequiresDynatrace).toBe(true);
+    expect(loadConfig({ READINESS_REQUIRES_DYNATRACE: 'false' }).readinessRequiresDynatrace).toBe(false);
+    expect(loadConfig({ READINESS_REQUIRES_DYNATRACE: 'true' }).readinessRequiresDynatrace).toBe(true);
+    expect(problemsOf({ READINESS_REQUIRES_DYNATRACE: 'sometimes' })).toEqual(['READINESS_REQUIRES_DYNATRACE must be true or false, got "sometimes"']);
+  });
 });

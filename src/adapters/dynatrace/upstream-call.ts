@@ -1,6 +1,8 @@
 // One resilient HTTP exchange with a Dynatrace service: rate budget, per-request timeout, bounded
 // retries with backoff and jitter honouring Retry-After, one retry with a fresh token after a 401,
-// and every failure turned into an UpstreamError that carries no secret.
+// and every failure turned into an UpstreamError that carries no secret. On shutdown (the rate
+// budget's signal aborted) the call stops waiting — for the budget or before a retry — and rejects
+// with the signal's reason; a request already sent still gets its answer.
 import type { Clock } from '../../core/clock.js';
 import type { UpstreamObserver, UpstreamRetryReason } from '../../ports/observer.js';
 import { noopObserver } from '../../ports/observer.js';
@@ -90,6 +92,21 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
   const { service, clock, retry, rateBudget, authorizer } = options;
   const codeForStatus = options.codeForStatus ?? defaultCodeForStatus;
   const observer = options.observer ?? noopObserver;
+  const stopSignal = rateBudget?.signal ?? null;
+
+  /** Waits before a retry; abandoned (rejecting with the reason) once the process is shutting down. */
+  function pause(ms: number): Promise<void> {
+    if (stopSignal === null) return clock.sleep(ms);
+    if (stopSignal.aborted) return Promise.reject(stopSignal.reason as Error);
+    return new Promise<void>((resolve, reject) => {
+      const abandon = (): void => reject(stopSignal.reason as Error);
+      stopSignal.addEventListener('abort', abandon, { once: true });
+      void clock.sleep(ms).then(() => {
+        stopSignal.removeEventListener('abort', abandon);
+        resolve();
+      });
+    });
+  }
 
   async function send(request: UpstreamRequest, authorization: string | null): Promise<{ response: Response; text: string }> {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'dynatrace-scim-bridge' };
@@ -163,7 +180,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
           retriesLeft -= 1;
           retryNumber += 1;
           retrying(failure);
-          await clock.sleep(backoffDelayMs(retry, retryNumber, options.random));
+          await pause(backoffDelayMs(retry, retryNumber, options.random));
           continue;
         }
         return fail({ code: 'unavailable', status: null, cause: error, secrets });
@@ -192,7 +209,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
         retryNumber += 1;
         const delay = retryAfterMs ?? (status === 429 ? retry.throttledDelayMs : backoffDelayMs(retry, retryNumber, options.random));
         retrying(status === 429 ? 'throttled' : 'server_error');
-        await clock.sleep(delay);
+        await pause(delay);
         continue;
       }
       return fail({ code: codeForStatus(status), status, retryAfterMs, text, secrets });

@@ -1,6 +1,9 @@
 // The sync worker: drains the durable queue in `concurrency` lanes, each leasing one resource at a
 // time (so one user's work never runs twice at once), syncing it, and completing, deferring with
-// capped backoff (transient failures, for as long as it takes) or failing it (permanent ones).
+// capped backoff (transient failures, for as long as it takes) or failing it (permanent ones). On
+// shutdown it takes no new items, lets the current ones finish, and gives up on those whose wait the
+// stop signal abandoned (a rate-budget wait): their leases are released, not deferred or failed —
+// syncs are level-triggered, so such an item is simply applied again later.
 import type { SyncObserver } from '../../ports/observer.js';
 import { noopObserver } from '../../ports/observer.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
@@ -27,16 +30,32 @@ export interface SyncWorkerOptions {
   readonly pollMs: number;
   readonly random: () => number;
   readonly log: SyncLogger;
-  /** How long stop() waits for the lanes' current items before releasing their leases anyway. */
+  /** How long stop() waits by default for the lanes' current items before releasing their leases anyway. */
   readonly stopTimeoutMs: number;
+  /**
+   * Aborted when the process shuts down; the Dynatrace clients' waits (rate budget, retry pauses) then
+   * reject with its reason, and an item failing with that reason is released instead of deferred.
+   */
+  readonly stopSignal?: AbortSignal;
   /** Told what became of each item (metrics); default: nobody. */
   readonly observer?: SyncObserver;
 }
 
+/** What stop() left undone (counts only). */
+export interface SyncWorkerStopReport {
+  /** Items still being processed when the timeout passed (their leases were released anyway). */
+  readonly unfinished: number;
+  /** Items given up because the stop signal abandoned their wait; released, to be applied later. */
+  readonly abandoned: number;
+}
+
 export interface SyncWorker {
   start(): void;
-  /** Lets each lane finish its current item (at most stopTimeoutMs), then releases this owner's leases. */
-  stop(): Promise<void>;
+  /**
+   * Takes no new items, lets each lane finish its current one (at most `timeoutMs`, default
+   * stopTimeoutMs), then releases this owner's leases.
+   */
+  stop(options?: { readonly timeoutMs?: number }): Promise<SyncWorkerStopReport>;
   /** Processes due items until none is left (or `maxItems`); returns how many were processed. */
   drain(options?: { readonly maxItems?: number }): Promise<number>;
 }
@@ -47,8 +66,12 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new TypeError('createSyncWorker: concurrency must be a positive integer');
   if (!(options.leaseMs > 0) || !(options.pollMs > 0)) throw new TypeError('createSyncWorker: leaseMs and pollMs must be positive');
   const { store } = context;
+  const { stopSignal } = options;
   let stopping = false;
   let lanes: Promise<void>[] = [];
+  /** Items being processed now, and items given up since the last start. */
+  let busy = 0;
+  let abandoned = 0;
   const sleepers = new Set<() => void>();
 
   async function leaseOne(): Promise<SyncItem | undefined> {
@@ -63,12 +86,18 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   async function process(item: SyncItem): Promise<void> {
+    busy += 1;
     try {
       if (item.resourceType === 'User') await syncUser(context, item);
       else await syncGroup(context, item);
       await store.completeSyncWork(item, owner);
       observer.syncProcessed({ resourceType: item.resourceType, outcome: 'completed' });
     } catch (error) {
+      if (stopSignal?.aborted === true && error === stopSignal.reason) {
+        // Left leased until stop() releases this owner's leases: another lane may still be busy.
+        abandoned += 1;
+        return;
+      }
       const failure = classifySyncFailure(error);
       const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason };
       if (failure.kind === 'transient') {
@@ -81,6 +110,8 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
         await store.failSyncWork(item, owner, { at: context.now().toISOString(), reason: failure.reason });
         observer.syncProcessed({ resourceType: item.resourceType, outcome: 'failed' });
       }
+    } finally {
+      busy -= 1;
     }
   }
 
@@ -98,7 +129,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   }
 
   async function lane(): Promise<void> {
-    while (!stopping) {
+    while (!stopping && stopSignal?.aborted !== true) {
       try {
         const item = await leaseOne();
         if (item === undefined) await idle();
@@ -114,21 +145,25 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
     start() {
       if (lanes.length > 0) return;
       stopping = false;
+      abandoned = 0;
       lanes = Array.from({ length: options.concurrency }, () => lane());
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       stopping = true;
       for (const wake of [...sleepers]) wake();
-      // A lane may be waiting for the rate budget (up to a minute): wait a bounded time, then
-      // release the leases anyway. Its item is simply applied again later — syncs are idempotent.
+      // A lane may be waiting for the rate budget (up to a minute) with no stop signal to end the
+      // wait, or on a slow answer: wait a bounded time, then release the leases anyway. Its item is
+      // simply applied again later — syncs are idempotent.
       let timer: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.stopTimeoutMs);
+        timer = setTimeout(resolve, stopOptions.timeoutMs ?? options.stopTimeoutMs);
       });
       await Promise.race([Promise.all(lanes), bounded]);
       clearTimeout(timer);
+      const report: SyncWorkerStopReport = { unfinished: busy, abandoned };
       lanes = [];
       await store.releaseSyncLeases(owner);
+      return report;
     },
     async drain(drainOptions = {}) {
       const maxItems = drainOptions.maxItems ?? 100_000;

@@ -2,7 +2,6 @@
 // mutation with its sync work enqueued inside it, preconditions as `WHERE version = $n`, membership
 // changes applied to the named rows only, and replicas sharing one schema safely (row locks, SKIP LOCKED).
 import pg from 'pg';
-import type { JsonObject } from '../../../ports/json.js';
 import type {
   GroupRef,
   GroupWrite,
@@ -18,6 +17,8 @@ import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
+import type { ResourceRow } from '../resource-row.js';
+import { storedOfRow } from '../resource-row.js';
 import { caseKey } from '../case-key.js';
 import type { NormalisedMembershipChange } from '../store-input.js';
 import {
@@ -58,14 +59,6 @@ export interface PostgresStoreOptions {
   readonly idleTimeoutMs?: number;
   /** The schema holding the store's tables, created when missing (default `public`); a fresh one isolates a test. */
   readonly schema?: string;
-}
-
-interface ResourceRow {
-  readonly id: string;
-  readonly version: number;
-  readonly created: string;
-  readonly last_modified: string;
-  readonly attributes: string;
 }
 
 /** What a mutation learns about the row it changes or checks. `seq` is a bigint, as text. */
@@ -557,16 +550,6 @@ function buildStore(db: Database, schema: string): Store {
 
 function storedOf(row: ResourceRow | undefined): StoredResource | null {
   return row === undefined ? null : storedOfRow(row);
-}
-
-function storedOfRow(row: ResourceRow): StoredResource {
-  return {
-    id: row.id,
-    version: row.version,
-    created: row.created,
-    lastModified: row.last_modified,
-    attributes: JSON.parse(row.attributes) as JsonObject,
-  };
 }
 
 /** The groups of a user from its JSON text (null: none); strings inside JSON escape the codec's way. */

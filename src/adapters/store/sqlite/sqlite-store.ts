@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { JsonObject } from '../../../ports/json.js';
 import type {
   FindQuery,
   GroupRef,
@@ -24,6 +23,8 @@ import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
+import type { ResourceRow } from '../resource-row.js';
+import { storedOfRow } from '../resource-row.js';
 import { caseKey } from '../case-key.js';
 import {
   assertFindQuery,
@@ -49,14 +50,6 @@ import { createSqliteSyncQueue } from './sqlite-sync-queue.js';
 export interface SqliteStoreOptions {
   /** Path of the database file; its parent directory is created when missing. */
   readonly file: string;
-}
-
-interface ResourceRow {
-  readonly id: string;
-  readonly version: number;
-  readonly created: string;
-  readonly last_modified: string;
-  readonly attributes: string;
 }
 
 interface HeadRow {
@@ -558,16 +551,6 @@ function storedRows(row: ResourceRow | undefined): StoredResource[] {
 
 function storedOf(row: ResourceRow | undefined): StoredResource | null {
   return row === undefined ? null : storedOfRow(row);
-}
-
-function storedOfRow(row: ResourceRow): StoredResource {
-  return {
-    id: row.id,
-    version: row.version,
-    created: row.created,
-    lastModified: row.last_modified,
-    attributes: JSON.parse(row.attributes) as JsonObject,
-  };
 }
 
 /** Groups rows by owner id, keys in the order of `ids`, owners without rows absent. */
