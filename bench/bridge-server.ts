@@ -30,10 +30,12 @@ async function main(): Promise<void> {
   });
   const logger = createLogger({ level: config.logLevel });
   const mapping = loadMappingFile(config.sync.mappingFile);
-  const upstream = await startUpstream({ config, logger });
+  // As in main.ts: stopping abandons waits for the Dynatrace rate budget instead of sitting them out.
+  const stopping = new AbortController();
+  const upstream = await startUpstream({ config, logger, stopSignal: stopping.signal });
   // Without DATABASE_URL openStore opens the same SQLite file buildDeps would.
   const store = await openStore(config);
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store });
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, stopSignal: stopping.signal });
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
   if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
   const probe = startProbe({
     async stop() {
+      stopping.abort();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (runWorker) await deps.worker.stop();

@@ -101,6 +101,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     dryRun: config.sync.dryRun,
     defaultTimezone: config.sync.defaultTimezone,
     now,
+    stopSignal: options.stopSignal,
   };
   const worker = createSyncWorker({
     context: syncContext,

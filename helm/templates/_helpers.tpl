@@ -76,9 +76,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
 {{- end }}
 
-{{/* SIGTERM drain (SHUTDOWN_TIMEOUT_MS, rounded up to seconds) plus 10 seconds, so the drain ends before SIGKILL. */}}
+{{/* The preStop pause, then the SIGTERM drain (SHUTDOWN_TIMEOUT_MS, rounded up to seconds), plus 10 seconds, so the drain ends before SIGKILL. */}}
 {{- define "scim-bridge.terminationGracePeriodSeconds" -}}
-{{- add (div (add (int64 .Values.shutdownTimeoutMs) 999) 1000) 10 }}
+{{- add (int .Values.preStopSleepSeconds) (div (add (int64 .Values.shutdownTimeoutMs) 999) 1000) 10 }}
 {{- end }}
 
 {{/* Fails the render on combinations of values the bridge cannot run with. */}}

@@ -11,6 +11,7 @@ import { ScimError } from '../scim/scim-error.js';
 import { scimErrorHandler } from '../scim/scim-router.js';
 import { createMetricsHandler } from './metrics-endpoint.js';
 import { createRequestContext } from './request-context.js';
+import { trackForDrain } from './server-drain.js';
 import { hardenServer } from './server-hardening.js';
 
 export interface MetricsServer {
@@ -38,15 +39,13 @@ export async function startMetricsServer(options: {
   app.use(scimErrorHandler);
   const server: Server = app.listen(options.port, options.host);
   hardenServer(server, { logger });
+  const drain = trackForDrain(server);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   return {
     port,
-    async close() {
-      server.close();
-      server.closeIdleConnections();
-      await once(server, 'close');
-    },
+    // A scrape in flight finishes; no keep-alive connection is left open after it.
+    close: () => drain.drain(),
   };
 }

@@ -203,6 +203,8 @@ describe('graceful shutdown', () => {
     const leased = await reopened.leaseSyncWork({ now: now.toISOString(), limit: 10, leaseUntil: new Date(now.getTime() + 60_000).toISOString(), owner: 'another-replica' });
     expect(leased.map((item) => item.resourceType)).toEqual(['User']);
     expect(leased[0]?.attempts).toBe(0);
+    // Nothing was sent to Dynatrace, so the audit log holds no failed write for it.
+    expect((await reopened.listAudit({ offset: 0, limit: 10 })).entries).toEqual([]);
   });
 
   it('when the store never finishes closing, then shutdown ends at its deadline with exit code 1 and names the step', async () => {

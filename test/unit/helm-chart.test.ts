@@ -191,9 +191,12 @@ describe('Helm chart: templates', () => {
     expect({ ...fromChart, metrics: { ...fromChart.metrics, port: null } }).toEqual(loadConfig({}));
   });
 
-  it('when the deployment derives terminationGracePeriodSeconds, then it is the shutdown timeout plus 10 seconds', () => {
-    expect(readChart('templates/_helpers.tpl')).toContain('{{- add (div (add (int64 .Values.shutdownTimeoutMs) 999) 1000) 10 }}');
+  it('when the deployment derives terminationGracePeriodSeconds, then it is the preStop pause plus the shutdown timeout plus 10 seconds', () => {
+    expect(readChart('templates/_helpers.tpl')).toContain(
+      '{{- add (int .Values.preStopSleepSeconds) (div (add (int64 .Values.shutdownTimeoutMs) 999) 1000) 10 }}',
+    );
     expect(deployment).toContain('terminationGracePeriodSeconds: {{ include "scim-bridge.terminationGracePeriodSeconds" . }}');
+    expect(deployment).toContain('command: ["sleep", "{{ int .Values.preStopSleepSeconds }}"]');
   });
 });
 

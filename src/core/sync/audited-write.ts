@@ -10,6 +10,7 @@ export interface WriteContext {
   readonly item: SyncItem;
   readonly dryRun: boolean;
   readonly now: () => Date;
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface WriteDescription {
@@ -20,7 +21,10 @@ export interface WriteDescription {
   readonly detail?: string;
 }
 
-/** Runs `call` and audits it; in dry-run audits only and resolves to null. Failures are audited and rethrown. */
+/**
+ * Runs `call` and audits it; in dry-run audits only and resolves to null. Failures are audited and
+ * rethrown, except a call abandoned at shutdown.
+ */
 export async function auditedWrite<T>(context: WriteContext, description: WriteDescription, call: () => Promise<T>): Promise<T | null> {
   if (context.dryRun) {
     await record(context, description, 'dry-run', description.detail ?? null);
@@ -31,6 +35,8 @@ export async function auditedWrite<T>(context: WriteContext, description: WriteD
     await record(context, description, 'applied', description.detail ?? null);
     return result;
   } catch (error) {
+    // Abandoned at shutdown while waiting for the rate budget or a retry: nothing happened worth an entry.
+    if (context.stopSignal?.aborted === true && error === context.stopSignal.reason) throw error;
     const reason = error instanceof UpstreamError ? `${error.code}${error.status === null ? '' : ` (HTTP ${error.status})`}` : 'error';
     await record(context, description, 'failed', reason);
     throw error;

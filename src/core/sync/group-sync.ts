@@ -49,7 +49,7 @@ async function reconcileGroup(
   options: { withBindings: boolean; groupId?: string },
 ): Promise<AppliedGroup | null> {
   const groupId = options.groupId ?? item.resourceId;
-  const writes: WriteContext = { store: context.store, item, dryRun: context.dryRun, now: context.now };
+  const writes: WriteContext = { store: context.store, item, dryRun: context.dryRun, now: context.now, stopSignal: context.stopSignal };
   const applied = (await context.store.getAppliedGroups([groupId])).get(groupId) ?? null;
   const group = await context.store.getGroup(groupId);
   const displayName = typeof group?.attributes.displayName === 'string' ? group.attributes.displayName : null;

@@ -61,7 +61,7 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     requestId: `reconcile-${startedAt}`,
     lastError: null,
   };
-  const writes = { store, item, dryRun: !repair, now: context.now };
+  const writes = { store, item, dryRun: !repair, now: context.now, stopSignal: context.stopSignal };
 
   progress('listing Dynatrace users and groups', 0, 2);
   const accountEmails = new Set((await accountApi.listUsers()).map((u) => u.email.toLowerCase()));

@@ -19,6 +19,8 @@ export interface SyncContext {
   readonly dryRun: boolean;
   readonly defaultTimezone: string;
   readonly now: () => Date;
+  /** Aborted at shutdown: a Dynatrace call it cuts short fails with its reason, having changed nothing to audit. */
+  readonly stopSignal?: AbortSignal;
 }
 
 /** The account's groups by name, listed once and kept current by the bridge's own creates. */

@@ -14,7 +14,7 @@ import { PermanentSyncError } from './sync-failure.js';
 
 export async function syncUser(context: SyncContext, item: SyncItem): Promise<void> {
   const { store } = context;
-  const writes: WriteContext = { store, item, dryRun: context.dryRun, now: context.now };
+  const writes: WriteContext = { store, item, dryRun: context.dryRun, now: context.now, stopSignal: context.stopSignal };
   const userId = item.resourceId;
   let applied = await store.getAppliedUser(userId);
   const user = await store.getUser(userId);
