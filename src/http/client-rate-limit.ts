@@ -49,9 +49,16 @@ export function createTokenBuckets(options: ClientRateLimitConfig & { readonly n
       const bucket = buckets.get(key);
       const tokens = bucket === undefined ? burst : level(bucket, at);
       if (tokens < 1) return secondsUntilOne(tokens);
-      buckets.delete(key);
-      if (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value as string);
-      buckets.set(key, { tokens: tokens - 1, at });
+      if (bucket === undefined) {
+        if (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value as string);
+        buckets.set(key, { tokens: tokens - 1, at });
+      } else {
+        bucket.tokens = tokens - 1;
+        bucket.at = at;
+        // To the end of the map: least recently used first.
+        buckets.delete(key);
+        buckets.set(key, bucket);
+      }
       return 0;
     },
     waitFor(key) {

@@ -40,7 +40,8 @@ export function createRequestContext(options: { logger: Logger; observe?: Reques
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       // originalUrl: req.path is relative to whichever router was last mounted. The query (filters
       // naming users) stays out of the log.
-      const path = req.originalUrl.split('?', 1)[0];
+      const query = req.originalUrl.indexOf('?');
+      const path = query === -1 ? req.originalUrl : req.originalUrl.slice(0, query);
       const line = { requestId, method: req.method, path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 };
       if (res.statusCode >= 500) access.error(line, 'request failed');
       else access.info(line, 'request');

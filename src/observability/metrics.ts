@@ -31,6 +31,9 @@ const OPERATION = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const FINDING_KIND = /^[a-z][a-z_]{0,63}$/;
 const ROUTE_TEMPLATE = /^(\/[A-Za-z0-9._~:-]*)+$|^unmatched$/;
 
+/** Distinct (method, status, route) triples whose checked labels are kept; more are checked every time. */
+const MAX_HTTP_LABEL_SETS = 1_000;
+
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const UPSTREAM_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BUDGET_WAIT_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 30, 60, 120];
@@ -137,13 +140,26 @@ export function createMetrics(): Metrics {
     },
   };
 
+  // Label sets of the requests seen so far, checked once each: the set of routes, methods and statuses is small.
+  const httpLabels = new Map<string, { readonly request: Record<'method' | 'route' | 'status', string>; readonly duration: Record<'method' | 'route', string> }>();
+  const httpLabelsOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${status} ${route}`;
+    let labels = httpLabels.get(key);
+    if (labels === undefined) {
+      const duration = { method: METHODS.has(method) ? method : 'other', route: ROUTE_TEMPLATE.test(route) ? route : 'unmatched' };
+      labels = { request: { ...duration, status: statusLabel(status) }, duration };
+      if (httpLabels.size < MAX_HTTP_LABEL_SETS) httpLabels.set(key, labels);
+    }
+    return labels;
+  };
+
   return {
     registry,
     observer,
     httpRequest({ method, route, status, seconds }) {
-      const labels = { method: METHODS.has(method) ? method : 'other', route: ROUTE_TEMPLATE.test(route) ? route : 'unmatched' };
-      httpRequests.inc({ ...labels, status: statusLabel(status) });
-      httpDuration.observe(labels, seconds);
+      const labels = httpLabelsOf(method, route, status);
+      httpRequests.inc(labels.request);
+      httpDuration.observe(labels.duration, seconds);
     },
     async render() {
       return { contentType: registry.contentType, text: await registry.metrics() };
