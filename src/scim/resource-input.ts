@@ -44,12 +44,21 @@ export function memberIds(value: unknown): string[] {
   return [...new Set(ids)];
 }
 
+/**
+ * Coerces through the schema definition itself. (A `new SCIMMY.Schemas.User(…)` instance checks the
+ * same, but first defines accessors for every attribute: three times the cost of a POST's validation.)
+ * The one check the instance adds is made here: `schemas`, when given, must name this resource's.
+ */
 function validate(attributes: JsonObject, resourceType: 'User' | 'Group'): JsonObject {
   configureScimSchemas();
-  const Schema = resourceType === 'User' ? SCIMMY.Schemas.User : SCIMMY.Schemas.Group;
+  const { definition } = resourceType === 'User' ? SCIMMY.Schemas.User : SCIMMY.Schemas.Group;
+  const { schemas } = attributes;
+  if (Array.isArray(schemas) && schemas.length > 0 && !schemas.includes(definition.id)) {
+    throw new ScimError(400, 'invalidSyntax', `schemas must include ${definition.id} for a ${resourceType}`);
+  }
   let instance: unknown;
   try {
-    instance = new Schema(attributes, 'in');
+    instance = definition.coerce(attributes, 'in');
   } catch (error) {
     throw asScimError(error);
   }

@@ -90,6 +90,22 @@ describe('malformed JSON → 400 invalidSyntax', () => {
     }
   });
 
+  it('when `schemas` leaves out the core schema of the resource, then 400 invalidSyntax and nothing is written; URNs of other types are dropped', async () => {
+    const cases: Array<[string, string, unknown]> = [
+      ['POST', '/Users', { ...userBody('extension.only@example.com'), schemas: [ENTERPRISE_URN] }],
+      ['PUT', `/Users/${adaId}`, { ...userBody('ada@example.com'), schemas: [GROUP_URN, ENTERPRISE_URN] }],
+    ];
+    for (const [method, route, body] of cases) {
+      await expectRejected(() => bridge.scim(method, route, body), 400, 'invalidSyntax', `${method} ${route}`);
+    }
+    // Its own schema, with or without the extension, no `schemas` at all, or only URNs this
+    // endpoint does not know (dropped, as IdPs send odd ones): all accepted.
+    expect((await bridge.scim('POST', '/Users', { ...userBody('right.schema@example.com'), schemas: [USER_URN, ENTERPRISE_URN] })).status).toBe(201);
+    const { schemas: _schemas, ...bare } = userBody('no.schema@example.com');
+    expect((await bridge.scim('POST', '/Users', bare)).status).toBe(201);
+    expect((await bridge.scim('POST', '/Users', { ...userBody('group.schema@example.com'), schemas: [GROUP_URN] })).status).toBe(201);
+  });
+
   it('when the charset is not UTF-8, then 415 with a SCIM error body and nothing is written', async () => {
     const body = JSON.stringify(userBody('latin@example.com'));
     await expectRejected(() => sendRaw(bridge, 'POST', '/Users', body, 'application/scim+json; charset=latin1'), 415, undefined);
