@@ -1,7 +1,7 @@
 // The operator endpoints over HTTP: bearer authentication on every /admin route, the sync status
 // (queue depth and age, failed items, rate budget, dry-run, mapping problems), audit paging and its
 // input checks, retry of failed work, and the mapping re-check against the Dynatrace account.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
 import { parseMapping } from '../../src/mapping-file.js';
 import type { SandboxFaults, SandboxHandle } from '../../src/sandbox/index.js';
@@ -16,11 +16,9 @@ import {
 } from '../helpers/bridge-process.js';
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Admin {
   readonly clock: ManualClock;

@@ -5,7 +5,7 @@
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FetchFn } from '../../src/adapters/dynatrace/index.js';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { startMetricsServer } from '../../src/http/metrics-server.js';
@@ -25,11 +25,9 @@ import {
 } from '../helpers/bridge-process.js';
 import { userBody } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Rig {
   readonly bridge: BridgeProcess;

@@ -8,7 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createMemoryStore } from '../../src/adapters/store/index.js';
 import { loadConfig } from '../../src/config.js';
@@ -19,6 +19,7 @@ import { hardenServer } from '../../src/http/server-hardening.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { ERROR_URN } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const SECOND_TOKEN = 'second-client-token-0123456789';
 
@@ -40,10 +41,7 @@ interface HardenedBridge {
   readonly clock: { ms: number };
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The bridge as src/main.ts wires it (createApp, hardenServer), with two static tokens and the rate limit on a fake clock. */
 async function startHardenedBridge(env: Record<string, string> = {}, serverOptions: { connectionsCheckingInterval?: number } = {}): Promise<HardenedBridge> {

@@ -5,9 +5,10 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_URN, userBody } from '../helpers/scim-builders.js';
 import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ISSUER = 'https://idp.example.test/oauth2/default';
 const AUDIENCE = 'api://dynatrace-scim-bridge';
@@ -98,10 +99,7 @@ async function get(url: string, token: string | null): Promise<{ status: number;
   return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text), text };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function setUp(options: { env?: Record<string, string>; keys?: SigningKey[] } = {}) {
   const key = await signingKey('key-1');

@@ -1,7 +1,7 @@
 // Reliability end to end: Okta- and Entra-style joiner/mover/leaver scenarios over HTTP into the
 // Dynatrace sandbox, without and with injected faults (30 % 5xx, 429s, latency), across a restart
 // on the same SQLite file, re-applied idempotently, and with permanent failures an operator retries.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
 import type { FetchFn } from '../../src/adapters/dynatrace/index.js';
 import { parseMapping } from '../../src/mapping-file.js';
@@ -19,6 +19,7 @@ import {
 } from '../helpers/bridge-process.js';
 import type { ScimResponse } from '../helpers/test-bridge.js';
 import { ENTERPRISE_URN, GROUP_URN, PATCH_URN, USER_URN } from '../helpers/scim-builders.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
 const ENTRA_GROUP_URN = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
@@ -27,10 +28,7 @@ const FAULTS: Partial<SandboxFaults> = { errorRate: 0.3, errorStatuses: [502, 50
 
 // ---------------------------------------------------------------- lifecycle
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface World {
   readonly clock: ManualClock;

@@ -5,13 +5,14 @@
 // and how often a failed mapping check is started again. With READINESS_REQUIRES_DYNATRACE=false the
 // Dynatrace checks are still reported (body and gauges) but only the store decides.
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerStateGauges } from '../../src/observability/metrics-state.js';
 import { createReadiness } from '../../src/observability/readiness.js';
 import { StoreError, type Store } from '../../src/ports/store.js';
 import { UpstreamError } from '../../src/ports/upstream-error.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_OK = { store: 'ok', dynatrace: 'ok', mapping: 'ok' };
 
@@ -32,10 +33,7 @@ async function readyWithin(url: string, rounds: number): Promise<{ status: numbe
   return { status: answer.status, body: answer.body };
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function bridgeWith(options: Parameters<typeof startTestBridge>[0] = {}): Promise<TestBridge> {
   const bridge = await startTestBridge(options);

@@ -2,7 +2,7 @@
 // user deleted, a member removed, a stranger added, a managed group deleted, a binding removed);
 // POST /admin/reconcile?dryRun=true reports it without changing anything, and POST /admin/reconcile
 // plus the sync worker bring Dynatrace back to the desired state.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { parseMapping } from '../../src/mapping-file.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
@@ -17,6 +17,7 @@ import {
   type ManualClock,
 } from '../helpers/bridge-process.js';
 import { groupBody, userBody } from '../helpers/scim-builders.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
 const KINDS = ['missing_user', 'missing_group', 'missing_membership', 'extra_membership', 'wrong_bindings', 'unsynced_user', 'unsynced_group'] as const;
@@ -46,10 +47,7 @@ const DESIRED: AccountSnapshot = {
   davis: [],
 };
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Synced {
   readonly clock: ManualClock;

@@ -2,7 +2,7 @@
 // workers, two connection pools — on one fresh schema, provisioning into ONE Dynatrace sandbox on a
 // shared manual clock. SCIM requests are split across both, both workers run at once, and the final
 // state is checked in the store and in the sandbox, with "exactly once" read from the upstream calls.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FetchFn } from '../../src/adapters/dynatrace/index.js';
 import { RECONCILE_LOCK, RECONCILE_LOCK_MS } from '../../src/core/admin.js';
 import type { SyncItem } from '../../src/ports/sync-queue.js';
@@ -19,11 +19,9 @@ import { haltingStore, startPostgresBridge, type HaltingStore } from '../helpers
 import { dropSchema, freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import type { ScimResponse } from '../helpers/test-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** One upstream create as the bridge sent it: which replica, and what the sandbox answered. */
 interface Create {

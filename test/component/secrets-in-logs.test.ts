@@ -9,13 +9,14 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { makeDataDir, removeDataDir, seededRandom } from '../helpers/bridge-process.js';
 import { freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge } from '../helpers/spawned-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ISSUER = 'https://idp.example.test/oauth2/default';
 const AUDIENCE = 'api://dynatrace-scim-bridge';
@@ -36,10 +37,7 @@ beforeAll(() => {
 });
 afterAll(() => built.remove());
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 function randomSecret(label: string): string {
   return `${label}-${randomBytes(18).toString('base64url')}`;

@@ -6,13 +6,14 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { makeDataDir, removeDataDir } from '../helpers/bridge-process.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const TOKEN = 'process-test-token-0123456789';
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -23,10 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => built.remove());
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 function bridgeEnv(sandbox: SandboxHandle, dataDir: string, extra: Record<string, string>): Record<string, string> {
   return {

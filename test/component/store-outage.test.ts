@@ -2,7 +2,7 @@
 // refuses connections, or goes silent, /readyz answers 503 and SCIM writes 503 with Retry-After — each
 // within a bounded time, never a hang or a 500 — and once the database is back, /readyz is 200 again
 // and writes succeed (and are synced) without restarting anything.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createManualClock,
   makeDataDir,
@@ -15,11 +15,9 @@ import { startPostgresBridge } from '../helpers/postgres-bridge.js';
 import { dropSchema, freshSchemaName, postgresUrl } from '../helpers/postgres-server.js';
 import { ERROR_URN, userBody } from '../helpers/scim-builders.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The bridge's database timeouts here: connecting 0.5 s, statements 0.5 s (+ the client's 2 s grace). */
 const CONNECT_TIMEOUT_MS = 500;
