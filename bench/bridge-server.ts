@@ -9,7 +9,10 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { buildDeps, openStore, startUpstream } from '../src/deps.js';
 import { loadMappingFile } from '../src/mapping-file.js';
+import { hardenServer } from '../src/http/server-hardening.js';
+import { trackForDrain } from '../src/http/server-drain.js';
 import { createLogger } from '../src/observability/logger.js';
+import { createMetrics } from '../src/observability/metrics.js';
 import { startProbe } from './process-probe.js';
 
 async function main(): Promise<void> {
@@ -30,15 +33,19 @@ async function main(): Promise<void> {
   });
   const logger = createLogger({ level: config.logLevel });
   const mapping = loadMappingFile(config.sync.mappingFile);
-  // As in main.ts: stopping abandons waits for the Dynatrace rate budget instead of sitting them out.
+  // As in main.ts: metrics on (the request observer costs every request), stopping abandons waits for
+  // the Dynatrace rate budget, and the server is hardened and tracked for draining.
+  const metrics = config.metrics.enabled ? createMetrics() : null;
   const stopping = new AbortController();
-  const upstream = await startUpstream({ config, logger, stopSignal: stopping.signal });
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
   // Without DATABASE_URL openStore opens the same SQLite file buildDeps would.
   const store = await openStore(config);
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, stopSignal: stopping.signal });
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, metrics, stopSignal: stopping.signal });
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  hardenServer(server, { logger });
+  trackForDrain(server);
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
