@@ -6,73 +6,19 @@
 // timeouts and refused connections are counted against the sandbox's faults in virtual time. Then
 // the three ways /metrics is exposed: a separate port, behind METRICS_TOKEN, and not at all.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../../src/adapters/store/index.js';
-import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
-import { buildDeps, startUpstream, type BridgeDeps } from '../../src/deps.js';
-import { startMetricsServer, type MetricsServer } from '../../src/http/metrics-server.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox-harness.js';
 import { scriptedRandom } from '../helpers/sandbox-clock.js';
-import { scimRequest } from '../helpers/scim-client.js';
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
-import { TEST_TOKEN, type ScimResponse } from '../helpers/test-bridge.js';
+import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
-interface MeteredBridge {
-  readonly url: string;
-  /** The separate metrics listener's URL, when METRICS_PORT is set. */
-  readonly metricsUrl: string | null;
-  readonly deps: BridgeDeps;
-  readonly sandbox: SandboxHandle;
-  scim(method: string, route: string, body?: unknown): Promise<ScimResponse>;
-  close(): Promise<void>;
-}
-
 /** The bridge as main.ts composes it (metrics before the upstream clients), on loopback and a fresh SQLite file. */
-async function startMeteredBridge(env: Record<string, string> = {}): Promise<MeteredBridge> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-metrics-'));
-  const config = loadConfig({ DATA_DIR: dir, HOST: '127.0.0.1', SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'silent', SYNC_COALESCE_MS: '0', RECONCILE_INTERVAL_MS: '0', ...env });
-  const logger = createLogger({ level: config.logLevel });
-  const metrics = config.metrics.enabled ? createMetrics() : null;
-  const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
-  const store = createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: DEFAULT_MAPPING, metrics });
-  const server: Server = createApp(deps).listen(0, config.host);
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  const url = `http://127.0.0.1:${address.port}`;
-  let metricsServer: MetricsServer | null = null;
-  if (metrics !== null && config.metrics.port !== null) {
-    metricsServer = await startMetricsServer({ host: config.host, port: config.metrics.port, metrics, token: config.metrics.token, logger });
-  }
-  return {
-    url,
-    metricsUrl: metricsServer === null ? null : `http://127.0.0.1:${metricsServer.port}`,
-    deps,
-    sandbox: upstream.sandbox as SandboxHandle,
-    scim: (method, route, body) => scimRequest(`${url}${config.scimBasePath}`, TEST_TOKEN, method, route, body),
-    async close() {
-      await metricsServer?.close();
-      server.closeAllConnections();
-      server.close();
-      await deps.worker.stop();
-      await upstream.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+function startMeteredBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+  return startTestBridge({ metrics: true, env: { LOG_LEVEL: 'silent', RECONCILE_INTERVAL_MS: '0', ...env } });
 }
 
 interface Sample {
@@ -111,7 +57,7 @@ async function scrape(url: string, authorization?: string): Promise<{ status: nu
   return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
 }
 
-let bridge: MeteredBridge | undefined;
+let bridge: TestBridge | undefined;
 afterEach(async () => {
   await bridge?.close();
   bridge = undefined;

@@ -1,5 +1,7 @@
 // Starts the bridge app on loopback for component tests: real HTTP, a real SQLite file in a fresh
-// temp directory (or an injected store), a known token, and every log line captured.
+// temp directory (or an injected store), a known token, and every log line captured. With
+// `metrics`, composed as main.ts does it: the metrics and their observer wired in, and the separate
+// metrics listener when METRICS_PORT is set.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,11 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
-import { buildDeps, startUpstream } from '../../src/deps.js';
+import { buildDeps, startUpstream, type BridgeDeps } from '../../src/deps.js';
+import { startMetricsServer } from '../../src/http/metrics-server.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { scimRequest } from './scim-client.js';
@@ -22,6 +26,9 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 export interface TestBridge {
   readonly url: string;
   readonly base: string;
+  readonly deps: BridgeDeps;
+  /** The separate metrics listener's URL, when `metrics` is on and METRICS_PORT is set. */
+  readonly metricsUrl: string | null;
   readonly store: Store;
   /** The in-process Dynatrace sandbox the bridge provisions into. */
   readonly sandbox: SandboxHandle;
@@ -45,6 +52,8 @@ export interface TestBridgeOptions {
   /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
   readonly wrapStore?: (store: Store) => Store;
   readonly mapping?: Mapping;
+  /** Metrics as main.ts wires them (unless METRICS_ENABLED=false); off by default. */
+  readonly metrics?: boolean;
 }
 
 export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
@@ -61,17 +70,24 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const logger = createLogger({ level: config.logLevel, destination });
   const engine = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const store = options.wrapStore ? options.wrapStore(engine) : engine;
-  const upstream = await startUpstream({ config, logger });
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING });
+  const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
+  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING, metrics });
   const server: Server = createApp(deps).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
   const url = `http://127.0.0.1:${address.port}`;
   const base = `${url}${config.scimBasePath}`;
+  const metricsServer =
+    metrics !== null && config.metrics.port !== null
+      ? await startMetricsServer({ host: '127.0.0.1', port: config.metrics.port, metrics, token: config.metrics.token, logger })
+      : null;
   return {
     url,
     base,
+    deps,
+    metricsUrl: metricsServer === null ? null : `http://127.0.0.1:${metricsServer.port}`,
     store,
     sandbox: upstream.sandbox as SandboxHandle,
     worker: deps.worker,
@@ -80,6 +96,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
       return scimRequest(base, TEST_TOKEN, method, route, body, headers);
     },
     async close() {
+      await metricsServer?.close();
       server.closeAllConnections();
       server.close();
       await deps.worker.stop();
