@@ -84,7 +84,8 @@ export function createClientRateLimit(options: { readonly limit: ClientRateLimit
   return function limited(authenticate: Middleware): Middleware {
     return function clientRateLimit(req, res, next) {
       // The address (req.ip: proxy headers, IPv6 /64) is worked out only when some address has failed, or this one does.
-      const addressOf = () => clientAddressKey(req.ip);
+      let address: string | undefined;
+      const addressOf = (): string => (address ??= clientAddressKey(req.ip));
       const blocked = addresses.size === 0 ? 0 : addresses.waitFor(addressOf());
       if (blocked > 0) return next(tooManyRequests(blocked, 'too many failed authentications from this address'));
       authenticate(req, res, (error?: unknown) => {

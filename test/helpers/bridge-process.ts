@@ -7,7 +7,6 @@ import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
@@ -28,6 +27,7 @@ import type { Store } from '../../src/ports/store.js';
 import { startSandbox, type SandboxFaults, type SandboxHandle } from '../../src/sandbox/index.js';
 import { parseJson, scimRequest } from './scim-client.js';
 import { TEST_TOKEN, type ScimResponse } from './test-bridge.js';
+import { captureLogLines } from './log-capture.js';
 
 /** Time that moves only when told to: the bridge's `now` and the sandbox's clock. */
 export interface ManualClock {
@@ -175,13 +175,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     ...options.env,
   });
   if (config.dynatrace.mode !== 'account') throw new Error('bridge-process: expected DT_* credentials to select account mode');
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
-      callback();
-    },
-  });
+  const { lines: logLines, destination } = captureLogLines();
   const logger = createLogger({ level: config.logLevel, destination });
   const retry = options.retry ?? FAST_CLIENT_RETRY;
   const baseFetch: FetchFn = (input, init) => fetch(input, init);

@@ -3,12 +3,13 @@
 // Tests isolate themselves in fresh schemas; a run that has no server fails these tests, never skips them.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadEmbeddedPostgres } from '../../tools/embedded-postgres.js';
+import { freePort } from '../../tools/free-port.js';
+import { withTimeout } from '../../tools/with-timeout.js';
 
 /** What the global setup provides: the server's URL, or why there is none. */
 export type PostgresTestServer = { readonly url: string } | { readonly error: string };
@@ -126,24 +127,4 @@ export async function withClient<T>(work: (client: pg.Client) => Promise<T>, url
 /** Drops the schema and everything in it (a test's cleanup). */
 export async function dropSchema(schema: string, url = postgresUrl()): Promise<void> {
   await withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), url);
-}
-
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

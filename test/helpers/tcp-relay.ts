@@ -3,7 +3,7 @@
 // and new ones are accepted, but nothing is forwarded — the harder case, where only timeouts help),
 // and `restore` forwards again on the same port.
 import net from 'node:net';
-import { freePort } from './postgres-server.js';
+import { freePort } from '../../tools/free-port.js';
 
 export interface TcpRelay {
   /** `target` with the relay's port. */

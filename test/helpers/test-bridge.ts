@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -20,6 +19,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { scimRequest } from './scim-client.js';
+import { captureLogLines } from './log-capture.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -60,13 +60,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
   // RATE_LIMIT_PER_MINUTE=0: tests drive far more requests per second than one IdP sends; the per-client limit has its own tests.
   const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...options.env });
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
-      callback();
-    },
-  });
+  const { lines: logLines, destination } = captureLogLines();
   const logger = createLogger({ level: config.logLevel, destination });
   const engine = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const store = options.wrapStore ? options.wrapStore(engine) : engine;

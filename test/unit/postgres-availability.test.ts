@@ -1,13 +1,15 @@
 // The PostgreSQL store when the database is not there: options misuse is a TypeError, and every
 // connection failure (refused, wrong password, lost mid-life, statement timeout) is StoreError
 // 'unavailable', fast, so SCIM answers 503 + Retry-After; the pool recovers when the server is back.
-import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/store/index.js';
 import type { PostgresStoreOptions } from '../../src/adapters/store/index.js';
 import type { ChangeContext, Store, UserWrite } from '../../src/ports/store.js';
 import { StoreError } from '../../src/ports/store.js';
-import { dropSchema, freePort, freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
+import { freePort } from '../../tools/free-port.js';
+import { dropSchema, freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { startTcpRelay } from '../helpers/tcp-relay.js';
 
 const at = '2025-01-01T00:00:00.000Z';
 const change: ChangeContext = { at, requestId: null, syncDueAt: at };
@@ -24,47 +26,8 @@ async function unavailable(call: Promise<unknown>): Promise<StoreError> {
   return error as StoreError;
 }
 
-/** A TCP relay to the test server that can be cut (every connection dropped, port refused) and restored. */
-async function startRelay(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    const relay = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    relay.once('error', reject);
-    relay.listen(port, '127.0.0.1', () => resolve());
-    server = relay;
-  });
-  const cut = async (): Promise<void> => {
-    const closing = server;
-    server = undefined;
-    for (const socket of sockets) socket.destroy();
-    if (closing !== undefined) await new Promise<void>((resolve) => closing.close(() => resolve()));
-  };
-  await listen();
-  const url = new URL(target.href);
-  url.port = String(port);
-  return { url: url.href, cut, restore: listen, close: cut };
-}
-
 describe('PostgreSQL store availability', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupsAfterEach();
 
   async function open(options: Partial<PostgresStoreOptions> = {}): Promise<{ store: Store; schema: string }> {
     const schema = freshSchemaName('availability');
@@ -104,7 +67,7 @@ describe('PostgreSQL store availability', () => {
   });
 
   it('when the server goes away after the store opened, then reads, writes and queue calls reject with unavailable quickly, and succeed again once it is back', async () => {
-    const relay = await startRelay(new URL(postgresUrl()));
+    const relay = await startTcpRelay(new URL(postgresUrl()));
     cleanups.push(() => relay.close());
     const schema = freshSchemaName('outage');
     cleanups.push(() => dropSchema(schema));
