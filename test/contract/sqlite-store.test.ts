@@ -8,9 +8,10 @@ import type { Store } from '../../src/ports/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeStoreLockContract } from './store-lock-contract.js';
 
-describeStoreContract('sqlite', async () => {
-  const dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-');
-  const file = path.join(dir, 'data', 'store.db');
+/** A fresh SQLite file (its directory created by the store when missing); every store opened on it is closed at cleanup. */
+async function freshSqliteFile(prefix: string, relativeFile: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const file = path.join(dir, relativeFile);
   const opened: Store[] = [];
   const openStore = (): Store => {
     const store = createSqliteStore({ file });
@@ -25,23 +26,8 @@ describeStoreContract('sqlite', async () => {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
 
-describeStoreLockContract('sqlite', async () => {
-  const dir = fs.mkdtempSync(os.tmpdir() + '/scim-store-lock-');
-  const file = path.join(dir, 'store.db');
-  const opened: Store[] = [];
-  const openStore = (): Store => {
-    const store = createSqliteStore({ file });
-    opened.push(store);
-    return store;
-  };
-  return {
-    store: openStore(),
-    reopen: async () => openStore(),
-    cleanup: async () => {
-      for (const store of opened) await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeStoreContract('sqlite', () => freshSqliteFile('scim-store-', path.join('data', 'store.db')));
+
+describeStoreLockContract('sqlite', () => freshSqliteFile('scim-store-lock-', 'store.db'));
