@@ -1,6 +1,6 @@
-// createApp(deps): Express wiring only — security headers, request context, OPTIONS answers, the SCIM
-// routes behind authentication (and the per-client rate limit), ops routes, the admin routes, and JSON
-// answers for everything else (never an HTML page).
+// createApp(deps): Express wiring only — the front door (request context, security headers, OPTIONS
+// answers, access log, request metrics), the SCIM routes behind authentication (and the per-client
+// rate limit), ops routes, the admin routes, and JSON answers for everything else (never HTML).
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { ClientRateLimitConfig, MetricsConfig } from './config.js';
 import type { AdminService } from './core/admin.js';
@@ -10,11 +10,10 @@ import { createAdminRoutes } from './http/admin-routes.js';
 import { createBearerAuth } from './http/bearer-auth.js';
 import { createClientRateLimit } from './http/client-rate-limit.js';
 import type { JwtVerifier } from './http/jwt-verifier.js';
-import { answerOptionsRequests } from './http/options-requests.js';
+import { createFrontDoor } from './http/front-door.js';
+import { ALLOWED_METHODS } from './http/options-requests.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
-import { createRequestContext } from './http/request-context.js';
 import { createRequestMetrics } from './http/request-metrics.js';
-import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Readiness } from './observability/readiness.js';
@@ -56,11 +55,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy);
-  app.use(securityHeaders);
   const { metrics } = deps;
   const observe = metrics === null ? undefined : createRequestMetrics({ record: metrics.httpRequest, mounts: ['/admin'] });
-  app.use(createRequestContext({ logger: deps.logger, observe }));
-  app.use(answerOptionsRequests);
+  app.use(createFrontDoor({ logger: deps.logger, observe, allow: ALLOWED_METHODS }));
   const bearerAuth = createBearerAuth({ tokens: deps.scimTokens, jwt: deps.jwtVerifier });
   const authenticate =
     deps.clientRateLimit === null ? bearerAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(bearerAuth);

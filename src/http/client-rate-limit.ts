@@ -85,15 +85,17 @@ export function createClientRateLimit(options: { readonly limit: ClientRateLimit
     return function clientRateLimit(req, res, next) {
       // The address (req.ip: proxy headers, IPv6 /64) is worked out only when some address has failed, or this one does.
       let address: string | undefined;
-      const addressOf = (): string => (address ??= clientAddressKey(req.ip));
-      const blocked = addresses.size === 0 ? 0 : addresses.waitFor(addressOf());
-      if (blocked > 0) return next(tooManyRequests(blocked, 'too many failed authentications from this address'));
+      if (addresses.size > 0) {
+        address = clientAddressKey(req.ip);
+        const blocked = addresses.waitFor(address);
+        if (blocked > 0) return next(tooManyRequests(blocked, 'too many failed authentications from this address'));
+      }
       authenticate(req, res, (error?: unknown) => {
         if (error) {
-          addresses.take(addressOf());
+          addresses.take((address ??= clientAddressKey(req.ip)));
           return next(error);
         }
-        const wait = principals.take(principalOf(res) ?? addressOf());
+        const wait = principals.take(principalOf(res) ?? (address ??= clientAddressKey(req.ip)));
         next(wait === 0 ? undefined : tooManyRequests(wait, 'too many requests with this credential'));
       });
     };

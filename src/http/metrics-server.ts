@@ -10,7 +10,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { ScimError } from '../scim/scim-error.js';
 import { scimErrorHandler } from '../scim/scim-router.js';
 import { createMetricsHandler } from './metrics-endpoint.js';
-import { createRequestContext } from './request-context.js';
+import { createFrontDoor } from './front-door.js';
 import { trackForDrain } from './server-drain.js';
 import { hardenServer } from './server-hardening.js';
 
@@ -31,7 +31,7 @@ export async function startMetricsServer(options: {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(createRequestContext({ logger }));
+  app.use(createFrontDoor({ logger, allow: null }));
   app.get('/metrics', createMetricsHandler({ metrics: options.metrics, token: options.token }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));

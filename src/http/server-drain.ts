@@ -23,12 +23,15 @@ export function trackForDrain(server: Server): ServerDrain {
     setImmediate(() => server.closeIdleConnections());
   };
 
+  // One listener for every response (a response closes once): nothing is allocated for it per request.
+  function onResponseClose(this: ServerResponse): void {
+    open.delete(this);
+    if (closed !== null) closeIdleSoon();
+  }
+
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
-    res.once('close', () => {
-      open.delete(res);
-      if (closed !== null) closeIdleSoon();
-    });
+    res.on('close', onResponseClose);
     if (closed !== null) res.setHeader('Connection', 'close');
   });
 
