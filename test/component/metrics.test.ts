@@ -52,9 +52,9 @@ function sumOf(samples: readonly Sample[], name: string, labels: Record<string, 
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
-async function scrape(url: string, authorization?: string): Promise<{ status: number; contentType: string | null; text: string }> {
+async function scrape(url: string, authorization?: string): Promise<{ status: number; contentType: string | null; headers: Headers; text: string }> {
   const response = await fetch(`${url}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
-  return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+  return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, text: await response.text() };
 }
 
 let bridge: TestBridge | undefined;
@@ -172,6 +172,10 @@ describe('how /metrics is exposed', () => {
     expect(main.status).toBe(404);
     const separate = await scrape(metricsUrl);
     expect(separate.status).toBe(200);
+    // The listener has the main port's front door: security headers and a request id on every answer.
+    expect(separate.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(separate.headers.get('cache-control')).toBe('no-store');
+    expect(separate.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(valueOf(parseExposition(separate.text), 'scim_bridge_http_requests_total', { method: 'GET', route: '/scim/v2/Users', status: '200' })).toBe(1);
     for (const route of ['/healthz', '/readyz', '/scim/v2/Users', '/metrics/x']) {
       const other = await fetch(`${metricsUrl}${route}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
