@@ -10,13 +10,16 @@ import { splitMemberOperations, type MemberInstruction } from './member-operatio
 import { applyOperations } from './patch-applier.js';
 import { normaliseOperations, splitPathless, type PathOperation } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
-import { excludesAttribute, project } from './projection.js';
-import { groupLocation, renderGroup } from './resource-renderer.js';
+import { excludesAttribute, isWholeResource, project } from './projection.js';
+import { groupLocation, renderGroup, renderGroupJsonChunks } from './resource-renderer.js';
 import { parseGroupInput } from './resource-input.js';
-import { baseUrlOf, listResponse, originOf, sendScim } from './scim-response.js';
+import { baseUrlOf, listResponse, originOf, sendScim, sendScimChunks } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
 import type { ScimRouteTable } from './scim-route-table.js';
+
+/** Members beyond which a group is written out as it is rendered, this many at a time. */
+const MEMBERS_PER_CHUNK = 1_000;
 
 export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
   const { groups, schema, limits } = options;
@@ -51,6 +54,10 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     res.setHeader('ETag', formatETag(view.record.version));
     if (ifNoneMatchHits(req.get('if-none-match'), view.record.version)) {
       res.status(304).end();
+      return;
+    }
+    if (isWholeResource(projection) && view.members !== null && view.members.length > MEMBERS_PER_CHUNK) {
+      await sendScimChunks(res, 200, renderGroupJsonChunks(view, base(req), MEMBERS_PER_CHUNK));
       return;
     }
     sendScim(res, 200, project(renderGroup(view, base(req)), projection, schema));

@@ -68,6 +68,28 @@ export function renderGroup(view: GroupView, base: BaseUrl): JsonObject {
   return resource;
 }
 
+/**
+ * `JSON.stringify(renderGroup(view, base))` in pieces, members `perChunk` at a time: a group of
+ * tens of thousands of members is written out as it is rendered, never held as one array of
+ * rendered members and one string of megabytes.
+ */
+export function* renderGroupJsonChunks(view: GroupView, base: BaseUrl, perChunk: number): Generator<string> {
+  const { record, members } = view;
+  const { schemas: _schemas, ...attributes } = record.attributes;
+  const head = JSON.stringify({ schemas: [GROUP_SCHEMA], id: record.id, ...attributes });
+  const meta = JSON.stringify(renderMeta('Group', record, groupLocation(base, record.id)));
+  if (members === null) {
+    yield `${head.slice(0, -1)},"meta":${meta}}`;
+    return;
+  }
+  yield `${head.slice(0, -1)},"members":[`;
+  for (let start = 0; start < members.length; start += perChunk) {
+    const chunk = members.slice(start, start + perChunk).map((m) => JSON.stringify({ value: m.value, display: m.display, $ref: userLocation(base, m.value), type: 'User' }));
+    yield `${start === 0 ? '' : ','}${chunk.join(',')}`;
+  }
+  yield `],"meta":${meta}}`;
+}
+
 function renderMeta(resourceType: 'User' | 'Group', meta: ResourceMeta, location: string): JsonObject {
   return { resourceType, created: meta.created, lastModified: meta.lastModified, location, version: formatETag(meta.version) };
 }

@@ -1,5 +1,7 @@
 // Writing SCIM responses: every body is `application/scim+json` (RFC 7644 §3.1), lists are
 // ListResponse messages with integer paging fields (§3.4.2).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { ChangeOrigin } from '../core/change-context.js';
 import { requestContextOf } from '../http/request-context.js';
@@ -16,6 +18,19 @@ export function sendScim(res: Response, status: number, body: unknown): void {
 export function sendScimJson(res: Response, status: number, json: string): void {
   res.status(status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
   res.end(json);
+}
+
+/**
+ * A body written as it is produced (chunked), with backpressure; a client that goes away mid-way
+ * ends the writing, and there is nobody left to answer.
+ */
+export async function sendScimChunks(res: Response, status: number, chunks: Iterable<string>): Promise<void> {
+  res.status(status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  try {
+    await pipeline(Readable.from(chunks), res);
+  } catch (error) {
+    if (!res.destroyed) throw error;
+  }
 }
 
 export function listResponse(resources: readonly JsonObject[], totalResults: number, startIndex: number): JsonObject {

@@ -196,6 +196,22 @@ describe('GET /Groups', () => {
     expect(calls.some((call) => call.method === 'membersOfGroups')).toBe(false);
   });
 
+  it('when a group has more members than one chunk, then GET writes it out in chunks as the same resource, with its ETag', async () => {
+    const ids = await users(2_345);
+    const group = (await bridge.scim('POST', '/Groups', groupBody('Everyone', ids, { externalId: 'all' }))).body;
+    const response = await bridge.scim('GET', `/Groups/${group.id}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(response.headers.get('etag')).toBe(group.meta.version);
+    expect(response.body).toEqual(group);
+    expect(response.body.members.map((m: any) => m.value)).toEqual(ids);
+    expect((await bridge.scim('GET', `/Groups/${group.id}`, undefined, { 'if-none-match': group.meta.version })).status).toBe(304);
+    const projected = await bridge.scim('GET', `/Groups/${group.id}?attributes=members.value`);
+    expect(projected.headers.get('content-length')).not.toBeNull();
+    expect(projected.body.members).toHaveLength(2_345);
+  });
+
   it('when filtering by members.value or externalId, then the groups are found', async () => {
     const [a] = await users(1);
     const g1 = (await bridge.scim('POST', '/Groups', groupBody('One', [a as string], { externalId: 'x1' }))).body;

@@ -1,11 +1,13 @@
-// renderUserJson splices the stored attributes' JSON text into the answer: it must give exactly the
-// text JSON.stringify(renderUser(…)) gives from parsed attributes, for any attributes a store holds.
+// renderUserJson splices the stored attributes' JSON text into the answer, and renderGroupJsonChunks
+// writes a group's members a chunk at a time: each must give exactly the text JSON.stringify of the
+// object rendering gives, for any attributes a store holds.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { storedOfRow } from '../../src/adapters/store/resource-row.js';
+import type { GroupView } from '../../src/core/groups.js';
 import type { UserView } from '../../src/core/users.js';
 import type { JsonObject } from '../../src/ports/json.js';
-import { renderUser, renderUserJson } from '../../src/scim/resource-renderer.js';
+import { renderGroup, renderGroupJsonChunks, renderUser, renderUserJson } from '../../src/scim/resource-renderer.js';
 import { ENTERPRISE_USER_SCHEMA } from '../../src/scim/scim-schemas.js';
 
 const BASE = 'https://scim.example.com/scim/v2';
@@ -57,5 +59,23 @@ describe('renderUserJson', () => {
     expect({ ...spliced.record, attributes: { userName: 'b' } }.attributesJson).toBeUndefined();
     expect(spliced.record.attributes).toBe(spliced.record.attributes);
     expect(spliced.record.attributes).toEqual({ userName: 'a' });
+  });
+});
+
+describe('renderGroupJsonChunks', () => {
+  const groupAttributes: fc.Arbitrary<JsonObject> = fc.record({ displayName: text, externalId: text }, { requiredKeys: [] });
+  const members = fc.option(fc.array(fc.record({ value: fc.uuid(), display: text }), { maxLength: 12 }), { nil: null });
+
+  it('when a group is written in chunks of any size, then the chunks together are the text of the whole rendering', () => {
+    fc.assert(
+      fc.property(fc.uuid(), groupAttributes, members, fc.integer({ min: 1, max: 5 }), (id, stored, refs, perChunk) => {
+        const record = storedOfRow({ id, version: 2, created: '2025-01-01T00:00:00.000Z', last_modified: '2025-01-02T00:00:00.000Z', attributes: JSON.stringify(stored) });
+        const view: GroupView = { record, members: refs };
+        const chunks = [...renderGroupJsonChunks(view, BASE, perChunk)];
+        expect(chunks.join('')).toBe(JSON.stringify(renderGroup(view, BASE)));
+        if (refs !== null) expect(chunks).toHaveLength(Math.ceil(refs.length / perChunk) + 2);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
