@@ -1,5 +1,6 @@
 // /Groups (RFC 7644 §3.3–§3.6). Member changes in a PATCH become deltas; `excludedAttributes=members`
-// never loads members; PATCH answers 204 (Entra's preference) unless attributes are requested.
+// never loads members; big groups are written out in chunks; PATCH answers 204 (Entra's preference)
+// unless attributes are requested.
 import type { GroupService } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
@@ -13,12 +14,12 @@ import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
 import { groupLocation, renderGroup, renderGroupJsonChunks } from './resource-renderer.js';
 import { parseGroupInput } from './resource-input.js';
-import { baseUrlOf, listResponse, originOf, sendScim, sendScimChunks } from './scim-response.js';
+import { baseUrlOf, listResponse, listResponseChunks, originOf, sendScim, sendScimChunks } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
 import type { ScimRouteTable } from './scim-route-table.js';
 
-/** Members beyond which a group is written out as it is rendered, this many at a time. */
+/** Members (of one group, or of a page of groups) beyond which the answer is written out as it is rendered, this many at a time. */
 const MEMBERS_PER_CHUNK = 1_000;
 
 export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
@@ -44,6 +45,11 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     const projection = parseProjection(req.query);
     const page = await groups.list(query, { withMembers: !excludesAttribute(projection, 'members', schema) });
     const url = base(req);
+    if (isWholeResource(projection) && page.items.reduce((sum, view) => sum + (view.members?.length ?? 0), 0) > MEMBERS_PER_CHUNK) {
+      const resources = page.items.map((view) => renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK));
+      await sendScimChunks(res, 200, listResponseChunks(resources, page.totalResults, query.startIndex));
+      return;
+    }
     const resources = page.items.map((view) => project(renderGroup(view, url), projection, schema));
     sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
   });

@@ -45,7 +45,21 @@ export function listResponse(resources: readonly JsonObject[], totalResults: num
 
 /** `JSON.stringify(listResponse(…))` of resources that are already serialised. */
 export function listResponseJson(resources: readonly string[], totalResults: number, startIndex: number): string {
-  return `{"schemas":["${LIST_RESPONSE_SCHEMA}"],"totalResults":${totalResults},"startIndex":${startIndex},"itemsPerPage":${resources.length},"Resources":[${resources.join(',')}]}`;
+  return `${listResponseHead(totalResults, startIndex, resources.length)}${resources.join(',')}]}`;
+}
+
+/** `listResponseJson` of resources that are each serialised in pieces, written piece by piece. */
+export function* listResponseChunks(resources: ReadonlyArray<Iterable<string>>, totalResults: number, startIndex: number): Generator<string> {
+  yield listResponseHead(totalResults, startIndex, resources.length);
+  for (const [index, pieces] of resources.entries()) {
+    if (index > 0) yield ',';
+    yield* pieces;
+  }
+  yield ']}';
+}
+
+function listResponseHead(totalResults: number, startIndex: number, itemsPerPage: number): string {
+  return `{"schemas":["${LIST_RESPONSE_SCHEMA}"],"totalResults":${totalResults},"startIndex":${startIndex},"itemsPerPage":${itemsPerPage},"Resources":[`;
 }
 
 /** `https://host/scim/v2` for this request: the configured public URL, else the request's own origin. */

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordingStore, type StoreCall } from '../fakes/recording-store.js';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
-import { ERROR_URN, GROUP_URN, groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
+import { ERROR_URN, GROUP_URN, LIST_URN, groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 
 let bridge: TestBridge;
 let calls: StoreCall[];
@@ -196,7 +196,7 @@ describe('GET /Groups', () => {
     expect(calls.some((call) => call.method === 'membersOfGroups')).toBe(false);
   });
 
-  it('when a group has more members than one chunk, then GET writes it out in chunks as the same resource, with its ETag', async () => {
+  it('when a group has more members than one chunk, then GET and a list holding it write it out in chunks as the same resource, with its ETag', async () => {
     const ids = await users(2_345);
     const group = (await bridge.scim('POST', '/Groups', groupBody('Everyone', ids, { externalId: 'all' }))).body;
     const response = await bridge.scim('GET', `/Groups/${group.id}`);
@@ -210,6 +210,9 @@ describe('GET /Groups', () => {
     const projected = await bridge.scim('GET', `/Groups/${group.id}?attributes=members.value`);
     expect(projected.headers.get('content-length')).not.toBeNull();
     expect(projected.body.members).toHaveLength(2_345);
+    const listed = await bridge.scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`);
+    expect(listed.headers.get('content-length')).toBeNull();
+    expect(listed.body).toEqual({ schemas: [LIST_URN], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: [group] });
   });
 
   it('when filtering by members.value or externalId, then the groups are found', async () => {

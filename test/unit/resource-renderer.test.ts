@@ -9,6 +9,7 @@ import type { UserView } from '../../src/core/users.js';
 import type { JsonObject } from '../../src/ports/json.js';
 import { renderGroup, renderGroupJsonChunks, renderUser, renderUserJson } from '../../src/scim/resource-renderer.js';
 import { ENTERPRISE_USER_SCHEMA } from '../../src/scim/scim-schemas.js';
+import { listResponse, listResponseChunks } from '../../src/scim/scim-response.js';
 
 const BASE = 'https://scim.example.com/scim/v2';
 
@@ -76,6 +77,21 @@ describe('renderGroupJsonChunks', () => {
         if (refs !== null) expect(chunks).toHaveLength(Math.ceil(refs.length / perChunk) + 2);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('when a page of groups is written in pieces, then the pieces together are the text of the ListResponse', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uuid(), groupAttributes, members), { maxLength: 4 }), fc.nat(1_000), fc.integer({ min: 1, max: 3 }), (groups, extra, perChunk) => {
+        const views: GroupView[] = groups.map(([id, stored, refs]) => ({
+          record: storedOfRow({ id, version: 1, created: '2025-01-01T00:00:00.000Z', last_modified: '2025-01-01T00:00:00.000Z', attributes: JSON.stringify(stored) }),
+          members: refs,
+        }));
+        const total = views.length + extra;
+        const pieces = listResponseChunks(views.map((view) => renderGroupJsonChunks(view, BASE, perChunk)), total, 1);
+        expect([...pieces].join('')).toBe(JSON.stringify(listResponse(views.map((view) => renderGroup(view, BASE)), total, 1)));
+      }),
+      { numRuns: 300 },
     );
   });
 });
