@@ -236,8 +236,8 @@ export async function startUpstream(options: {
     observer,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
-  // Davis Assistant's own budget (its client's default, 200 a minute), abandoned on shutdown too.
-  const davisBudget = createRateBudget({ requestsPerMinute: 200, signal: options.stopSignal });
+  // Davis Assistant's own budget (the budget's default rate, as its client would make), abandoned on shutdown too.
+  const davisBudget = createRateBudget({ signal: options.stopSignal });
   const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
   return {
     accountApi,

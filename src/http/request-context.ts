@@ -24,13 +24,11 @@ export class RequestContext {
 }
 
 /** Gives the request its context and echoes its id in X-Request-Id. */
-export function openRequestContext(req: Request, res: Response, logger: Logger): RequestContext {
+export function openRequestContext(req: Request, res: Response, logger: Logger): void {
   const inbound = req.headers['x-request-id'];
   const requestId = typeof inbound === 'string' && VALID_REQUEST_ID.test(inbound) ? inbound : randomUUID();
-  const context = new RequestContext(requestId, performance.now(), logger);
-  res.locals.context = context;
+  res.locals.context = new RequestContext(requestId, performance.now(), logger);
   res.setHeader('X-Request-Id', requestId);
-  return context;
 }
 
 export function requestContextOf(res: Response): RequestContext {

@@ -6,7 +6,7 @@ import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
 import type { JsonObject } from '../ports/json.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
-import { parseListQuery, parseProjection } from './list-parameters.js';
+import { parseListQuery, parseProjection, type Projection } from './list-parameters.js';
 import { splitMemberOperations, type MemberInstruction } from './member-operations.js';
 import { applyOperations } from './patch-applier.js';
 import { normaliseOperations, splitPathless, type PathOperation } from './patch-normaliser.js';
@@ -21,6 +21,11 @@ import type { ScimRouteTable } from './scim-route-table.js';
 
 /** Members (of one group, or of a page of groups) beyond which the answer is written out as it is rendered, this many at a time. */
 const MEMBERS_PER_CHUNK = 1_000;
+
+/** Whether an answer holding `members` members is written in chunks: whole resources only (a projection is rendered as an object). */
+function inChunks(projection: Projection, members: number): boolean {
+  return isWholeResource(projection) && members > MEMBERS_PER_CHUNK;
+}
 
 export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
   const { groups, schema, limits } = options;
@@ -45,7 +50,7 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     const projection = parseProjection(req.query);
     const page = await groups.list(query, { withMembers: !excludesAttribute(projection, 'members', schema) });
     const url = base(req);
-    if (isWholeResource(projection) && page.items.reduce((sum, view) => sum + (view.members?.length ?? 0), 0) > MEMBERS_PER_CHUNK) {
+    if (inChunks(projection, page.items.reduce((sum, view) => sum + (view.members?.length ?? 0), 0))) {
       const resources = page.items.map((view) => renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK));
       await sendScimChunks(res, 200, listResponseChunks(resources, page.totalResults, query.startIndex));
       return;
@@ -62,7 +67,7 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
       res.status(304).end();
       return;
     }
-    if (isWholeResource(projection) && view.members !== null && view.members.length > MEMBERS_PER_CHUNK) {
+    if (inChunks(projection, view.members?.length ?? 0)) {
       await sendScimChunks(res, 200, renderGroupJsonChunks(view, base(req), MEMBERS_PER_CHUNK));
       return;
     }

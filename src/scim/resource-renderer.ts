@@ -3,7 +3,7 @@
 import type { GroupView } from '../core/groups.js';
 import type { UserView } from '../core/users.js';
 import type { JsonObject } from '../ports/json.js';
-import type { ResourceMeta } from '../ports/store.js';
+import type { MemberRef, ResourceMeta } from '../ports/store.js';
 import { formatETag } from './etag.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './scim-schemas.js';
 
@@ -62,7 +62,7 @@ export function renderGroup(view: GroupView, base: BaseUrl): JsonObject {
   const { schemas: _schemas, ...attributes } = record.attributes;
   const resource: JsonObject = { schemas: [GROUP_SCHEMA], id: record.id, ...attributes };
   if (view.members !== null) {
-    resource.members = view.members.map((m) => ({ value: m.value, display: m.display, $ref: userLocation(base, m.value), type: 'User' }));
+    resource.members = view.members.map((m) => memberRef(m, base));
   }
   resource.meta = renderMeta('Group', record, groupLocation(base, record.id));
   return resource;
@@ -84,10 +84,14 @@ export function* renderGroupJsonChunks(view: GroupView, base: BaseUrl, perChunk:
   }
   yield `${head.slice(0, -1)},"members":[`;
   for (let start = 0; start < members.length; start += perChunk) {
-    const chunk = members.slice(start, start + perChunk).map((m) => JSON.stringify({ value: m.value, display: m.display, $ref: userLocation(base, m.value), type: 'User' }));
+    const chunk = members.slice(start, start + perChunk).map((m) => JSON.stringify(memberRef(m, base)));
     yield `${start === 0 ? '' : ','}${chunk.join(',')}`;
   }
   yield `],"meta":${meta}}`;
+}
+
+function memberRef(member: MemberRef, base: BaseUrl): JsonObject {
+  return { value: member.value, display: member.display, $ref: userLocation(base, member.value), type: 'User' };
 }
 
 function renderMeta(resourceType: 'User' | 'Group', meta: ResourceMeta, location: string): JsonObject {
