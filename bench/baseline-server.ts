@@ -1,8 +1,11 @@
 // The ceiling: a bare Express 5 route answering a constant JSON body behind the bridge's own
 // createBearerAuth, with the bridge's Express settings. Same process model and IPC as bridge-server.
+// Served as Express serves itself (app.listen), unless BENCH_CEILING_SERVER=app-server: then as the
+// bridge serves its app (createAppServer), for the bench's second, informational ceiling.
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { createAppServer } from '../src/http/app-server.js';
 import { AuthenticationError, createBearerAuth } from '../src/http/bearer-auth.js';
 import { startProbe } from './process-probe.js';
 
@@ -46,7 +49,9 @@ async function main(): Promise<void> {
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     res.status(error instanceof AuthenticationError ? 401 : 500).json({ detail: 'refused' });
   });
-  const server: Server = app.listen(0, '127.0.0.1');
+  const hosting = process.env.BENCH_CEILING_SERVER ?? 'express';
+  if (hosting !== 'express' && hosting !== 'app-server') throw new TypeError(`BENCH_CEILING_SERVER must be express or app-server, got "${hosting}"`);
+  const server: Server = (hosting === 'app-server' ? createAppServer(app) : app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { createApp } from '../src/app.js';
+import { createAppServer } from '../src/http/app-server.js';
 import { loadConfig } from '../src/config.js';
 import { buildDeps, openStore, startUpstream } from '../src/deps.js';
 import { loadMappingFile } from '../src/mapping-file.js';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, metrics, stopSignal: stopping.signal });
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();
-  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   hardenServer(server, { logger });
   trackForDrain(server);
   await once(server, 'listening');

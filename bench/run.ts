@@ -1,6 +1,7 @@
 // The performance bench the issue asks for, in one run: seed Users over POST, build Groups (one
-// of 50,000 members), GET by `userName eq` side by side with a bare-Express ceiling, then PATCH one
-// member in and out of the big group. Prints each figure with its target; writes bench/results/latest.json.
+// of 50,000 members), GET by `userName eq` side by side with a bare-Express ceiling (and, for
+// information, the same ceiling served as the bridge serves its app), then PATCH one member in and
+// out of the big group. Prints each figure with its target; writes bench/results/latest.json.
 // BENCH_STORE=postgres runs the same on PostgreSQL (an embedded server, or BENCH_DATABASE_URL's), and
 // writes bench/results/latest-postgres.json.
 // Not a test: it reports PASS/FAIL against the targets but exits non-zero only when requests fail.
@@ -222,7 +223,8 @@ async function main(): Promise<number> {
   }
   const pgSampler = startPostgresSampler(postgres);
   let bridge: BenchChild | null = null;
-  let baseline: BenchChild;
+  let baseline: BenchChild | null = null;
+  let hostedBaseline: BenchChild;
   try {
     if (databaseUrl !== null) {
       const version = await pgQuery(databaseUrl, 'SELECT version() AS v, to_regclass(\'public.users\') IS NOT NULL AS has_users');
@@ -251,14 +253,21 @@ async function main(): Promise<number> {
       env: { BENCH_TOKEN: token },
       logFile: path.join(dataDir, 'baseline.log'),
     });
+    hostedBaseline = await spawnBenchChild({
+      name: 'hosted-baseline',
+      script: here('./baseline-server.js'),
+      env: { BENCH_TOKEN: token, BENCH_CEILING_SERVER: 'app-server' },
+      logFile: path.join(dataDir, 'hosted-baseline.log'),
+    });
   } catch (error) {
     await bridge?.stop().catch(() => null);
+    await baseline?.stop().catch(() => null);
     pgSampler.stop();
     await postgres?.stop().catch((e: unknown) => log(`PostgreSQL stop: ${String(e)}`));
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  return runScenarios({ settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, problems, source, cpus });
+  return runScenarios({ settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, hostedBaseline, problems, source, cpus });
 }
 
 interface ScenarioContext {
@@ -269,17 +278,20 @@ interface ScenarioContext {
   readonly postgres: BenchPostgres | null;
   readonly pgSampler: PostgresSampler;
   readonly bridge: BenchChild;
+  /** The stock-served ceiling (the target's); `hostedBaseline` serves the same app as the bridge is served. */
   readonly baseline: BenchChild;
+  readonly hostedBaseline: BenchChild;
   readonly problems: string[];
   readonly source: ReturnType<typeof sourceRevision>;
   readonly cpus: os.CpuInfo[];
 }
 
 async function runScenarios(context: ScenarioContext): Promise<number> {
-  const { settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, problems, source, cpus } = context;
+  const { settings, token, dataDir, databaseUrl, postgres, pgSampler, bridge, baseline, hostedBaseline, problems, source, cpus } = context;
   const bridgeOrigin = `http://127.0.0.1:${bridge.port}`;
   const baselineOrigin = `http://127.0.0.1:${baseline.port}`;
-  log(`bridge pid ${bridge.pid} on ${bridgeOrigin}, baseline pid ${baseline.pid} on ${baselineOrigin}`);
+  const hostedBaselineOrigin = `http://127.0.0.1:${hostedBaseline.port}`;
+  log(`bridge pid ${bridge.pid} on ${bridgeOrigin}, baseline pid ${baseline.pid} on ${baselineOrigin}, hosted baseline pid ${hostedBaseline.pid} on ${hostedBaselineOrigin}`);
   const api = createApi(bridgeOrigin, token);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
   const profiles: Record<string, string> = {};
@@ -405,13 +417,14 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
     const backgroundCpuShare = (idleAfter.cpuMs - idleBefore.cpuMs) / IDLE_SAMPLE_MS;
     log(`    with no requests for ${IDLE_SAMPLE_MS / 1000} s the bridge used ${(backgroundCpuShare * 100).toFixed(1)} % of a core (sync worker ${settings.syncWorker ? 'on' : 'off'})`);
 
-    // (3) Side by side: the bare-Express ceiling and the bridge's `userName eq` filter, same load, interleaved.
+    // (3) Side by side: the bare-Express ceiling (served as Express serves itself, and as the bridge is
+    // served) and the bridge's `userName eq` filter, same load, interleaved.
     log(`(3) GET /Users?filter=userName eq "…": ${settings.getRounds} interleaved rounds of ${settings.getDurationS} s per server, ${settings.getConnections} connections`);
     const filterRequests = () => [{ method: 'GET', path: `${BASE}/Users`, headers, setupRequest: (request: object) => ({ ...request, path: userNameFilterPath(BASE, randomInt(settings.users)) }) }];
     const getLoad = (origin: string, durationS: number) =>
       cannon({ url: origin, connections: settings.getConnections, duration: durationS, timeout: 30, requests: filterRequests() });
     interface Segment {
-      readonly server: 'baseline' | 'bridge';
+      readonly server: 'baseline' | 'hostedBaseline' | 'bridge';
       readonly round: number;
       readonly ok: number;
       readonly non2xx: number;
@@ -425,7 +438,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
       readonly postgresCpuMsPerRequest: number;
     }
     const segments: Segment[] = [];
-    const measureSegment = async (server: 'baseline' | 'bridge', child: BenchChild, origin: string, round: number) => {
+    const measureSegment = async (server: Segment['server'], child: BenchChild, origin: string, round: number) => {
       const before = await child.stats();
       const pgBefore = pgSampler.now();
       const clientBefore = process.cpuUsage();
@@ -447,18 +460,20 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
         postgresCpuMsPerRequest: pgBefore !== null && pgAfter !== null ? (pgAfter.cpuMs - pgBefore.cpuMs) / Math.max(1, run.ok) : NaN,
       };
       segments.push(segment);
-      log(`    round ${round} ${server.padEnd(8)} ${segment.requestsPerS.toFixed(0).padStart(6)} req/s, p50 ${segment.latencyMs.median.toFixed(2)} ms, p99 ${segment.latencyMs.p99.toFixed(2)} ms, server CPU ${segment.serverCpuMsPerRequest.toFixed(3)} ms/req${Number.isNaN(segment.postgresCpuMsPerRequest) ? '' : `, PostgreSQL CPU ${segment.postgresCpuMsPerRequest.toFixed(3)} ms/req`} (${statusSummary(run)})`);
+      log(`    round ${round} ${server.padEnd(14)} ${segment.requestsPerS.toFixed(0).padStart(6)} req/s, p50 ${segment.latencyMs.median.toFixed(2)} ms, p99 ${segment.latencyMs.p99.toFixed(2)} ms, server CPU ${segment.serverCpuMsPerRequest.toFixed(3)} ms/req${Number.isNaN(segment.postgresCpuMsPerRequest) ? '' : `, PostgreSQL CPU ${segment.postgresCpuMsPerRequest.toFixed(3)} ms/req`} (${statusSummary(run)})`);
       expect(run.result.non2xx === 0 && run.result.errors === 0, `GET ${server} round ${round}: ${statusSummary(run)}`, problems);
     };
     const comparison = await phase('get-filter', async () => {
       if (settings.getWarmupS > 0) {
         await getLoad(baselineOrigin, settings.getWarmupS);
+        await getLoad(hostedBaselineOrigin, settings.getWarmupS);
         await getLoad(bridgeOrigin, settings.getWarmupS);
       }
       // With BENCH_PROFILE=1 the ceiling is profiled too, so the two profiles can be compared.
       if (settings.profile) await baseline.startProfile();
       for (let round = 1; round <= settings.getRounds; round++) {
         await measureSegment('baseline', baseline, baselineOrigin, round);
+        await measureSegment('hostedBaseline', hostedBaseline, hostedBaselineOrigin, round);
         await measureSegment('bridge', bridge, bridgeOrigin, round);
       }
       if (settings.profile) {
@@ -475,11 +490,14 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
     const baselineRate = rateOf('baseline');
     const bridgeRate = rateOf('bridge');
     const getRatio = bridgeRate / baselineRate;
+    const hostedBaselineRate = rateOf('hostedBaseline');
+    const hostedRatio = bridgeRate / hostedBaselineRate;
     const roundRatios = Array.from({ length: settings.getRounds }, (_, i) => {
       const of = (server: Segment['server']) => segments.find((s) => s.server === server && s.round === i + 1)?.requestsPerS ?? NaN;
       return of('bridge') / of('baseline');
     });
     log(`    baseline ${baselineRate.toFixed(0)} req/s, bridge ${bridgeRate.toFixed(0)} req/s, ratio ${getRatio.toFixed(3)} (per round: ${roundRatios.map((r) => r.toFixed(3)).join(', ')})`);
+    log(`    hosted baseline ${hostedBaselineRate.toFixed(0)} req/s, ratio bridge / hosted baseline ${hostedRatio.toFixed(3)}`);
     for (let check = 0; check < 50; check++) {
       const index = randomInt(settings.users);
       const found = await api.call('GET', userNameFilterPath(BASE, index));
@@ -544,6 +562,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
     // Peak RSS of the bridge process over the whole run, then the report.
     const bridgeFinal = await bridge.stop();
     const baselineFinal = await baseline.stop();
+    const hostedBaselineFinal = await hostedBaseline.stop();
     const dbFile = path.join(dataDir, 'bridge.sqlite');
     let dbBytes = [dbFile, `${dbFile}-wal`].filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
     if (databaseUrl !== null) {
@@ -559,6 +578,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
     };
     const baselineCpu = cpuPerRequest('baseline');
     const bridgeCpu = cpuPerRequest('bridge');
+    const hostedBaselineCpu = cpuPerRequest('hostedBaseline');
     const bridgeSegments = segments.filter((s) => s.server === 'bridge');
     const postgresCpuPerGet = bridgeSegments.reduce((sum, s) => sum + s.postgresCpuMsPerRequest * s.ok, 0) / bridgeSegments.reduce((sum, s) => sum + s.ok, 0);
     const scenarioPhases = [seed, paging, bigFill, smallGroups, comparison, adds, removes];
@@ -585,6 +605,9 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
       figure('baselineCpuMsPerRequest', '  server CPU per request: ceiling', baselineCpu, 'ms'),
       figure('bridgeCpuMsPerRequest', '  server CPU per request: bridge', bridgeCpu, 'ms'),
       figure('cpuRatio', '  CPU ratio ceiling / bridge (load-independent)', baselineCpu / bridgeCpu, 'ratio'),
+      figure('hostedBaselineRequestsPerS', '  the same ceiling served as the bridge is (createAppServer)', hostedBaselineRate, 'req/s'),
+      figure('filterToHostedBaselineRatio', '  ratio bridge / that ceiling (information, no target)', hostedRatio, 'ratio'),
+      figure('hostedBaselineCpuMsPerRequest', '  server CPU per request: that ceiling', hostedBaselineCpu, 'ms'),
       figure('bridgeIdleCpuShare', '  bridge CPU with no requests (background), share of a core', backgroundCpuShare, 'ratio'),
       figure('patchAddMedianMs', `PATCH add 1 member to ${settings.bigGroupMembers.toLocaleString('en-US')}-member group, median`, addLatency.median, 'ms', { op: '<', value: 20 }),
       figure('patchAddP95Ms', '  p95', addLatency.p95, 'ms'),
@@ -630,7 +653,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
         getBigGroupWithoutMembersMedianMs: bigReadLean.median,
         databaseMb: dbBytes / MB,
       },
-      getFilter: { backgroundCpuShare, baselineRequestsPerS: baselineRate, bridgeRequestsPerS: bridgeRate, ratio: getRatio, roundRatios, baselineCpuMsPerRequest: baselineCpu, bridgeCpuMsPerRequest: bridgeCpu, segments, bridgePeakRssMb: comparison.cost.bridgePeakRssMb },
+      getFilter: { backgroundCpuShare, baselineRequestsPerS: baselineRate, bridgeRequestsPerS: bridgeRate, ratio: getRatio, roundRatios, baselineCpuMsPerRequest: baselineCpu, bridgeCpuMsPerRequest: bridgeCpu, hostedBaselineRequestsPerS: hostedBaselineRate, hostedRatio, hostedBaselineCpuMsPerRequest: hostedBaselineCpu, segments, bridgePeakRssMb: comparison.cost.bridgePeakRssMb },
       patch: {
         group: { id: bigId, members: settings.bigGroupMembers },
         addLatencyMs: addLatency,
@@ -639,7 +662,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
         removeStatusCounts: removes.value.statusCounts,
         bridgeCpuMsPerAdd: adds.cost.bridgeCpuMs / (settings.patchCount + settings.patchWarmup),
       },
-      processes: { bridge: bridgeFinal, baseline: baselineFinal, peakRssMb, scenarioPeakRssMb },
+      processes: { bridge: bridgeFinal, baseline: baselineFinal, hostedBaseline: hostedBaselineFinal, peakRssMb, scenarioPeakRssMb },
       postgres:
         postgres === null
           ? null
@@ -665,6 +688,7 @@ async function runScenarios(context: ScenarioContext): Promise<number> {
   } finally {
     await bridge.stop().catch(() => null);
     await baseline.stop().catch(() => null);
+    await hostedBaseline.stop().catch(() => null);
     pgSampler.stop();
     if (postgres !== null) {
       const stopping = performance.now();

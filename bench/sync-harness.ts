@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app.js';
+import { createAppServer } from '../src/http/app-server.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { buildDeps, startUpstream, type BridgeDeps, type Upstream } from '../src/deps.js';
 import { loadMappingFile } from '../src/mapping-file.js';
@@ -101,7 +102,7 @@ export async function startPair(options: PairOptions): Promise<Pair> {
     deps = built;
     const trace = options.trace ? traceStore(built) : null;
     built.worker.start();
-    server = createApp(built).listen(0, '127.0.0.1');
+    server = createAppServer(createApp(built)).listen(0, '127.0.0.1');
     await once(server, 'listening');
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('the bridge has no TCP address');

@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { createAppServer } from './http/app-server.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { trackForDrain } from './http/server-drain.js';
 import { hardenServer } from './http/server-hardening.js';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   deps.worker.start();
   const reconcileTimer = scheduleReconcile(deps, config.sync.reconcileIntervalMs, logger);
   const app = createApp(deps);
-  const server = app.listen(config.port, config.host);
+  const server = createAppServer(app).listen(config.port, config.host);
   hardenServer(server, { logger });
   const http = trackForDrain(server);
   await once(server, 'listening');

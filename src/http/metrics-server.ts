@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ScimError } from '../scim/scim-error.js';
 import { scimErrorHandler } from '../scim/scim-router.js';
+import { createAppServer } from './app-server.js';
 import { createMetricsHandler } from './metrics-endpoint.js';
 import { createFrontDoor } from './front-door.js';
 import { trackForDrain } from './server-drain.js';
@@ -37,7 +38,7 @@ export async function startMetricsServer(options: {
     next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));
   });
   app.use(scimErrorHandler);
-  const server: Server = app.listen(options.port, options.host);
+  const server: Server = createAppServer(app).listen(options.port, options.host);
   hardenServer(server, { logger });
   const drain = trackForDrain(server);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);

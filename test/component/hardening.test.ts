@@ -4,7 +4,7 @@
 // (raw sockets), and OPTIONS answers.
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { createMemoryStore } from '../../src/adapters/store/index.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
 import { buildDeps, startUpstream } from '../../src/deps.js';
+import { createAppServer } from '../../src/http/app-server.js';
 import { createTokenBuckets } from '../../src/http/client-rate-limit.js';
 import { hardenServer } from '../../src/http/server-hardening.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -54,7 +55,7 @@ async function startHardenedBridge(env: Record<string, string> = {}, serverOptio
   cleanups.push(() => store.close(), () => upstream.close());
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: DEFAULT_MAPPING });
   const clock = { ms: 1_000_000 };
-  const server = createServer(serverOptions, createApp({ ...deps, clientRateLimitClock: () => clock.ms }));
+  const server = createAppServer(createApp({ ...deps, clientRateLimitClock: () => clock.ms }), serverOptions);
   hardenServer(server, { logger });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

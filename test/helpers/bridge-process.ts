@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/app.js';
+import { createAppServer } from '../../src/http/app-server.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
@@ -218,7 +219,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     now: () => clock.date(),
     stopSignal: options.stopSignal,
   });
-  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
 import { buildDeps, startUpstream, type BridgeDeps } from '../../src/deps.js';
+import { createAppServer } from '../../src/http/app-server.js';
 import { startMetricsServer } from '../../src/http/metrics-server.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -67,7 +68,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING, metrics });
-  const server: Server = createApp(deps).listen(0, '127.0.0.1');
+  const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
