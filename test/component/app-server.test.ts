@@ -7,6 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { describe, expect, it } from 'vitest';
 import { createAppServer } from '../../src/http/app-server.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -39,15 +40,7 @@ async function listen(server: Server, app: Express): Promise<{ port: number; arr
       responseHasAppPrototype: Object.getPrototypeOf(res) === app.response,
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return { port: address.port, arrivals };
+  return { port: await listenOnLoopback(server, cleanups), arrivals };
 }
 
 async function get(port: number, path: string): Promise<{ status: number; body: unknown }> {

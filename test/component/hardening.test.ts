@@ -2,7 +2,6 @@
 // limit on a fake clock (per credential, per address for failed authentication, X-Forwarded-For only
 // from a trusted proxy), the /admin body limit, SCIM JSON answers to requests Node cannot parse
 // (raw sockets), and OPTIONS answers.
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -21,6 +20,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { ERROR_URN } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 
 const SECOND_TOKEN = 'second-client-token-0123456789';
 
@@ -57,16 +57,9 @@ async function startHardenedBridge(env: Record<string, string> = {}, serverOptio
   const clock = { ms: 1_000_000 };
   const server = createAppServer(createApp({ ...deps, clientRateLimitClock: () => clock.ms }), serverOptions);
   hardenServer(server, { logger });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  const url = `http://127.0.0.1:${address.port}`;
-  return { url, base: `${url}${config.scimBasePath}`, port: address.port, server, clock };
+  const port = await listenOnLoopback(server, cleanups);
+  const url = `http://127.0.0.1:${port}`;
+  return { url, base: `${url}${config.scimBasePath}`, port, server, clock };
 }
 
 async function send(url: string, init: { method?: string; token?: string | null; headers?: Record<string, string>; body?: string } = {}) {

@@ -3,7 +3,6 @@
 // a loopback JWKS issuer, and (on PostgreSQL) the database password — once from the environment on
 // SQLite, once from *_FILE files on PostgreSQL. All of stdout and stderr (LOG_LEVEL=trace) and a
 // /metrics scrape are then searched for each secret, each JWT and every base64url part of one.
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge } from '../helpers/spawned-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { listenOnLoopback } from '../helpers/loopback-server.js';
 
 const ISSUER = 'https://idp.example.test/oauth2/default';
 const AUDIENCE = 'api://dynatrace-scim-bridge';
@@ -50,15 +50,7 @@ async function startIssuer(): Promise<{ readonly jwksUrl: string; readonly valid
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
+  const port = await listenOnLoopback(server, cleanups);
   const now = Math.floor(Date.now() / 1000);
   const sign = (iat: number, exp: number) =>
     new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'okta-client', scope: `openid ${SCOPE}`, iat, exp })
@@ -67,7 +59,7 @@ async function startIssuer(): Promise<{ readonly jwksUrl: string; readonly valid
   const valid = await sign(now, now + 600);
   const [header, payload, signature = ''] = valid.split('.');
   const flipped = `${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
-  return { jwksUrl: `http://127.0.0.1:${address.port}/keys`, valid, tampered: `${header}.${payload}.${flipped}`, expired: await sign(now - 7200, now - 3600) };
+  return { jwksUrl: `http://127.0.0.1:${port}/keys`, valid, tampered: `${header}.${payload}.${flipped}`, expired: await sign(now - 7200, now - 3600) };
 }
 
 /** A database of its own on the PostgreSQL test server (the store uses the public schema); dropped afterwards. */
