@@ -1,6 +1,7 @@
 // Group use cases (RFC 7644 §3.3–§3.6): membership changes are applied as deltas — only the
 // memberships a request names are touched, whatever the size of the group.
 import type { AttributeCatalogue } from './filter/attribute-catalogue.js';
+import { filterReadsAttribute } from './filter/named-attributes.js';
 import { changeContext, type ChangeOrigin } from './change-context.js';
 import { expectedVersion, type IfMatch } from './precondition.js';
 import { ProvisioningError } from './provisioning-error.js';
@@ -55,6 +56,10 @@ export interface GroupService {
   create(attributes: JsonObject, members: readonly string[], origin: ChangeOrigin): Promise<GroupView>;
   get(id: string, options: { withMembers: boolean }): Promise<GroupView>;
   list(query: ListQuery, options: { withMembers: boolean }): Promise<ListPage<GroupView>>;
+  /** How many members each group has, without loading them; groups with none are absent. */
+  countMembers(ids: readonly string[]): Promise<Map<string, number>>;
+  /** The same groups with their members, read at one moment. */
+  withMembers(views: readonly GroupView[]): Promise<GroupView[]>;
   /** PUT: attributes and the whole member list. */
   replace(id: string, attributes: JsonObject, members: readonly string[], ifMatch: IfMatch, origin: ChangeOrigin): Promise<GroupView>;
   /** Returns the group's new meta; members-only patches need no read of the group first. */
@@ -108,8 +113,9 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
           scanLimit: options.filterScanLimit,
           find: (q) => store.findGroups(q),
           count: (where) => store.countGroups(where),
-          filterable: async (records) =>
-            (await attachMembers(records)).map((view) =>
+          // Members are loaded only for a filter that reads them: candidates may be thousands of groups.
+          filterable: async (records, filter) =>
+            (filterReadsAttribute(filter, 'members') ? await attachMembers(records) : records.map((record) => ({ record, members: [] }))).map((view) =>
               filterableResource('Group', view.record, {
                 name: 'members',
                 values: (view.members ?? []).map((m) => ({ value: m.value, display: m.display, type: 'User' })),
@@ -121,6 +127,10 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
       const items = withMembers ? await attachMembers(page.items) : page.items.map((record) => ({ record, members: null }));
       return { totalResults: page.totalResults, items };
     },
+
+    countMembers: (ids) => store.countMembersOfGroups(ids).catch((e: unknown) => translateStoreError(e, 'Group')),
+
+    withMembers: (views) => attachMembers(views.map((view) => view.record)),
 
     async replace(id, attributes, members, ifMatch, origin) {
       const meta = await update(origin, id, attributes, { kind: 'replace', members }, expectedVersion(ifMatch)).catch((e: unknown) =>

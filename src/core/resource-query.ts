@@ -29,8 +29,8 @@ export interface ResourceIndex<A extends string, V> {
   readonly scanLimit: number;
   find(query: FindQuery<A>): Promise<V[]>;
   count(where: IndexPredicate<A> | null): Promise<number>;
-  /** The items as the filter sees them (RFC 7643 JSON with id and meta). */
-  filterable(items: readonly V[]): Promise<JsonObject[]>;
+  /** The items as `filter` sees them (RFC 7643 JSON with id and meta); what it does not read may be left out. */
+  filterable(items: readonly V[], filter: FilterNode): Promise<JsonObject[]>;
 }
 
 /** The page of items that `query` selects, with the total number of matches. */
@@ -57,7 +57,7 @@ export async function queryResources<A extends string, V>(index: ResourceIndex<A
     );
   }
   const filter = query.filter as FilterNode;
-  const documents = await index.filterable(candidates);
+  const documents = await index.filterable(candidates, filter);
   const matches = candidates.filter((_, i) => matchesFilter(filter, documents[i] as JsonObject, index.catalogue));
   return { totalResults: matches.length, items: matches.slice(offset, offset + query.count) };
 }

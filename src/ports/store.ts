@@ -175,6 +175,8 @@ export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore
   deleteGroup(id: string, change: ChangeContext, precondition?: Precondition): Promise<void>;
   /** Members of each group, in the order they were added; groups with none are absent from the map. */
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
+  /** How many members each group has, without loading them; groups with none are absent from the map. */
+  countMembersOfGroups(groupIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 /**

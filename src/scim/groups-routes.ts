@@ -1,7 +1,9 @@
 // /Groups (RFC 7644 §3.3–§3.6). Member changes in a PATCH become deltas; `excludedAttributes=members`
-// never loads members; big groups are written out in chunks; PATCH answers 204 (Entra's preference)
-// unless attributes are requested.
-import type { GroupService } from '../core/groups.js';
+// never loads members; big groups are written out in chunks, and a page of groups holding many
+// members is loaded a batch of groups at a time as it is written; PATCH answers 204 (Entra's
+// preference) unless attributes are requested.
+import { batchesWithin } from '../core/batches.js';
+import type { GroupService, GroupView } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
 import type { JsonObject } from '../ports/json.js';
@@ -21,8 +23,10 @@ import type { ScimRouteTable } from './scim-route-table.js';
 
 /** Members (of one group, or of a page of groups) beyond which the answer is written out as it is rendered, this many at a time. */
 const MEMBERS_PER_CHUNK = 1_000;
+/** Members of a page of groups loaded at once: a page holding more is loaded batch by batch as it is written. */
+const MEMBERS_PER_BATCH = 10_000;
 
-/** Whether an answer holding `members` members is written in chunks: whole resources only (a projection is rendered as an object). */
+/** Whether one group of `members` members is written in chunks: whole resources only (a projection is rendered as an object). */
 function inChunks(projection: Projection, members: number): boolean {
   return isWholeResource(projection) && members > MEMBERS_PER_CHUNK;
 }
@@ -48,15 +52,23 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
   router.get('/Groups', async (req, res) => {
     const query = parseListQuery(req.query, limits);
     const projection = parseProjection(req.query);
-    const page = await groups.list(query, { withMembers: !excludesAttribute(projection, 'members', schema) });
+    const page = await groups.list(query, { withMembers: false });
     const url = base(req);
-    if (inChunks(projection, page.items.reduce((sum, view) => sum + (view.members?.length ?? 0), 0))) {
-      const resources = page.items.map((view) => renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK));
-      await sendScimChunks(res, 200, listResponseChunks(resources, page.totalResults, query.startIndex));
-      return;
+    const render = (view: GroupView) => project(renderGroup(view, url), projection, schema);
+    const send = (views: readonly GroupView[]) => sendScim(res, 200, listResponse(views.map(render), page.totalResults, query.startIndex));
+    if (excludesAttribute(projection, 'members', schema) || page.items.length === 0) return send(page.items);
+    // Counted first, so that a page of many members is never held at once.
+    const counts = await groups.countMembers(page.items.map((view) => view.record.id));
+    const sizes = page.items.map((view) => counts.get(view.record.id) ?? 0);
+    if (sizes.reduce((sum, size) => sum + size, 0) <= MEMBERS_PER_CHUNK) return send(await groups.withMembers(page.items));
+    const pieces = (view: GroupView): Iterable<string> =>
+      isWholeResource(projection) ? renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK) : [JSON.stringify(render(view))];
+    async function* resources(): AsyncGenerator<Iterable<string>> {
+      for (const batch of batchesWithin(page.items, sizes, MEMBERS_PER_BATCH)) {
+        for (const view of await groups.withMembers(batch)) yield pieces(view);
+      }
     }
-    const resources = page.items.map((view) => project(renderGroup(view, url), projection, schema));
-    sendScim(res, 200, listResponse(resources, page.totalResults, query.startIndex));
+    await sendScimChunks(res, 200, listResponseChunks(resources(), page.items.length, page.totalResults, query.startIndex));
   });
 
   router.get('/Groups/:id', async (req, res) => {

@@ -1,6 +1,5 @@
 // Writing SCIM responses: every body is `application/scim+json` (RFC 7644 §3.1), lists are
 // ListResponse messages with integer paging fields (§3.4.2).
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { ChangeOrigin } from '../core/change-context.js';
@@ -21,15 +20,27 @@ export function sendScimJson(res: Response, status: number, json: string): void 
 }
 
 /**
- * A body written as it is produced (chunked), with backpressure; a client that goes away mid-way
- * ends the writing, and there is nobody left to answer.
+ * A body written as it is produced (chunked), with backpressure. A client that goes away mid-way
+ * ends the writing, and there is nobody left to answer. A body that fails mid-way (the store, while
+ * a later part is loaded) can no longer become an error answer: the connection is closed before the
+ * body is complete, so the client sees a broken answer rather than a short one, and the failure is logged.
  */
-export async function sendScimChunks(res: Response, status: number, chunks: Iterable<string>): Promise<void> {
+export async function sendScimChunks(res: Response, status: number, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   res.status(status).setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  const source = { failed: false };
+  async function* produced(): AsyncGenerator<string> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      source.failed = true;
+      throw error;
+    }
+  }
   try {
-    await pipeline(Readable.from(chunks), res);
+    await pipeline(produced(), res);
   } catch (error) {
-    if (!res.destroyed) throw error;
+    if (source.failed) requestContextOf(res).log.error({ err: error }, 'the answer failed while it was being written; the connection was closed');
+    else if (!res.destroyed) throw error;
   }
 }
 
@@ -48,13 +59,23 @@ export function listResponseJson(resources: readonly string[], totalResults: num
   return `${listResponseHead(totalResults, startIndex, resources.length)}${resources.join(',')}]}`;
 }
 
-/** `listResponseJson` of resources that are each serialised in pieces, written piece by piece. */
-export function* listResponseChunks(resources: ReadonlyArray<Iterable<string>>, totalResults: number, startIndex: number): Generator<string> {
-  yield listResponseHead(totalResults, startIndex, resources.length);
-  for (const [index, pieces] of resources.entries()) {
-    if (index > 0) yield ',';
+/**
+ * `listResponseJson` of `itemsPerPage` resources that are each serialised in pieces, written piece
+ * by piece; the resources may be produced (loaded, rendered) only as the writing reaches them.
+ */
+export async function* listResponseChunks(
+  resources: Iterable<Iterable<string>> | AsyncIterable<Iterable<string>>,
+  itemsPerPage: number,
+  totalResults: number,
+  startIndex: number,
+): AsyncGenerator<string> {
+  yield listResponseHead(totalResults, startIndex, itemsPerPage);
+  let index = 0;
+  for await (const pieces of resources) {
+    if (index++ > 0) yield ',';
     yield* pieces;
   }
+  if (index !== itemsPerPage) throw new Error(`a ListResponse announced ${itemsPerPage} resources and got ${index}`);
   yield ']}';
 }
 

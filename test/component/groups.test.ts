@@ -1,8 +1,10 @@
 // /Groups through real HTTP: creation with members, uniqueness, membership PATCHes applied as
 // deltas (never reading or rewriting the member list), excludedAttributes=members, rename, delete.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { change, far, groupWrite, t0, userWrite } from '../contract/store-fixtures.js';
 import { recordingStore, type StoreCall } from '../fakes/recording-store.js';
-import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { StoreError, type Store } from '../../src/ports/store.js';
+import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 import { ERROR_URN, GROUP_URN, LIST_URN, groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 
 let bridge: TestBridge;
@@ -27,6 +29,17 @@ async function users(count: number): Promise<string[]> {
     ids.push(response.body.id);
   }
   return ids;
+}
+
+/**
+ * Users u00000… and groups g0… (group i takes the first `groupSizes[i]` users), written through the
+ * store: thousands of users over HTTP would take a test a minute. Their sync work is due far ahead.
+ */
+async function seedThroughStore(store: Store, users: number, groupSizes: readonly number[]): Promise<void> {
+  const later = change(t0, { syncDueAt: far });
+  const ids = Array.from({ length: users }, (_, i) => `u${String(i).padStart(5, '0')}`);
+  for (const id of ids) await store.insertUser(userWrite(id, `${id}@example.com`), later);
+  for (const [index, size] of groupSizes.entries()) await store.insertGroup(groupWrite(`g${index}`, `Group ${index}`), ids.slice(0, size), later);
 }
 
 async function memberIds(groupId: string): Promise<string[]> {
@@ -213,6 +226,78 @@ describe('GET /Groups', () => {
     const listed = await bridge.scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`);
     expect(listed.headers.get('content-length')).toBeNull();
     expect(listed.body).toEqual({ schemas: [LIST_URN], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: [group] });
+  });
+
+  it('when a page of groups holds more members than one batch, then they are loaded a batch of groups at a time as the page is written, and the page is the groups as GET reads them', async () => {
+    const sizes = [6_000, 5_000, 3, 12_000, 0];
+    await seedThroughStore(bridge.store, 12_000, sizes);
+    const byId = await Promise.all(sizes.map(async (_, index) => (await bridge.scim('GET', `/Groups/g${index}`)).body));
+
+    calls.length = 0;
+    const page = await bridge.scim('GET', '/Groups?count=10');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-length')).toBeNull();
+    expect(page.body).toEqual({ schemas: [LIST_URN], totalResults: 5, startIndex: 1, itemsPerPage: 5, Resources: byId });
+    // Budget 10,000: g0 alone, then g1 and g2, then g3 (bigger than the budget) with g4; one count first.
+    expect(calls.filter((call) => call.method === 'countMembersOfGroups').map((call) => call.args[0])).toEqual([['g0', 'g1', 'g2', 'g3', 'g4']]);
+    expect(calls.filter((call) => call.method === 'membersOfGroups').map((call) => call.args[0])).toEqual([['g0'], ['g1', 'g2'], ['g3', 'g4']]);
+
+    const projected = await bridge.scim('GET', '/Groups?count=10&attributes=displayName,members.value');
+    expect(projected.body.itemsPerPage).toBe(5);
+    expect(projected.body.Resources).toEqual(
+      byId.map((group) => ({ schemas: [GROUP_URN], id: group.id, displayName: group.displayName, members: group.members.map((m: any) => ({ value: m.value })) })),
+    );
+
+    calls.length = 0;
+    const small = await bridge.scim('GET', '/Groups?startIndex=3&count=1');
+    expect(small.headers.get('content-length')).not.toBeNull();
+    expect(small.body.Resources).toEqual([byId[2]]);
+    expect(calls.filter((call) => call.method === 'membersOfGroups').map((call) => call.args[0])).toEqual([['g2']]);
+  });
+
+  it('when the store fails while a later batch of the page is loaded, then the answer is cut off (never completed short) and the failure is logged', async () => {
+    let membersCalls = 0;
+    const failing = await startTestBridge({
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, property, receiver) {
+            if (property !== 'membersOfGroups') return Reflect.get(target, property, receiver) as unknown;
+            return async (ids: readonly string[]) => {
+              membersCalls += 1;
+              if (membersCalls === 2) throw new StoreError('unavailable', 'the database went away');
+              return target.membersOfGroups(ids);
+            };
+          },
+        }),
+    });
+    try {
+      await seedThroughStore(failing.store, 10_000, [10_000, 1]);
+      const response = await fetch(`${failing.base}/Groups`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(response.status).toBe(200);
+      await expect(response.text()).rejects.toThrow();
+      expect(membersCalls).toBe(2);
+      const failed = failing.logLines.map((line) => JSON.parse(line)).find((line) => line.msg?.startsWith('the answer failed while it was being written'));
+      expect(failed).toMatchObject({ level: 'error', err: { code: 'store_unavailable', message: expect.stringContaining('the database went away') } });
+      expect(failed.requestId).toEqual(expect.any(String));
+      // The next request is answered as usual.
+      expect((await failing.scim('GET', '/Groups?excludedAttributes=members')).body.totalResults).toBe(2);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('when a filter is evaluated in memory, then the candidates’ members are loaded only if it reads them', async () => {
+    const [a, b] = await users(2);
+    const opsA = (await bridge.scim('POST', '/Groups', groupBody('Ops A', [a as string]))).body;
+    const opsB = (await bridge.scim('POST', '/Groups', groupBody('Ops B', [b as string]))).body;
+    await bridge.scim('POST', '/Groups', groupBody('Dev', [a as string, b as string]));
+    calls.length = 0;
+    const byName = await bridge.scim('GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent('displayName co "ops"')}`);
+    expect(byName.body.Resources.map((g: any) => g.id)).toEqual([opsA.id, opsB.id]);
+    expect(calls.some((call) => call.method === 'membersOfGroups')).toBe(false);
+    const byMember = await bridge.scim('GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName co "ops" and members.display ew "member1@example.com"`)}`);
+    expect(byMember.body.Resources.map((g: any) => g.id)).toEqual([opsB.id]);
+    expect(calls.filter((call) => call.method === 'membersOfGroups')).toHaveLength(1);
   });
 
   it('when filtering by members.value or externalId, then the groups are found', async () => {

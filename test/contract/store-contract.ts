@@ -92,6 +92,7 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         await store.close();
         await expectStoreError(store.ping(), 'unavailable');
         await expectStoreError(store.getUser('u1'), 'unavailable');
+        await expectStoreError(store.countMembersOfGroups(['g1']), 'unavailable');
         await expectStoreError(store.insertUser(userWrite('u1', 'alice'), change(t0)), 'unavailable');
         await expectStoreError(store.enqueueSync([{ resourceType: 'User', resourceId: 'u1' }], { at: t0, requestId: null, dueAt: t0 }), 'unavailable');
         await expectStoreError(store.leaseSyncWork({ now: t0, limit: 1, leaseUntil: t1, owner: 'w1' }), 'unavailable');
@@ -745,6 +746,20 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
           ['g1', [{ value: 'u2', display: 'bob' }, { value: 'u1', display: 'alice' }]],
         ]));
         expect(await store.membersOfGroups([])).toEqual(new Map());
+      });
+
+      it('when members are counted, then each group maps to its number of members as membersOfGroups lists them, and empty or unknown groups are absent', async () => {
+        await seedUsers('alice', 'bob', 'carol');
+        await store.insertGroup(groupWrite('g1', 'Admins'), ['u2', 'u1', 'u3'], change(t0));
+        await store.insertGroup(groupWrite('g2', 'Ops'), ['u1'], change(t0));
+        await store.insertGroup(groupWrite('g3', 'Empty'), [], change(t0));
+        await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u3'] } }, change(t1));
+        expect(await store.countMembersOfGroups(['g2', 'g3', 'nope', 'g1', 'g2'])).toEqual(new Map([['g2', 1], ['g1', 2]]));
+        const listed = await store.membersOfGroups(['g1', 'g2']);
+        expect(new Map([...listed].map(([id, refs]) => [id, refs.length]))).toEqual(await store.countMembersOfGroups(['g1', 'g2']));
+        await store.deleteUser('u1', change(t2));
+        expect(await store.countMembersOfGroups(['g1', 'g2'])).toEqual(new Map([['g1', 1]]));
+        expect(await store.countMembersOfGroups([])).toEqual(new Map());
       });
 
       it('when groups of users are asked, then each user maps to its groups in group creation order with the group displayName', async () => {

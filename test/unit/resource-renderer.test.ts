@@ -80,16 +80,17 @@ describe('renderGroupJsonChunks', () => {
     );
   });
 
-  it('when a page of groups is written in pieces, then the pieces together are the text of the ListResponse', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.uuid(), groupAttributes, members), { maxLength: 4 }), fc.nat(1_000), fc.integer({ min: 1, max: 3 }), (groups, extra, perChunk) => {
+  it('when a page of groups is written in pieces, then the pieces together are the text of the ListResponse', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.uuid(), groupAttributes, members), { maxLength: 4 }), fc.nat(1_000), fc.integer({ min: 1, max: 3 }), async (groups, extra, perChunk) => {
         const views: GroupView[] = groups.map(([id, stored, refs]) => ({
           record: storedOfRow({ id, version: 1, created: '2025-01-01T00:00:00.000Z', last_modified: '2025-01-01T00:00:00.000Z', attributes: JSON.stringify(stored) }),
           members: refs,
         }));
         const total = views.length + extra;
-        const pieces = listResponseChunks(views.map((view) => renderGroupJsonChunks(view, BASE, perChunk)), total, 1);
-        expect([...pieces].join('')).toBe(JSON.stringify(listResponse(views.map((view) => renderGroup(view, BASE)), total, 1)));
+        const pieces: string[] = [];
+        for await (const piece of listResponseChunks(views.map((view) => renderGroupJsonChunks(view, BASE, perChunk)), views.length, total, 1)) pieces.push(piece);
+        expect(pieces.join('')).toBe(JSON.stringify(listResponse(views.map((view) => renderGroup(view, BASE)), total, 1)));
       }),
       { numRuns: 300 },
     );

@@ -442,6 +442,16 @@ export function createMemoryStore(): Store {
       }
       return result;
     },
+
+    async countMembersOfGroups(groupIds) {
+      open();
+      const result = new Map<string, number>();
+      for (const id of uniqueIds(groupIds)) {
+        const size = groups.get(id)?.members.size ?? 0;
+        if (size > 0) result.set(id, size);
+      }
+      return result;
+    },
   };
 }
 

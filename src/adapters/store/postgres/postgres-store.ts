@@ -246,6 +246,13 @@ function buildStore(db: Database, schema: string): Store {
         WHERE g.id = $1
         ORDER BY m.position`,
     },
+    memberCounts: {
+      name: 'member_counts',
+      text: `SELECT g.id AS owner, count(*)::int AS members
+        FROM ${groups} g JOIN ${members} m ON m.group_seq = g.seq
+        WHERE g.id = ANY($1::text[])
+        GROUP BY g.id`,
+    },
     membersOfGroups: {
       name: 'members_of_groups',
       text: `SELECT g.id AS owner, u.id AS value, COALESCE(u.display_name, u.user_name) AS display
@@ -544,6 +551,13 @@ function buildStore(db: Database, schema: string): Store {
       // One statement for all groups: every group is seen at the same snapshot.
       const found = ids.length === 1 ? await rows<RefRow>(s.membersOfGroup, ids) : await rows<RefRow>(s.membersOfGroups, [ids]);
       return refsByOwner(ids, found);
+    },
+
+    async countMembersOfGroups(groupIds) {
+      const ids = uniqueIds(groupIds);
+      if (ids.length === 0) return new Map<string, number>();
+      const found = await rows<{ owner: string; members: number }>(s.memberCounts, [ids]);
+      return new Map(found.map((row) => [row.owner, row.members]));
     },
   };
 }

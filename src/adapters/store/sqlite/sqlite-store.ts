@@ -185,6 +185,12 @@ function buildStore(db: Database.Database): Store {
       `SELECT u.id, u.seq FROM group_members m JOIN users u ON u.seq = m.user_seq
        WHERE m.group_seq = ? ORDER BY m.position`,
     ),
+    /** Counted on the (group_seq, position) index: no member row is read. */
+    memberCounts: db.prepare<[string], [string, number]>(
+      `SELECT g.id, COUNT(*) FROM groups g JOIN group_members m ON m.group_seq = g.seq
+       WHERE g.id IN (SELECT value FROM json_each(?))
+       GROUP BY g.id`,
+    ).raw(),
     /** One group at a time: the (group_seq, position) index yields the order, so 50,000 members need no sort. */
     membersOfGroup: db.prepare<[string], [string, string]>(
       `SELECT u.id, COALESCE(u.display_name, u.user_name)
@@ -504,6 +510,12 @@ function buildStore(db: Database.Database): Store {
       const ids = uniqueIds(groupIds);
       if (ids.length === 0) return new Map<string, MemberRef[]>();
       return guard(() => membersOfGroups(ids));
+    },
+
+    async countMembersOfGroups(groupIds) {
+      const ids = uniqueIds(groupIds);
+      if (ids.length === 0) return new Map<string, number>();
+      return guard(() => new Map(s.memberCounts.all(JSON.stringify(ids))));
     },
   };
 
