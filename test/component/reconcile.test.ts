@@ -20,7 +20,17 @@ import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
-const KINDS = ['missing_user', 'missing_group', 'missing_membership', 'extra_membership', 'wrong_bindings', 'unsynced_user', 'unsynced_group'] as const;
+const KINDS = [
+  'missing_user',
+  'missing_group',
+  'missing_membership',
+  'extra_membership',
+  'wrong_bindings',
+  'missing_davis_user',
+  'wrong_davis_user',
+  'unsynced_user',
+  'unsynced_group',
+] as const;
 type Kind = (typeof KINDS)[number];
 
 const MAPPING: Mapping = parseMapping(`
@@ -311,5 +321,28 @@ describe('reconcile with Davis Assistant user management on', () => {
     await repair(s);
     expect((await s.bridge.store.syncQueueStats({ failedLimit: 10 })).failed.map((f) => f.reason)).toEqual([]);
     expect(accountSnapshot(s.sandbox.state).users).toEqual(DESIRED.users);
+  });
+
+  it('when a Davis Assistant user is deleted and another changed by hand, then dry-run reports each and reconcile writes both back as the mapping wants them', async () => {
+    const s = await synced({ davis: true });
+    const desired = s.sandbox.state.davisUsers();
+    const ben = desired.find((d) => d.email === 'ben@example.com');
+    if (ben === undefined) throw new Error('ben has no Davis Assistant user');
+    s.sandbox.state.davisDelete('ann@example.com');
+    s.sandbox.state.davisUpdate('ben@example.com', { ...ben, lastName: 'Changed', admin: !ben.admin });
+    const dry = await dryRun(s);
+    expect(dry.counts).toEqual(counts({ missing_davis_user: 1, wrong_davis_user: 1 }));
+    expect(dry.findings).toEqual([
+      { kind: 'missing_davis_user', resourceType: 'User', resourceId: s.ids.ann, target: 'ann@example.com', detail: 'the Davis Assistant has no such user' },
+      { kind: 'wrong_davis_user', resourceType: 'User', resourceId: s.ids.ben, target: 'ben@example.com', detail: 'the Davis Assistant user differs in lastName, admin' },
+    ]);
+    const report = await repair(s);
+    expect(report.counts).toEqual(counts({ missing_davis_user: 1, wrong_davis_user: 1 }));
+    const sortByEmail = (users: readonly { email: string }[]) => [...users].sort((a, b) => a.email.localeCompare(b.email));
+    expect(sortByEmail(s.sandbox.state.davisUsers())).toEqual(sortByEmail(desired));
+    expect(accountSnapshot(s.sandbox.state).users).toEqual(DESIRED.users);
+    const again = await s.bridge.admin('POST', '/reconcile?dryRun=true');
+    expect(again.body.findings).toEqual([]);
+    expect((await s.bridge.store.syncQueueStats({ failedLimit: 10 })).failed).toEqual([]);
   });
 });

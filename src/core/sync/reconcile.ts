@@ -1,8 +1,11 @@
 // Reconcile: compares what the bridge applied with what Dynatrace really holds — users missing from
-// the account, members missing from or extra in managed groups, groups gone, bindings removed, SCIM
-// resources never synced — and repairs the drift by re-queueing the work (or only reports it).
-// Costs 2 + (managed groups) + (bound levels) calls: it lists, it never fetches user by user.
+// the account, members missing from or extra in managed groups, groups gone, bindings removed, Davis
+// Assistant users gone or changed, SCIM resources never synced — and repairs the drift by
+// re-queueing the work (or only reports it). Costs 2 + (managed groups) + (bound levels) calls, and
+// one more with Davis Assistant user management on: it lists, it never fetches user by user.
 import type { AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
+import type { DavisUser } from '../../ports/davis-assistant-api.js';
+import type { JsonObject } from '../../ports/json.js';
 import type { SyncItem, SyncTarget } from '../../ports/sync-queue.js';
 import { groupTarget } from '../mapping/mapping.js';
 import { auditedWrite } from './audited-write.js';
@@ -14,6 +17,8 @@ export type FindingKind =
   | 'missing_membership'
   | 'extra_membership'
   | 'wrong_bindings'
+  | 'missing_davis_user'
+  | 'wrong_davis_user'
   | 'unsynced_user'
   | 'unsynced_group';
 
@@ -85,6 +90,8 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     await checkBindings(group);
   }
 
+  if (context.davisApi.enabled) await checkDavisUsers();
+
   for (const user of appliedUsers) {
     if (accountEmails.has(user.email)) continue;
     findings.push({ kind: 'missing_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: 'the account has no such user' });
@@ -153,6 +160,33 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     }
   }
 
+  /**
+   * Davis Assistant users the bridge made that are gone, or differ from what it applied (changed by
+   * hand). Forgetting what was applied makes the worker create the user again, or, when it exists
+   * (409), write it back as the mapping wants it. Users missing from the account are left to the
+   * missing-user repair, which provisions them whole.
+   */
+  async function checkDavisUsers(): Promise<void> {
+    progress('listing Davis Assistant users', 0, 1);
+    const actual = new Map((await context.davisApi.listUsers()).map((u) => [u.email.toLowerCase(), u]));
+    progress('listing Davis Assistant users', 1, 1);
+    for (const user of appliedUsers) {
+      if (user.davis === null || !accountEmails.has(user.email)) continue;
+      const found = actual.get(user.email);
+      const differing = found === undefined ? [] : davisFieldsDiffering(found, user.davis);
+      if (found === undefined) {
+        findings.push({ kind: 'missing_davis_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: 'the Davis Assistant has no such user' });
+      } else if (differing.length > 0) {
+        findings.push({ kind: 'wrong_davis_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: `the Davis Assistant user differs in ${differing.join(', ')}` });
+      } else {
+        continue;
+      }
+      const current = touchedUsers.get(user.userId) ?? user;
+      touchedUsers.set(user.userId, { ...current, davis: null });
+      requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
+    }
+  }
+
   /** SCIM resources that should be in Dynatrace but never got there (e.g. work lost before it was queued). */
   async function findUnsynced(users: readonly AppliedUser[], groups: readonly AppliedGroup[]): Promise<void> {
     const appliedUserIds = new Set(users.map((u) => u.userId));
@@ -187,6 +221,15 @@ const KINDS: readonly FindingKind[] = [
   'missing_membership',
   'extra_membership',
   'wrong_bindings',
+  'missing_davis_user',
+  'wrong_davis_user',
   'unsynced_user',
   'unsynced_group',
 ];
+
+const DAVIS_FIELDS = ['firstName', 'lastName', 'timezone', 'admin'] as const;
+
+/** The fields in which the listed Davis Assistant user differs from what the bridge applied. */
+function davisFieldsDiffering(actual: DavisUser, applied: JsonObject): string[] {
+  return DAVIS_FIELDS.filter((field) => actual[field] !== applied[field]);
+}
