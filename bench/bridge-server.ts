@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const stopping = new AbortController();
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
   // Without DATABASE_URL openStore opens the same SQLite file buildDeps would.
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, metrics, stopSignal: stopping.signal });
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();

@@ -80,6 +80,8 @@ export interface DatabaseConfig {
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /** How long the start waits for an unreachable server before giving up (0: one attempt). */
+  readonly startTimeoutMs: number;
 }
 
 /** How SCIM changes are pushed to Dynatrace. */
@@ -222,12 +224,13 @@ function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null
   const poolSize = reader.integer('DATABASE_POOL_SIZE', 10, 1, 1000);
   const connectTimeoutMs = reader.integer('DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000);
   const statementTimeoutMs = reader.integer('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000);
+  const startTimeoutMs = reader.integer('DATABASE_START_TIMEOUT_MS', 120_000, 0, 3_600_000);
   if (url === null) return null;
   if (!/^postgres(ql)?:\/\//.test(url)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
     return null;
   }
-  return { url, poolSize, connectTimeoutMs, statementTimeoutMs };
+  return { url, poolSize, connectTimeoutMs, statementTimeoutMs, startTimeoutMs };
 }
 
 function readJwt(env: Env, reader: Reader, problems: string[]): JwtConfig | null {

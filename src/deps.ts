@@ -55,15 +55,22 @@ export interface BuildDepsOptions {
 }
 
 /** The store the configuration names: PostgreSQL with DATABASE_URL (several replicas), else the SQLite file under DATA_DIR. */
-export async function openStore(config: Config): Promise<Store> {
+export async function openStore(config: Config, logger: Logger): Promise<Store> {
   const { database } = config;
   if (database === null) return openSqliteStore(config);
-  return createPostgresStore({
-    connectionString: database.url,
-    poolSize: database.poolSize,
-    connectionTimeoutMs: database.connectTimeoutMs,
-    statementTimeoutMs: database.statementTimeoutMs,
-  });
+  return createPostgresStore(
+    {
+      connectionString: database.url,
+      poolSize: database.poolSize,
+      connectionTimeoutMs: database.connectTimeoutMs,
+      statementTimeoutMs: database.statementTimeoutMs,
+    },
+    {
+      // A server that is starting, restarting or not yet routable is waited for (DATABASE_START_TIMEOUT_MS).
+      startTimeoutMs: database.startTimeoutMs,
+      onUnreachable: (error, retryInMs) => logger.warn({ reason: error.message, retryInMs }, 'PostgreSQL is not reachable yet; trying again'),
+    },
+  );
 }
 
 function openSqliteStore(config: Config): Store {

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const stopping = new AbortController();
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
   const mappingFile = config.sync.mappingFile;
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   const deps = buildDeps({
     config,
     logger,

@@ -19,7 +19,7 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ level: 'warn' });
   const upstream = await startUpstream({ config, logger });
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   const deps = buildDeps({ config, logger, store, scimTokens: ['reconcile-cli-has-no-http-endpoint'], upstream, mapping });
   let lastLine = '';
   const started = Date.now();

@@ -11,7 +11,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { makeDataDir, removeDataDir, seededRandom } from '../helpers/bridge-process.js';
-import { freshSchemaName, postgresUrl, withClient } from '../helpers/postgres-server.js';
+import { freshDatabase } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge } from '../helpers/spawned-bridge.js';
@@ -60,16 +60,6 @@ async function startIssuer(): Promise<{ readonly jwksUrl: string; readonly valid
   const [header, payload, signature = ''] = valid.split('.');
   const flipped = `${signature.slice(0, -4)}${signature.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
   return { jwksUrl: `http://127.0.0.1:${port}/keys`, valid, tampered: `${header}.${payload}.${flipped}`, expired: await sign(now - 7200, now - 3600) };
-}
-
-/** A database of its own on the PostgreSQL test server (the store uses the public schema); dropped afterwards. */
-async function freshDatabase(): Promise<string> {
-  const name = freshSchemaName('secrets');
-  await withClient((client) => client.query(`CREATE DATABASE "${name}"`));
-  cleanups.push(() => withClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
-  const url = new URL(postgresUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 type Variant = 'environment and SQLite' | '*_FILE files and PostgreSQL';
@@ -121,7 +111,7 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
   if (variant === 'environment and SQLite') {
     Object.assign(env, direct);
   } else {
-    const databaseUrl = await freshDatabase();
+    const databaseUrl = await freshDatabase(cleanups, 'secrets');
     secrets.push(databaseUrl, decodeURIComponent(new URL(databaseUrl).password));
     direct['DATABASE_URL'] = databaseUrl;
     for (const [name, value] of Object.entries(direct)) {

@@ -2,7 +2,8 @@
 // sandbox on loopback in account mode) while SCIM requests are in flight and the sync worker waits for
 // a binding rate budget: it exits 0 well within SHUTDOWN_TIMEOUT_MS, every acknowledged change is
 // there after a restart on the same data dir, and the queue still holds the unsynced work — unleased,
-// so the restarted process syncs all of it.
+// so the restarted process syncs all of it. And the start on PostgreSQL while the server cannot be
+// reached: it waits DATABASE_START_TIMEOUT_MS for it, then gives up with exit code 1.
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,10 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { makeDataDir, removeDataDir } from '../helpers/bridge-process.js';
+import { freshDatabase } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const TOKEN = 'process-test-token-0123456789';
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -158,5 +161,48 @@ describe('the bridge process on SIGTERM', () => {
 
     second.signal('SIGTERM');
     expect((await second.exited).code).toBe(0);
+  });
+});
+
+describe('the bridge process when PostgreSQL is not reachable at start', () => {
+  /** Sandbox mode (no Dynatrace credentials), the store behind a relay that refuses connections for now. */
+  async function unreachableDatabase(): Promise<{ relay: TcpRelay; env: Record<string, string>; password: string }> {
+    const database = new URL(await freshDatabase(cleanups, 'start'));
+    const relay = await startTcpRelay(database);
+    cleanups.push(() => relay.close());
+    await relay.cut();
+    const dataDir = makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    return { relay, password: decodeURIComponent(database.password), env: { DATA_DIR: dataDir, SCIM_TOKENS: TOKEN, LOG_LEVEL: 'info', DATABASE_URL: relay.url } };
+  }
+
+  it('when the server comes while the bridge waits, then it logs each refused attempt (no password) and starts serving', async () => {
+    const { relay, env, password } = await unreachableDatabase();
+    const starting = spawnBridge(built.entry, { ...env, DATABASE_START_TIMEOUT_MS: '30000' }, { startTimeoutMs: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await relay.restore();
+    const bridge = await starting;
+    cleanups.push(() => bridge.kill());
+    expect((await fetch(`${bridge.url}/healthz`)).status).toBe(200);
+    expect((await scimRequest(`${bridge.url}/scim/v2`, TOKEN, 'POST', '/Users', userBody('late.start@example.com'))).status).toBe(201);
+    const waits = bridge.output().split('\n').filter((line) => line.includes('PostgreSQL is not reachable yet'));
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(waits[0] as string)).toMatchObject({ level: 'warn', retryInMs: 500 });
+    expect(bridge.output()).not.toContain(password);
+    bridge.signal('SIGTERM');
+    expect((await bridge.exited).code).toBe(0);
+  });
+
+  it('when the server never comes, then the bridge gives up after DATABASE_START_TIMEOUT_MS and exits 1 naming the cause', async () => {
+    const { env, password } = await unreachableDatabase();
+    const started = Date.now();
+    const failed = await spawnBridge(built.entry, { ...env, DATABASE_START_TIMEOUT_MS: '1500' }, { startTimeoutMs: 10_000 }).then(
+      () => null,
+      (error: unknown) => error as Error,
+    );
+    expect(failed?.message).toMatch(/fatal: the PostgreSQL store failed: .*ECONNREFUSED.* \(still unreachable after 2 s\)/);
+    expect(failed?.message).not.toContain(password);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 });

@@ -124,6 +124,19 @@ export async function withClient<T>(work: (client: pg.Client) => Promise<T>, url
   }
 }
 
+/**
+ * A database of its own on the test server, for a bridge that keeps its tables in `public`; its URL.
+ * `cleanups` gets its dropping.
+ */
+export async function freshDatabase(cleanups: { push(...cleanups: Array<() => Promise<void>>): void }, label = 'db'): Promise<string> {
+  const name = freshSchemaName(label);
+  await withClient((client) => client.query(`CREATE DATABASE "${name}"`));
+  cleanups.push(() => withClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
+  const url = new URL(postgresUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /** Drops the schema and everything in it (a test's cleanup). */
 export async function dropSchema(schema: string, url = postgresUrl()): Promise<void> {
   await withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), url);

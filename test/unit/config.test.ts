@@ -166,4 +166,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ READINESS_REQUIRES_DYNATRACE: 'true' }).readinessRequiresDynatrace).toBe(true);
     expect(problemsOf({ READINESS_REQUIRES_DYNATRACE: 'sometimes' })).toEqual(['READINESS_REQUIRES_DYNATRACE must be true or false, got "sometimes"']);
   });
+
+  it('when DATABASE_URL is set, then the pool, timeouts and the start wait carry their documented defaults or the values given, and bad ones are problems', () => {
+    expect(loadConfig({}).database).toBeNull();
+    const url = 'postgres://bridge:pw@db:5432/bridge';
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ url, poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000, startTimeoutMs: 120_000 });
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_START_TIMEOUT_MS: '0' }).database?.startTimeoutMs).toBe(0);
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_START_TIMEOUT_MS: '300000' }).database?.startTimeoutMs).toBe(300_000);
+    const problems = problemsOf({ DATABASE_URL: url, DATABASE_START_TIMEOUT_MS: '-1', DATABASE_POOL_SIZE: '0' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toContain('DATABASE_START_TIMEOUT_MS');
+    expect(problems.join('\n')).not.toContain('pw');
+  });
 });

@@ -66,6 +66,60 @@ describe('PostgreSQL store availability', () => {
     expect(error.message).not.toContain('not-the-password');
   });
 
+  it('when the server is not reachable yet at start, then createPostgresStore keeps trying within startTimeoutMs, says so each time, and opens once it is there', async () => {
+    const relay = await startTcpRelay(new URL(postgresUrl()));
+    cleanups.push(() => relay.close());
+    await relay.cut();
+    const schema = freshSchemaName('late');
+    cleanups.push(() => dropSchema(schema));
+    const retries: Array<{ code: string; retryInMs: number }> = [];
+    const opening = createPostgresStore(
+      { connectionString: relay.url, schema, poolSize: 2, connectionTimeoutMs: 1000 },
+      { startTimeoutMs: 20_000, onUnreachable: (error, retryInMs) => retries.push({ code: error.code, retryInMs }) },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_800));
+    await relay.restore();
+    const store = await opening;
+    cleanups.push(() => store.close());
+    await store.insertUser(user('u1'), change);
+    expect((await store.getUser('u1'))?.id).toBe('u1');
+    // 0.5 s, then 1 s, … between attempts: two or three failures in the 1.8 s before the server came.
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries.length).toBeLessThanOrEqual(4);
+    expect(retries.map((r) => r.code)).toEqual(retries.map(() => 'unavailable'));
+    expect(retries.slice(0, 2).map((r) => r.retryInMs)).toEqual([500, 1000]);
+  });
+
+  it('when the server stays unreachable, then createPostgresStore gives up at startTimeoutMs and says how long it tried', async () => {
+    const port = await freePort();
+    const retries: number[] = [];
+    const started = Date.now();
+    const error = await unavailable(
+      createPostgresStore({ connectionString: `postgres://postgres:secret@127.0.0.1:${port}/postgres` }, { startTimeoutMs: 1_200, onUnreachable: (_error, retryInMs) => retries.push(retryInMs) }),
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1_150);
+    expect(elapsed).toBeLessThan(3_000);
+    // 0.5 s, then what is left of the 1.2 s (about 0.7 s), then the last attempt.
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toBe(500);
+    expect(retries[1]).toBeGreaterThan(600);
+    expect(retries[1]).toBeLessThanOrEqual(700);
+    expect(error.message).toMatch(/still unreachable after 1 s\)$/);
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('when a reachable server refuses the bridge (a wrong password), then createPostgresStore fails at once, whatever startTimeoutMs allows', async () => {
+    const url = new URL(postgresUrl());
+    url.password = 'not-the-password';
+    let retried = false;
+    const started = Date.now();
+    await unavailable(createPostgresStore({ connectionString: url.href }, { startTimeoutMs: 60_000, onUnreachable: () => (retried = true) }));
+    expect(retried).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect(createPostgresStore({ connectionString: postgresUrl() }, { startTimeoutMs: -1 })).rejects.toBeInstanceOf(TypeError);
+  });
+
   it('when the server goes away after the store opened, then reads, writes and queue calls reject with unavailable quickly, and succeed again once it is back', async () => {
     const relay = await startTcpRelay(new URL(postgresUrl()));
     cleanups.push(() => relay.close());

@@ -25,6 +25,17 @@ export function isRetryable(error: unknown): boolean {
   return isServerError(error) && error.code !== undefined && retryableStates.has(error.code);
 }
 
+/**
+ * Whether `error` (a driver error) says the server could not be reached or would not take a
+ * connection yet — refused, timed out, unknown host, starting up or shutting down, too many
+ * connections — rather than refusing the bridge (credentials, database, privileges, a bad statement).
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!isServerError(error)) return error instanceof Error;
+  const state = error.code ?? '';
+  return state.startsWith('08') || state.startsWith('57P') || state === '53300';
+}
+
 /** The StoreError to throw for `error`; StoreErrors pass through unchanged. */
 export function toStoreError(error: unknown): StoreError {
   if (error instanceof StoreError) return error;

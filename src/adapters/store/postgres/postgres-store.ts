@@ -42,7 +42,7 @@ import { createPostgresAuditLog } from './postgres-audit-log.js';
 import { createPostgresLocks } from './postgres-locks.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
-import { toStoreError } from './postgres-errors.js';
+import { isUnreachable, toStoreError } from './postgres-errors.js';
 import { decodeText } from './pg-text.js';
 import { createPostgresSyncQueue } from './postgres-sync-queue.js';
 
@@ -59,6 +59,14 @@ export interface PostgresStoreOptions {
   readonly idleTimeoutMs?: number;
   /** The schema holding the store's tables, created when missing (default `public`); a fresh one isolates a test. */
   readonly schema?: string;
+}
+
+/** How creating the store waits for a server that cannot be reached yet (starting, restarting, not yet routable). */
+export interface PostgresStartOptions {
+  /** Keep trying this long, in ms (default 0: one attempt). Refusals by a reachable server (credentials, database) end it at once. */
+  readonly startTimeoutMs?: number;
+  /** Told of each failed attempt that will be tried again, and when. */
+  readonly onUnreachable?: (error: StoreError, retryInMs: number) => void;
 }
 
 /** What a mutation learns about the row it changes or checks. `seq` is a bigint, as text. */
@@ -91,10 +99,36 @@ const dynamicStatementLimit = 256;
 const resourceColumns = 'id, version, created, last_modified, attributes';
 
 /** Connects, brings the schema to the newest version (under the migration lock), and returns the store. */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+export async function createPostgresStore(options: PostgresStoreOptions, start: PostgresStartOptions = {}): Promise<Store> {
   const resolved = resolveOptions(options);
-  await migrateSchema(resolved);
+  const startTimeoutMs = count(start.startTimeoutMs, 'startTimeoutMs', 0, 0);
+  await untilReachable(() => migrateSchema(resolved), startTimeoutMs, start.onUnreachable ?? (() => undefined));
   return buildStore(createDatabase(resolved), quoteIdentifier(resolved.schema));
+}
+
+/** First wait between attempts; it doubles up to the longest. */
+const firstRetryMs = 500;
+const longestRetryMs = 5_000;
+
+/** Runs `attempt` until it succeeds, fails otherwise than by an unreachable server, or `timeoutMs` is spent. */
+async function untilReachable(attempt: () => Promise<void>, timeoutMs: number, onUnreachable: (error: StoreError, retryInMs: number) => void): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let wait = firstRetryMs; ; wait = Math.min(wait * 2, longestRetryMs)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const failure = toStoreError(error);
+      if (!isUnreachable(failure.cause)) throw failure;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        if (timeoutMs === 0) throw failure;
+        throw new StoreError('unavailable', `${failure.message} (still unreachable after ${Math.round(timeoutMs / 1000)} s)`, { cause: failure.cause });
+      }
+      const retryInMs = Math.ceil(Math.min(wait, left));
+      onUnreachable(failure, retryInMs);
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
+  }
 }
 
 /** Runs the migrations on a connection of their own, with the longer migration timeout. */
