@@ -4,6 +4,7 @@
 // plus the sync worker bring Dynatrace back to the desired state.
 import { describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
+import { FINDING_KINDS, type FindingKind } from '../../src/core/sync/reconcile.js';
 import { parseMapping } from '../../src/mapping-file.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { accountSnapshot, type AccountSnapshot } from '../helpers/account-snapshot.js';
@@ -20,18 +21,6 @@ import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
-const KINDS = [
-  'missing_user',
-  'missing_group',
-  'missing_membership',
-  'extra_membership',
-  'wrong_bindings',
-  'missing_davis_user',
-  'wrong_davis_user',
-  'unsynced_user',
-  'unsynced_group',
-] as const;
-type Kind = (typeof KINDS)[number];
 
 const MAPPING: Mapping = parseMapping(`
 groups:
@@ -95,8 +84,8 @@ async function synced(options: { davis?: boolean; env?: Record<string, string> }
   };
 }
 
-function counts(partial: Partial<Record<Kind, number>>): Record<Kind, number> {
-  return Object.fromEntries(KINDS.map((kind) => [kind, partial[kind] ?? 0])) as Record<Kind, number>;
+function counts(partial: Partial<Record<FindingKind, number>>): Record<FindingKind, number> {
+  return Object.fromEntries(FINDING_KINDS.map((kind) => [kind, partial[kind] ?? 0])) as Record<FindingKind, number>;
 }
 
 /** Everything reconcile could change: the sandbox, its write log, applied state, the queue. */

@@ -109,7 +109,7 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
       await store.enqueueSync([...requeue.values()], { at: now.toISOString(), requestId: item.requestId, dueAt: now.toISOString() });
     }
   }
-  const counts = Object.fromEntries(KINDS.map((kind) => [kind, findings.filter((f) => f.kind === kind).length])) as Record<FindingKind, number>;
+  const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, findings.filter((f) => f.kind === kind).length])) as Record<FindingKind, number>;
   return { startedAt, finishedAt: context.now().toISOString(), dryRun: !repair, repaired: repair && findings.length > 0, counts, findings };
 
   async function checkMembers(group: AppliedGroup): Promise<void> {
@@ -215,7 +215,8 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
   }
 }
 
-const KINDS: readonly FindingKind[] = [
+/** Every kind a report counts, in report order. */
+export const FINDING_KINDS: readonly FindingKind[] = [
   'missing_user',
   'missing_group',
   'missing_membership',
