@@ -55,7 +55,8 @@ const GROUP_INDEXES: ReadonlyMap<string, GroupIndexedAttribute> = new Map<string
 export interface GroupService {
   create(attributes: JsonObject, members: readonly string[], origin: ChangeOrigin): Promise<GroupView>;
   get(id: string, options: { withMembers: boolean }): Promise<GroupView>;
-  list(query: ListQuery, options: { withMembers: boolean }): Promise<ListPage<GroupView>>;
+  /** A page of groups without their members (`countMembers`, then `withMembers`, load them as wanted). */
+  list(query: ListQuery): Promise<ListPage<GroupView>>;
   /** How many members each group has, without loading them; groups with none are absent. */
   countMembers(ids: readonly string[]): Promise<Map<string, number>>;
   /** The same groups with their members, read at one moment. */
@@ -104,7 +105,7 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
 
     get: (id, { withMembers }) => load(id, withMembers),
 
-    async list(query, { withMembers }) {
+    async list(query) {
       const page = await queryResources(
         {
           coreSchema: options.coreSchema,
@@ -124,8 +125,7 @@ export function createGroupService(options: GroupServiceOptions): GroupService {
         },
         query,
       ).catch((e: unknown) => translateStoreError(e, 'Group'));
-      const items = withMembers ? await attachMembers(page.items) : page.items.map((record) => ({ record, members: null }));
-      return { totalResults: page.totalResults, items };
+      return { totalResults: page.totalResults, items: page.items.map((record) => ({ record, members: null })) };
     },
 
     countMembers: (ids) => store.countMembersOfGroups(ids).catch((e: unknown) => translateStoreError(e, 'Group')),

@@ -52,7 +52,7 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
   router.get('/Groups', async (req, res) => {
     const query = parseListQuery(req.query, limits);
     const projection = parseProjection(req.query);
-    const page = await groups.list(query, { withMembers: false });
+    const page = await groups.list(query);
     const url = base(req);
     const render = (view: GroupView) => project(renderGroup(view, url), projection, schema);
     const send = (views: readonly GroupView[]) => sendScim(res, 200, listResponse(views.map(render), page.totalResults, query.startIndex));
