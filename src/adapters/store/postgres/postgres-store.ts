@@ -42,9 +42,10 @@ import { createPostgresAuditLog } from './postgres-audit-log.js';
 import { createPostgresLocks } from './postgres-locks.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
-import { isUnreachable, toStoreError } from './postgres-errors.js';
+import { toStoreError } from './postgres-errors.js';
 import { decodeText } from './pg-text.js';
 import { createPostgresSyncQueue } from './postgres-sync-queue.js';
+import { untilReachable } from './start-wait.js';
 
 export interface PostgresStoreOptions {
   /** A `postgres://` or `postgresql://` URL (the bridge's DATABASE_URL). */
@@ -104,31 +105,6 @@ export async function createPostgresStore(options: PostgresStoreOptions, start: 
   const startTimeoutMs = count(start.startTimeoutMs, 'startTimeoutMs', 0, 0);
   await untilReachable(() => migrateSchema(resolved), startTimeoutMs, start.onUnreachable ?? (() => undefined));
   return buildStore(createDatabase(resolved), quoteIdentifier(resolved.schema));
-}
-
-/** First wait between attempts; it doubles up to the longest. */
-const firstRetryMs = 500;
-const longestRetryMs = 5_000;
-
-/** Runs `attempt` until it succeeds, fails otherwise than by an unreachable server, or `timeoutMs` is spent. */
-async function untilReachable(attempt: () => Promise<void>, timeoutMs: number, onUnreachable: (error: StoreError, retryInMs: number) => void): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (let wait = firstRetryMs; ; wait = Math.min(wait * 2, longestRetryMs)) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const failure = toStoreError(error);
-      if (!isUnreachable(failure.cause)) throw failure;
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        if (timeoutMs === 0) throw failure;
-        throw new StoreError('unavailable', `${failure.message} (still unreachable after ${Math.round(timeoutMs / 1000)} s)`, { cause: failure.cause });
-      }
-      const retryInMs = Math.ceil(Math.min(wait, left));
-      onUnreachable(failure, retryInMs);
-      await new Promise((resolve) => setTimeout(resolve, retryInMs));
-    }
-  }
 }
 
 /** Runs the migrations on a connection of their own, with the longer migration timeout. */
