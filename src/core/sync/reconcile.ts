@@ -118,9 +118,7 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     for (const user of expected) {
       if (actual.has(user.email) || !accountEmails.has(user.email)) continue;
       findings.push({ kind: 'missing_membership', resourceType: 'User', resourceId: user.userId, target: user.email, detail: `not in managed group "${group.name}"` });
-      const current = touchedUsers.get(user.userId) ?? user;
-      touchedUsers.set(user.userId, { ...current, groupUuids: current.groupUuids.filter((uuid) => uuid !== group.uuid) });
-      requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
+      correctAppliedUser(user, (current) => ({ ...current, groupUuids: current.groupUuids.filter((uuid) => uuid !== group.uuid) }));
     }
     const expectedEmails = new Set(expected.map((u) => u.email));
     for (const email of actual) {
@@ -135,9 +133,7 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
       });
       if (managed !== undefined) {
         // The worker removes what applied state says is there and desired state does not want.
-        const current = touchedUsers.get(managed.userId) ?? managed;
-        touchedUsers.set(managed.userId, { ...current, groupUuids: [...new Set([...current.groupUuids, group.uuid])] });
-        requeue.set(`User:${managed.userId}`, { resourceType: 'User', resourceId: managed.userId });
+        correctAppliedUser(managed, (current) => ({ ...current, groupUuids: [...new Set([...current.groupUuids, group.uuid])] }));
       } else {
         await auditedWrite(writes, { operation: 'removeUserFromGroups', target: email, detail: group.uuid }, () =>
           accountApi.removeUserFromGroups(email, [group.uuid]),
@@ -173,18 +169,24 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     for (const user of appliedUsers) {
       if (user.davis === null || !accountEmails.has(user.email)) continue;
       const found = actual.get(user.email);
-      const differing = found === undefined ? [] : davisFieldsDiffering(found, user.davis);
       if (found === undefined) {
         findings.push({ kind: 'missing_davis_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: 'the Davis Assistant has no such user' });
-      } else if (differing.length > 0) {
-        findings.push({ kind: 'wrong_davis_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: `the Davis Assistant user differs in ${differing.join(', ')}` });
       } else {
-        continue;
+        const differing = davisFieldsDiffering(found, user.davis);
+        if (differing.length === 0) continue;
+        findings.push({ kind: 'wrong_davis_user', resourceType: 'User', resourceId: user.userId, target: user.email, detail: `the Davis Assistant user differs in ${differing.join(', ')}` });
       }
-      const current = touchedUsers.get(user.userId) ?? user;
-      touchedUsers.set(user.userId, { ...current, davis: null });
-      requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
+      correctAppliedUser(user, (current) => ({ ...current, davis: null }));
     }
+  }
+
+  /**
+   * Corrects what the applied state says of `user` (written back by a repair, on top of earlier
+   * corrections this run) and re-queues the user, so the worker's normal path makes Dynatrace match.
+   */
+  function correctAppliedUser(user: AppliedUser, correct: (current: AppliedUser) => AppliedUser): void {
+    touchedUsers.set(user.userId, correct(touchedUsers.get(user.userId) ?? user));
+    requeue.set(`User:${user.userId}`, { resourceType: 'User', resourceId: user.userId });
   }
 
   /** SCIM resources that should be in Dynatrace but never got there (e.g. work lost before it was queued). */
