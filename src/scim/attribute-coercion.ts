@@ -1,6 +1,7 @@
 // Coerces client values to the shapes the schema defines, for the forms IdPs really send
-// (idp-dialects.md §1.2, §5.3): "True"/"False" strings on booleans, explicit nulls, and the
-// enterprise `manager` as a string, {value} or Entra's [{$ref,value}].
+// (Entra ID: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility):
+// "True"/"False" strings on booleans, explicit nulls, and the enterprise `manager` as a string,
+// {value} or Entra's [{$ref,value}].
 import type { JsonObject, JsonValue } from '../ports/json.js';
 import type { ScimAttributeDefinition } from './scim-schemas.js';
 
@@ -40,17 +41,23 @@ export function coerceComplex(value: JsonObject, subAttributes: ReadonlyMap<stri
 
 /**
  * Entra sends the manager as `"id"`, `{"value":"id"}` or `[{"$ref":…,"value":"id"}]`, and clears
- * it with `""`. Returns `{ value }`, or undefined when the manager is to be removed.
+ * it with `""`. Returns `{ value }` with the `$ref` the client sent (RFC 7643 §4.3 recommends it),
+ * or undefined when the manager is to be removed. `displayName` is read-only: the bridge answers it.
  */
 export function coerceManager(value: JsonValue): JsonValue | undefined {
   let candidate: JsonValue | undefined = value;
   if (Array.isArray(candidate)) candidate = candidate.find((item) => item !== null);
   if (typeof candidate === 'string') return candidate.trim() === '' ? undefined : { value: candidate };
   if (isObject(candidate)) {
-    const key = Object.keys(candidate).find((k) => k.toLowerCase() === 'value');
-    const id = key === undefined ? undefined : candidate[key];
-    if (typeof id === 'string' && id.trim() !== '') return { value: id };
-    if (typeof id === 'number') return { value: String(id) };
+    const field = (name: string) => {
+      const key = Object.keys(candidate).find((k) => k.toLowerCase() === name);
+      return key === undefined ? undefined : candidate[key];
+    };
+    const id = field('value');
+    const ref = field('$ref');
+    const withRef = (manager: JsonObject): JsonObject => (typeof ref === 'string' && ref.trim() !== '' ? { ...manager, $ref: ref } : manager);
+    if (typeof id === 'string' && id.trim() !== '') return withRef({ value: id });
+    if (typeof id === 'number') return withRef({ value: String(id) });
     return undefined;
   }
   return candidate === undefined ? undefined : value;

@@ -6,7 +6,7 @@ import type { JsonObject } from '../ports/json.js';
 import { ScimError } from './scim-error.js';
 import { baseUrlOf, listResponse, sendScim } from './scim-response.js';
 import type { ScimRouteTable } from './scim-route-table.js';
-import { configureScimSchemas, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './scim-schemas.js';
+import { configureScimSchemas, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, suggestedTypeValues, SUGGESTED_TYPES_NOTE, USER_SCHEMA } from './scim-schemas.js';
 
 const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
@@ -125,7 +125,20 @@ function resourceTypes(base: string): JsonObject[] {
 }
 
 function schemas(base: string): JsonObject[] {
-  return [SCIMMY.Schemas.User, SCIMMY.Schemas.EnterpriseUser, SCIMMY.Schemas.Group].map(
-    (schema) => JSON.parse(JSON.stringify(schema.definition.describe(`${base}/Schemas`))) as JsonObject,
-  );
+  return [SCIMMY.Schemas.User, SCIMMY.Schemas.EnterpriseUser, SCIMMY.Schemas.Group].map((schema) => {
+    const described = JSON.parse(JSON.stringify(schema.definition.describe(`${base}/Schemas`))) as JsonObject;
+    if (described.id === USER_SCHEMA) describeSuggestedTypes(described);
+    return described;
+  });
+}
+
+/** Each free `type` says so, with RFC 7643's suggestions as its canonicalValues (§7: "suggested canonical values"). */
+function describeSuggestedTypes(userSchema: JsonObject): void {
+  for (const attribute of userSchema.attributes as JsonObject[]) {
+    const type = (attribute.subAttributes as JsonObject[] | undefined)?.find((sub) => sub.name === 'type');
+    if (type === undefined || type.mutability === 'readOnly') continue;
+    const suggested = suggestedTypeValues(String(attribute.name));
+    if (suggested !== undefined) type.canonicalValues = [...suggested];
+    type.description = `${String(type.description)} ${SUGGESTED_TYPES_NOTE}`;
+  }
 }

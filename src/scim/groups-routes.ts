@@ -6,12 +6,11 @@ import { batchesWithin } from '../core/batches.js';
 import type { GroupService, GroupView } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
-import type { JsonObject } from '../ports/json.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { parseListQuery, parseProjection, type Projection } from './list-parameters.js';
 import { splitMemberOperations, type MemberInstruction } from './member-operations.js';
-import { applyOperations } from './patch-applier.js';
-import { normaliseOperations, splitPathless, type PathOperation } from './patch-normaliser.js';
+import { applyPatch } from './patch-applier.js';
+import { splitPathless } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
 import { groupLocation, renderGroup, renderGroupJsonChunks } from './resource-renderer.js';
@@ -109,12 +108,12 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     const id = idOf(req);
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
-    const split = splitMemberOperations(splitPathless(parsePatchRequest(req.body), schema));
+    const split = splitMemberOperations(splitPathless(parsePatchRequest(req.body)));
     const members = foldMemberOperations(await memberOperations(id, split.members));
     const meta = await groups.patch(
       id,
       {
-        ...(split.attributes.length > 0 ? { attributes: (current) => patchAttributes(current.record.attributes, split.attributes, schema) } : {}),
+        ...(split.attributes.length > 0 ? { attributes: async (current) => parseGroupInput(applyPatch(current.record.attributes, split.attributes, schema), schema).attributes } : {}),
         ...(members ? { members } : {}),
       },
       ifMatch,
@@ -134,12 +133,6 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     res.status(204).end();
   });
 
-}
-
-async function patchAttributes(current: JsonObject, operations: readonly PathOperation[], schema: ResourceSchema): Promise<JsonObject> {
-  const plain = normaliseOperations(operations, schema, current);
-  const patched = await applyOperations('Group', current, plain);
-  return parseGroupInput(patched, schema).attributes;
 }
 
 /** Filters inside `members[…]` name sub-attributes of `members`. */

@@ -3,7 +3,7 @@
 import type { FilterNode } from '../core/filter/ast.js';
 import type { MemberOperation } from '../core/membership-change.js';
 import type { PathOperation } from './patch-normaliser.js';
-import { parsePath } from './patch-normaliser.js';
+import { parsePath } from './patch-target.js';
 import { memberIds } from './resource-input.js';
 import { ScimError } from './scim-error.js';
 import { GROUP_SCHEMA } from './scim-schemas.js';

@@ -1,5 +1,6 @@
 // The SCIM schemas the bridge serves (RFC 7643 §4, §8.7): scimmy's User with the EnterpriseUser
-// extension, and Group — less `password`, which the bridge never stores. Configured once.
+// extension, and Group — less `password`, which the bridge never stores, and with the canonical
+// `type` values of multi-valued attributes as suggestions, not a rule (RFC 7643 §2.3.1, §7). Configured once.
 import SCIMMY from 'scimmy';
 import type { AttributePath } from '../core/filter/ast.js';
 import type { AttributeCatalogue, AttributeInfo } from '../core/filter/attribute-catalogue.js';
@@ -12,12 +13,36 @@ type ScimmyAttribute = SCIMMY.Types.Attribute;
 
 let configured = false;
 
+/**
+ * The canonical `type` values RFC 7643 §4.1.2 suggests, by multi-valued User attribute (lower-cased
+ * name). scimmy enforces canonical values; the bridge takes any string and stores it as sent, since a
+ * service provider MAY ignore them (§2.3.1) and IdPs map their own ("Work", "business", Entra's
+ * "WindowsAzureActiveDirectoryRole"). /Schemas still offers these as the suggestions they are.
+ */
+const suggestedTypes = new Map<string, readonly string[]>();
+
+export const SUGGESTED_TYPES_NOTE = 'Canonical values are suggestions: any other string is accepted and stored as sent.';
+
 /** Applies the bridge's schema changes to scimmy's registry (idempotent: the registry is process-global). */
 export function configureScimSchemas(): void {
   if (configured) return;
   SCIMMY.Schemas.User.extend(SCIMMY.Schemas.EnterpriseUser as unknown as SCIMMY.Types.Schema, false);
   SCIMMY.Schemas.User.truncate('password');
+  for (const attribute of SCIMMY.Schemas.User.definition.attributes) {
+    if (!(attribute instanceof SCIMMY.Types.Attribute)) continue;
+    const type = attribute.subAttributes?.find((sub) => sub.name === 'type');
+    if (!attribute.config.multiValued || type === undefined || type.config.direction === 'out') continue;
+    const { canonicalValues } = type.config;
+    if (Array.isArray(canonicalValues) && canonicalValues.length > 0) suggestedTypes.set(attribute.name.toLowerCase(), [...canonicalValues]);
+    type.config.canonicalValues = false;
+  }
   configured = true;
+}
+
+/** The suggested canonical `type` values of a multi-valued User attribute, if RFC 7643 names any. */
+export function suggestedTypeValues(attributeName: string): readonly string[] | undefined {
+  configureScimSchemas();
+  return suggestedTypes.get(attributeName.toLowerCase());
 }
 
 export interface ResourceSchema {

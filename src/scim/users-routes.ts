@@ -3,8 +3,8 @@ import type { UserService, UserView } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { qualifyFilter } from './filter-qualifier.js';
 import { parseListQuery, parseProjection, type PagingLimits, type Projection } from './list-parameters.js';
-import { applyOperations } from './patch-applier.js';
-import { normaliseOperations, splitPathless } from './patch-normaliser.js';
+import { applyPatch } from './patch-applier.js';
+import { splitPathless } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
 import { renderUser, renderUserJson, userLocation } from './resource-renderer.js';
@@ -67,14 +67,10 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
   router.patch('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
-    const operations = splitPathless(parsePatchRequest(req.body), schema);
+    const operations = splitPathless(parsePatchRequest(req.body));
     const view = await users.patch(
       idOf(req),
-      async (current) => {
-        const plain = normaliseOperations(operations, schema, current.record.attributes);
-        const patched = await applyOperations('User', current.record.attributes, plain);
-        return parseUserAttributes(patched, schema);
-      },
+      async (current) => parseUserAttributes(applyPatch(current.record.attributes, operations, schema), schema),
       ifMatch,
       originOf(res),
     );

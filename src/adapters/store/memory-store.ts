@@ -23,7 +23,7 @@ import { appliedStatePort } from './applied-state-port.js';
 import { auditLogPort } from './audit-log-port.js';
 import { lockPort } from './lock-port.js';
 import { createMemoryLocks } from './memory-locks.js';
-import { caseKey } from './case-key.js';
+import { foldCase } from '../../ports/case-fold.js';
 import { createMemoryAppliedState } from './memory-applied-state.js';
 import { createMemoryAuditLog } from './memory-audit-log.js';
 import { createMemorySyncQueue } from './memory-sync-queue.js';
@@ -104,9 +104,9 @@ export function createMemoryStore(): Store {
       if (typeof value !== 'string') return [];
       switch (attribute) {
         case 'id': return optional(users.get(value));
-        case 'userName': return optional(usersByUserNameKey.get(caseKey(value)));
+        case 'userName': return optional(usersByUserNameKey.get(foldCase(value)));
         case 'externalId': return usersByExternalId.get(value) ?? [];
-        case 'emails.value': return usersByEmailKey.get(caseKey(value)) ?? [];
+        case 'emails.value': return usersByEmailKey.get(foldCase(value)) ?? [];
       }
     },
     test(user, attribute, value) {
@@ -114,9 +114,9 @@ export function createMemoryStore(): Store {
       if (typeof value !== 'string') return false;
       switch (attribute) {
         case 'id': return user.id === value;
-        case 'userName': return user.userNameKey === caseKey(value);
+        case 'userName': return user.userNameKey === foldCase(value);
         case 'externalId': return user.externalId === value;
-        case 'emails.value': return user.emailKeys.has(caseKey(value));
+        case 'emails.value': return user.emailKeys.has(foldCase(value));
       }
     },
   };
@@ -128,7 +128,7 @@ export function createMemoryStore(): Store {
       if (typeof value !== 'string') return [];
       switch (attribute) {
         case 'id': return optional(groups.get(value));
-        case 'displayName': return optional(groupsByDisplayNameKey.get(caseKey(value)));
+        case 'displayName': return optional(groupsByDisplayNameKey.get(foldCase(value)));
         case 'externalId': return groupsByExternalId.get(value) ?? [];
         case 'members.value': return users.get(value)?.groups ?? [];
       }
@@ -137,7 +137,7 @@ export function createMemoryStore(): Store {
       if (typeof value !== 'string') return false;
       switch (attribute) {
         case 'id': return group.id === value;
-        case 'displayName': return group.displayNameKey === caseKey(value);
+        case 'displayName': return group.displayNameKey === foldCase(value);
         case 'externalId': return group.externalId === value;
         case 'members.value': return group.members.has(value);
       }
@@ -172,17 +172,17 @@ export function createMemoryStore(): Store {
 
   function assignUser(user: UserRecord, write: UserWrite): void {
     user.userName = write.keys.userName;
-    user.userNameKey = caseKey(write.keys.userName);
+    user.userNameKey = foldCase(write.keys.userName);
     user.externalId = write.keys.externalId;
     user.active = write.keys.active;
-    user.emailKeys = new Set(write.keys.emails.map(caseKey));
+    user.emailKeys = new Set(write.keys.emails.map(foldCase));
     user.display = displayNameOf(write.attributes);
     user.attributes = JSON.stringify(write.attributes);
   }
 
   function assignGroup(group: GroupRecord, write: GroupWrite): void {
     group.displayName = write.keys.displayName;
-    group.displayNameKey = caseKey(write.keys.displayName);
+    group.displayNameKey = foldCase(write.keys.displayName);
     group.externalId = write.keys.externalId;
     group.attributes = JSON.stringify(write.attributes);
   }
@@ -215,7 +215,7 @@ export function createMemoryStore(): Store {
   }
 
   function assertDisplayNameFree(displayName: string, self: GroupRecord | null): void {
-    const holder = groupsByDisplayNameKey.get(caseKey(displayName));
+    const holder = groupsByDisplayNameKey.get(foldCase(displayName));
     if (holder !== undefined && holder !== self) {
       throw new StoreError('conflict', `displayName "${displayName}" is taken`, { attribute: 'displayName' });
     }
@@ -246,7 +246,7 @@ export function createMemoryStore(): Store {
       const context = enqueueContextOf(change);
       const { at } = change;
       if (users.has(write.id)) throw new StoreError('conflict', `a user with id "${write.id}" exists`, { attribute: 'id' });
-      const userNameKey = caseKey(write.keys.userName);
+      const userNameKey = foldCase(write.keys.userName);
       if (usersByUserNameKey.has(userNameKey)) {
         throw new StoreError('conflict', `userName "${write.keys.userName}" is taken`, { attribute: 'userName' });
       }
@@ -285,7 +285,7 @@ export function createMemoryStore(): Store {
       const context = enqueueContextOf(change);
       const user = existingUser(write.id);
       checkVersion(user, precondition);
-      const holder = usersByUserNameKey.get(caseKey(write.keys.userName));
+      const holder = usersByUserNameKey.get(foldCase(write.keys.userName));
       if (holder !== undefined && holder !== user) {
         throw new StoreError('conflict', `userName "${write.keys.userName}" is taken`, { attribute: 'userName' });
       }

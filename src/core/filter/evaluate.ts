@@ -1,5 +1,6 @@
 // Evaluates a SCIM filter (RFC 7644 §3.4.2.2) against one full SCIM JSON resource, for what the
 // store's indexes cannot answer. Pure, allocation-light, and never throws for any resource.
+import { foldCase } from '../../ports/case-fold.js';
 import type { JsonObject, JsonValue } from '../../ports/json.js';
 import type { AttributeCatalogue, AttributeInfo } from './attribute-catalogue.js';
 import type { AttributePath, CompareOperator, CompareValue, FilterNode } from './ast.js';
@@ -29,8 +30,8 @@ interface Scope {
  * - `ne` is exactly `not (… eq …)`: it matches when the attribute is absent, and for a multi-valued
  *   attribute when no value is equal (as scimmy and most servers do).
  * - `eq null` means "not present" and `ne null` "present" (`pr`); other operators never match null.
- * - Strings compare case-insensitively unless the catalogue says caseExact (unknown attributes are
- *   case-insensitive); `co`/`sw`/`ew` apply to strings only; `gt`/`ge`/`lt`/`le` order dateTime by
+ * - Strings compare case-insensitively and under Unicode canonical equivalence (foldCase) unless the
+ *   catalogue says caseExact (unknown attributes are case-insensitive); `co`/`sw`/`ew` apply to strings only; `gt`/`ge`/`lt`/`le` order dateTime by
  *   instant (when both sides parse), numbers numerically, strings by UTF-16 code units after case
  *   folding; booleans only support `eq`/`ne`, and also accept "true"/"false" in any case (Entra sends
  *   `active eq "True"`). A number or boolean literal compared with a string attribute is compared as
@@ -130,7 +131,7 @@ function compareValue(
   const text = typeof expected === 'string' ? expected : String(expected);
   return info?.caseExact === true
     ? compareString(actual, operator, text)
-    : compareString(actual.toLowerCase(), operator, text.toLowerCase());
+    : compareString(foldCase(actual), operator, foldCase(text));
 }
 
 function isOrdering(operator: CompareOperator): boolean {
@@ -201,17 +202,34 @@ function parseBoolean(s: string): boolean | undefined {
 function evaluateValuePath(path: AttributePath, filter: FilterNode, scope: Scope): boolean {
   const values = resolve(scope.root, path);
   if (values.length === 0) return false;
-  const outer = scope;
-  const describe: Describe = (inner) =>
+  const describe = valuePathDescribe(path, scope);
+  for (const v of values) {
+    if (oneValueMatches(v, filter, describe)) return true;
+  }
+  return false;
+}
+
+/**
+ * True when `value`, one value of the multi-valued attribute at `path`, satisfies `filter` (the
+ * inside of `path[…]`): which values a PATCH path such as `emails[type eq "work"].value` targets.
+ */
+export function valueMatchesFilter(path: AttributePath, filter: FilterNode, value: JsonValue, catalogue: AttributeCatalogue): boolean {
+  const scope: Scope = { root: {}, describe: (p) => catalogue.describe(p), insideValuePath: false };
+  return oneValueMatches(value, filter, valuePathDescribe(path, scope));
+}
+
+/** Inside `path[…]`, names are sub-attributes of `path`'s attribute. */
+function valuePathDescribe(path: AttributePath, outer: Scope): Describe {
+  return (inner) =>
     outer.insideValuePath || path.subAttribute !== null || inner.schema !== null || inner.subAttribute !== null
       ? undefined
       : outer.describe({ schema: path.schema, attribute: path.attribute, subAttribute: inner.attribute });
-  for (const v of values) {
-    // A primitive value of a multi-valued attribute acts as its `value` sub-attribute.
-    const root: JsonObject | undefined = isObject(v) ? v : v === null || Array.isArray(v) ? undefined : { value: v };
-    if (root !== undefined && evaluate(filter, { root, describe, insideValuePath: true })) return true;
-  }
-  return false;
+}
+
+function oneValueMatches(v: JsonValue, filter: FilterNode, describe: Describe): boolean {
+  // A primitive value of a multi-valued attribute acts as its `value` sub-attribute.
+  const root: JsonObject | undefined = isObject(v) ? v : v === null || Array.isArray(v) ? undefined : { value: v };
+  return root !== undefined && evaluate(filter, { root, describe, insideValuePath: true });
 }
 
 /** The values a path denotes in `root`: arrays are spread (any value may match), absence gives []. */

@@ -2,7 +2,7 @@
 // `groups g` ($n placeholders). Values only ever travel as bound parameters; every condition is
 // answerable from an index (the same conditions as the SQLite engine's compiler).
 import type { GroupIndexedAttribute, IndexPredicate, UserIndexedAttribute } from '../../../ports/store.js';
-import { caseKey } from '../case-key.js';
+import { foldCase } from '../../../ports/case-fold.js';
 
 export type SqlParam = string | boolean;
 
@@ -25,15 +25,15 @@ function text(sql: (placeholder: string, schema: string) => string, fold: (value
 
 const userColumns: Readonly<Record<UserIndexedAttribute, EqCompiler>> = {
   'id': text((p) => `u.id = ${p}`),
-  'userName': text((p) => `u.user_name_key = ${p}`, caseKey),
+  'userName': text((p) => `u.user_name_key = ${p}`, foldCase),
   'externalId': text((p) => `u.external_id = ${p}`),
   'active': (value, param) => (typeof value === 'boolean' ? `u.active = ${param(value)}::boolean` : alwaysFalse),
-  'emails.value': text((p, s) => `u.seq IN (SELECT e.user_seq FROM ${s}.user_emails e WHERE e.email_key = ${p})`, caseKey),
+  'emails.value': text((p, s) => `u.seq IN (SELECT e.user_seq FROM ${s}.user_emails e WHERE e.email_key = ${p})`, foldCase),
 };
 
 const groupColumns: Readonly<Record<GroupIndexedAttribute, EqCompiler>> = {
   'id': text((p) => `g.id = ${p}`),
-  'displayName': text((p) => `g.display_name_key = ${p}`, caseKey),
+  'displayName': text((p) => `g.display_name_key = ${p}`, foldCase),
   'externalId': text((p) => `g.external_id = ${p}`),
   'members.value': text(
     (p, s) => `g.seq IN (SELECT m.group_seq FROM ${s}.group_members m WHERE m.user_seq = (SELECT mu.seq FROM ${s}.users mu WHERE mu.id = ${p}))`,

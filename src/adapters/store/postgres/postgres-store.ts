@@ -19,7 +19,7 @@ import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
-import { caseKey } from '../case-key.js';
+import { foldCase } from '../../../ports/case-fold.js';
 import type { NormalisedMembershipChange } from '../store-input.js';
 import {
   assertFindQuery,
@@ -347,13 +347,13 @@ function buildStore(db: Database, schema: string): Store {
   }
 
   async function writeEmails(sql: Sql, userSeq: string, addresses: readonly string[]): Promise<void> {
-    const keys = uniqueIds(addresses.map(caseKey));
+    const keys = uniqueIds(addresses.map(foldCase));
     if (keys.length > 0) await sql.run(s.insertEmails, [userSeq, keys]);
   }
 
   function userValues(user: UserWrite): SqlValue[] {
     const { keys } = user;
-    return [keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active];
+    return [keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active];
   }
 
   const queue = createPostgresSyncQueue(db, schema);
@@ -391,7 +391,7 @@ function buildStore(db: Database, schema: string): Store {
     const found = await memberSeqs(sql, uniqueIds(memberIds));
     const { keys } = group;
     const [row] = await sql.rows<{ seq: string }>(s.insertGroup, [
-      group.id, keys.displayName, caseKey(keys.displayName), keys.externalId, at, JSON.stringify(group.attributes),
+      group.id, keys.displayName, foldCase(keys.displayName), keys.externalId, at, JSON.stringify(group.attributes),
     ]);
     if (row === undefined) throw new StoreError('unavailable', 'the group row was not inserted');
     await appendMembers(sql, row.seq, found);
@@ -412,7 +412,7 @@ function buildStore(db: Database, schema: string): Store {
     if (group !== undefined) {
       const { keys } = group;
       await sql.run(s.updateGroupAttributes, [
-        head.seq, keys.displayName, caseKey(keys.displayName), keys.externalId, JSON.stringify(group.attributes),
+        head.seq, keys.displayName, foldCase(keys.displayName), keys.externalId, JSON.stringify(group.attributes),
       ]);
     }
     // The users whose membership changes: added ones not yet members, then former members leaving.

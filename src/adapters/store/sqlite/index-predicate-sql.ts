@@ -1,7 +1,7 @@
 // Compiles an IndexPredicate to a parameterised SQL WHERE fragment over `users u` or `groups g`.
 // Values only ever travel as bound parameters; every condition is answerable from an index.
 import type { GroupIndexedAttribute, IndexPredicate, UserIndexedAttribute } from '../../../ports/store.js';
-import { caseKey } from '../case-key.js';
+import { foldCase } from '../../../ports/case-fold.js';
 
 export type SqlParam = string | number;
 
@@ -23,15 +23,15 @@ function text(sql: string, fold: (value: string) => string = (value) => value): 
 
 const userColumns: Readonly<Record<UserIndexedAttribute, EqCompiler>> = {
   'id': text('u.id = ?'),
-  'userName': text('u.user_name_key = ?', caseKey),
+  'userName': text('u.user_name_key = ?', foldCase),
   'externalId': text('u.external_id = ?'),
   'active': (value) => (typeof value === 'boolean' ? { sql: 'u.active = ?', params: [value ? 1 : 0] } : alwaysFalse),
-  'emails.value': text('u.seq IN (SELECT e.user_seq FROM user_emails e WHERE e.email_key = ?)', caseKey),
+  'emails.value': text('u.seq IN (SELECT e.user_seq FROM user_emails e WHERE e.email_key = ?)', foldCase),
 };
 
 const groupColumns: Readonly<Record<GroupIndexedAttribute, EqCompiler>> = {
   'id': text('g.id = ?'),
-  'displayName': text('g.display_name_key = ?', caseKey),
+  'displayName': text('g.display_name_key = ?', foldCase),
   'externalId': text('g.external_id = ?'),
   'members.value': text(
     'g.seq IN (SELECT m.group_seq FROM group_members m WHERE m.user_seq = (SELECT mu.seq FROM users mu WHERE mu.id = ?))',

@@ -25,7 +25,7 @@ import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
-import { caseKey } from '../case-key.js';
+import { foldCase } from '../../../ports/case-fold.js';
 import {
   assertFindQuery,
   assertGroupWriteId,
@@ -270,7 +270,7 @@ function buildStore(db: Database.Database): Store {
   }
 
   function writeEmails(userSeq: number, emails: readonly string[]): void {
-    for (const key of uniqueIds(emails.map(caseKey))) s.insertEmail.run(userSeq, key);
+    for (const key of uniqueIds(emails.map(foldCase))) s.insertEmail.run(userSeq, key);
   }
 
   const queue = createSqliteSyncQueue(db);
@@ -281,7 +281,7 @@ function buildStore(db: Database.Database): Store {
     const { at } = context;
     const { keys } = user;
     const result = s.insertUser.run(
-      user.id, keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId,
+      user.id, keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId,
       keys.active ? 1 : 0, at, at, JSON.stringify(user.attributes),
     );
     writeEmails(Number(result.lastInsertRowid), keys.emails);
@@ -295,7 +295,7 @@ function buildStore(db: Database.Database): Store {
     checkVersion(user.id, head, precondition);
     const { keys } = user;
     s.updateUser.run(
-      keys.userName, caseKey(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active ? 1 : 0,
+      keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active ? 1 : 0,
       at, JSON.stringify(user.attributes), head.seq,
     );
     s.deleteEmails.run(head.seq);
@@ -317,7 +317,7 @@ function buildStore(db: Database.Database): Store {
     const found = memberSeqs(uniqueIds(members));
     const { keys } = group;
     const result = s.insertGroup.run(
-      group.id, keys.displayName, caseKey(keys.displayName), keys.externalId, at, at, JSON.stringify(group.attributes),
+      group.id, keys.displayName, foldCase(keys.displayName), keys.externalId, at, at, JSON.stringify(group.attributes),
     );
     appendMembers(Number(result.lastInsertRowid), found);
     queue.enqueue([groupTarget(group.id), ...found.map((member) => userTarget(member.id))], context);
@@ -337,7 +337,7 @@ function buildStore(db: Database.Database): Store {
       if (group !== undefined) {
         const { keys } = group;
         s.updateGroupAttributes.run(
-          keys.displayName, caseKey(keys.displayName), keys.externalId, JSON.stringify(group.attributes), head.seq,
+          keys.displayName, foldCase(keys.displayName), keys.externalId, JSON.stringify(group.attributes), head.seq,
         );
       }
       // The users whose membership changes: added ones not yet members, then former members leaving.
@@ -544,7 +544,7 @@ function uniqueKey(query: FindQuery<UserIndexedAttribute>): { attribute: 'id' | 
   const where = query.where;
   if (where === null || where.kind !== 'eq' || typeof where.value !== 'string') return null;
   if (where.attribute === 'id') return { attribute: 'id', key: where.value };
-  if (where.attribute === 'userName') return { attribute: 'userName', key: caseKey(where.value) };
+  if (where.attribute === 'userName') return { attribute: 'userName', key: foldCase(where.value) };
   return null;
 }
 
