@@ -37,7 +37,7 @@ export function hardenServer(server: Server, options: { readonly logger: Logger 
     const body = JSON.stringify({ schemas: [ERROR_SCHEMA], status: String(status), detail: DETAIL[status] });
     const head = [
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-      'Content-Type: application/scim+json; charset=utf-8',
+      'Content-Type: application/scim+json',
       `Content-Length: ${Buffer.byteLength(body)}`,
       'Connection: close',
       ...SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}`),

@@ -6,7 +6,8 @@ import type { ChangeOrigin } from '../core/change-context.js';
 import { requestContextOf } from '../http/request-context.js';
 import type { JsonObject } from '../ports/json.js';
 
-export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+/** RFC 7644 §8.1: the media type defines no parameters; JSON text is UTF-8 (RFC 8259 §8.1). */
+export const SCIM_CONTENT_TYPE = 'application/scim+json';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 export function sendScim(res: Response, status: number, body: unknown): void {

@@ -214,7 +214,7 @@ describe('GET /Groups', () => {
     const group = (await bridge.scim('POST', '/Groups', groupBody('Everyone', ids, { externalId: 'all' }))).body;
     const response = await bridge.scim('GET', `/Groups/${group.id}`);
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(response.headers.get('content-type')).toBe('application/scim+json');
     expect(response.headers.get('content-length')).toBeNull();
     expect(response.headers.get('etag')).toBe(group.meta.version);
     expect(response.body).toEqual(group);

@@ -24,7 +24,7 @@ describe('POST /Users', () => {
   it('when a user is created, then 201 carries the full resource, meta.location, a Location header and an ETag', async () => {
     const response = await bridge.scim('POST', '/Users', userBody('ada.lovelace@example.com', { externalId: 'okta-1' }));
     expect(response.status).toBe(201);
-    expect(response.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(response.headers.get('content-type')).toBe('application/scim+json');
     const user = response.body;
     expect(user.schemas).toEqual([USER_URN]);
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);

@@ -72,7 +72,8 @@ export interface ReplayReport {
 const MATCHERS = new Set(['$type', '$length', '$contains', '$startsWith', '$endsWith']);
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
-const SCIM_CONTENT_TYPE = /^application\/scim\+json\s*(;|$)/i;
+/** Exactly the media type: it defines no parameters (RFC 7644 §8.1). */
+const SCIM_CONTENT_TYPE = /^application\/scim\+json$/;
 const MAX_REPEAT = 1000;
 const SHOWN_RESPONSE_CHARS = 2000;
 

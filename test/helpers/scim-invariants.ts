@@ -32,7 +32,7 @@ export function expectScimAnswer(response: ScimResponse, context = ''): void {
     expect(response.text, `${response.status} body of ${context}`).toBe('');
     return;
   }
-  expect(response.headers.get('content-type') ?? '', `content type of ${context}`).toMatch(/^application\/scim\+json(?:;|$)/);
+  expect(response.headers.get('content-type') ?? '', `content type of ${context}`).toBe('application/scim+json');
   expect(response.body, `parsed body of ${context}: ${response.text.slice(0, 300)}`).toBeTypeOf('object');
   expect(response.body, `parsed body of ${context}`).not.toBeNull();
   expect(response.text, `body of ${context}`).not.toMatch(STACK_FRAME);
