@@ -185,6 +185,17 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
         expect(await store.countUsers(null)).toBe(1);
       });
 
+      it('when a userName is taken in another Unicode normalisation form (NFD against NFC), then insertUser rejects with conflict and eq finds the first in either form', async () => {
+        const composed = 'Ren\u00e9e.Fran\u00e7ois@example.com';
+        const decomposed = composed.normalize('NFD');
+        expect(decomposed).not.toBe(composed);
+        await store.insertUser(userWrite('u1', composed), change(t0));
+        await expectStoreError(store.insertUser(userWrite('u2', decomposed.toUpperCase()), change(t1)), 'conflict', { attribute: 'userName' });
+        expect(await findUserIds(eq('userName', decomposed))).toEqual(['u1']);
+        expect(await findUserIds(eq('userName', composed.toUpperCase()))).toEqual(['u1']);
+        expect((await store.getUser('u1'))?.attributes['userName']).toBe(composed);
+      });
+
       it('when an id is taken, then insertUser rejects with conflict on id', async () => {
         await store.insertUser(userWrite('u1', 'alice'), change(t0));
         await expectStoreError(store.insertUser(userWrite('u1', 'bob'), change(t1)), 'conflict', { attribute: 'id' });

@@ -91,6 +91,40 @@ describe('PostgreSQL store migrations', () => {
     expect(await readMigrations(schema)).toEqual(recorded);
   });
 
+  it('when a schema at version 3 holds keys only lower-cased, then version 4 folds them to NFC, and of two names folding makes one, the one already folded keeps the key', async () => {
+    const schema = newSchema();
+    const nfd = 'Jose\u0301';
+    await withClient(async (client) => {
+      expect(await migrate(client, schema, migrations.slice(0, 3))).toEqual([1, 2, 3]);
+      const insertUser = `INSERT INTO "${schema}".users (id, user_name, user_name_key, active, version, created, last_modified, attributes)
+        VALUES ($1, $2, $3, true, 1, '${at}', '${at}', $4) RETURNING seq`;
+      await client.query(insertUser, ['u1', nfd, nfd.toLowerCase(), JSON.stringify({ userName: nfd })]);
+      await client.query(insertUser, ['u2', 'JOS\u00c9', 'jos\u00e9', JSON.stringify({ userName: 'JOS\u00c9' })]);
+      const renee = await client.query<{ seq: string }>(insertUser, ['u3', 'Rene\u0301e', 'rene\u0301e', JSON.stringify({ userName: 'Rene\u0301e' })]);
+      await client.query(`INSERT INTO "${schema}".user_emails (user_seq, email_key) VALUES ($1, $2)`, [renee.rows[0]?.seq, 'rene\u0301e@example.com']);
+      await client.query(`INSERT INTO "${schema}".groups (id, display_name, display_name_key, version, created, last_modified, attributes)
+        VALUES ('g1', 'Cafe\u0301', 'cafe\u0301', 1, '${at}', '${at}', '{}')`);
+    });
+
+    const store = await open(schema);
+    const read = await withClient(async (client) => ({
+      users: (await client.query(`SELECT id, user_name, user_name_key FROM "${schema}".users ORDER BY seq`)).rows,
+      emails: (await client.query(`SELECT email_key FROM "${schema}".user_emails`)).rows.map((row) => row.email_key),
+      groups: (await client.query(`SELECT display_name_key FROM "${schema}".groups`)).rows.map((row) => row.display_name_key),
+    }));
+    expect(read.users).toEqual([
+      { id: 'u1', user_name: nfd, user_name_key: 'jose\u0301' },
+      { id: 'u2', user_name: 'JOS\u00c9', user_name_key: 'jos\u00e9' },
+      { id: 'u3', user_name: 'Rene\u0301e', user_name_key: 'ren\u00e9e' },
+    ]);
+    expect(read.emails).toEqual(['ren\u00e9e@example.com']);
+    expect(read.groups).toEqual(['caf\u00e9']);
+    const found = await store.findUsers({ where: { kind: 'eq', attribute: 'userName', value: 'RENÉE' }, offset: 0, limit: 10 });
+    expect(found.map((user) => user.id)).toEqual(['u3']);
+    const byEmail = await store.findUsers({ where: { kind: 'eq', attribute: 'emails.value', value: 'Ren\u00e9e@example.com' }, offset: 0, limit: 10 });
+    expect(byEmail.map((user) => user.id)).toEqual(['u3']);
+  });
+
   it('when migrate runs on an up-to-date schema, then it applies nothing', async () => {
     const schema = newSchema();
     await withClient(async (client) => {

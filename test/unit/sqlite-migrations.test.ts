@@ -115,6 +115,44 @@ describe('SQLite store migrations', () => {
     }
   });
 
+  it('when a database at schema version 3 holds keys only lower-cased, then version 4 folds them to NFC, and of two names folding makes one, the one already folded keeps the key', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    expect(migrate(old, migrations.slice(0, 3), () => at)).toEqual([1, 2, 3]);
+    const nfd = 'Jose\u0301';
+    const insertUser = old.prepare('INSERT INTO users (seq, id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes) VALUES (?, ?, ?, ?, NULL, NULL, 1, 1, ?, ?, ?)');
+    insertUser.run(1, 'u1', nfd, nfd.toLowerCase(), at, at, JSON.stringify({ userName: nfd }));
+    insertUser.run(2, 'u2', 'JOS\u00c9', 'jos\u00e9', at, at, JSON.stringify({ userName: 'JOS\u00c9' }));
+    insertUser.run(3, 'u3', 'Ren\u0065\u0301e', 'ren\u0065\u0301e', at, at, JSON.stringify({ userName: 'Ren\u0065\u0301e' }));
+    old.prepare('INSERT INTO user_emails (user_seq, email_key) VALUES (?, ?)').run(3, 'ren\u0065\u0301e@example.com');
+    old.prepare('INSERT INTO groups (seq, id, display_name, display_name_key, external_id, version, created, last_modified, attributes) VALUES (1, ?, ?, ?, NULL, 1, ?, ?, ?)')
+      .run('g1', 'Caf\u0065\u0301', 'caf\u0065\u0301', at, at, JSON.stringify({ displayName: 'Caf\u0065\u0301' }));
+    old.close();
+
+    const store = createSqliteStore({ file });
+    try {
+      const db = new Database(file, { readonly: true });
+      const keys = db.prepare<[], { id: string; user_name: string; user_name_key: string }>('SELECT id, user_name, user_name_key FROM users ORDER BY seq').all();
+      const emails = db.prepare<[], string>('SELECT email_key FROM user_emails').pluck().all();
+      const groups = db.prepare<[], string>('SELECT display_name_key FROM groups').pluck().all();
+      db.close();
+      // u2 already has the folded key of u1's name and keeps it; u1 keeps its old key (reachable by id); names stay as sent.
+      expect(keys).toEqual([
+        { id: 'u1', user_name: nfd, user_name_key: 'jose\u0301' },
+        { id: 'u2', user_name: 'JOS\u00c9', user_name_key: 'jos\u00e9' },
+        { id: 'u3', user_name: 'Ren\u0065\u0301e', user_name_key: 'ren\u00e9e' },
+      ]);
+      expect(emails).toEqual(['ren\u00e9e@example.com']);
+      expect(groups).toEqual(['caf\u00e9']);
+      const found = await store.findUsers({ where: { kind: 'eq', attribute: 'userName', value: 'RENÉE' }, offset: 0, limit: 10 });
+      expect(found.map((user) => user.id)).toEqual(['u3']);
+      const byEmail = await store.findUsers({ where: { kind: 'eq', attribute: 'emails.value', value: 'Ren\u00e9e@example.com' }, offset: 0, limit: 10 });
+      expect(byEmail.map((user) => user.id)).toEqual(['u3']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('when the lease query is planned, then it searches the sync_queue_lease index in order, without a sort', () => {
     const db = new Database(':memory:');
     try {

@@ -3,7 +3,10 @@
 // start together apply each migration exactly once. Append new migrations; never edit a released one.
 import type pg from 'pg';
 import { StoreError } from '../../../ports/store.js';
+import { refoldedKeys, refoldedUniqueKeys, type KeyRow } from '../refolded-keys.js';
 import { toStoreError } from './postgres-errors.js';
+
+type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
 export interface Migration {
   /** Strictly increasing from 1; the same numbers, and meaning, as the SQLite engine's migrations. */
@@ -11,10 +14,12 @@ export interface Migration {
   readonly name: string;
   /** SQL with `${schema}` standing for the store's (quoted) schema. */
   readonly sql: (schema: string) => string;
+  /** Rewrites stored rows after `sql`, in the same transaction. */
+  readonly rewrite?: (query: Query, schema: string) => Promise<void>;
 }
 
 /**
- * Case-insensitive `*_key` columns are folded in JS (case-key.ts). `seq` is the stable (creation)
+ * Case-insensitive `*_key` columns are folded in JS (ports/case-fold.ts). `seq` is the stable (creation)
  * order. Keys and times are `COLLATE "C"`: byte order, whatever the database's default collation, so
  * toISOString() text sorts as time does and key comparisons are exact. Constraint names are what
  * postgres-errors.ts maps to SCIM attributes. `attributes` is the JSON text as written (key order kept).
@@ -148,7 +153,36 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'unicode-folded-keys',
+    sql: () => '',
+    rewrite: refoldKeys,
+  },
 ];
+
+/** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
+async function refoldKeys(query: Query, s: string): Promise<void> {
+  for (const [table, column] of [['users', 'user_name_key'], ['groups', 'display_name_key']] as const) {
+    const rows = (await query(`SELECT seq, ${column} AS key FROM ${s}.${table} ORDER BY seq`)).rows as Array<{ seq: string; key: string }>;
+    const changes = refoldedUniqueKeys(rows.map((row): KeyRow => ({ seq: Number(row.seq), key: row.key })));
+    if (changes.length === 0) continue;
+    await query(
+      `UPDATE ${s}.${table} AS t SET ${column} = c.key FROM unnest($1::bigint[], $2::text[]) AS c(seq, key) WHERE t.seq = c.seq`,
+      [changes.map((c) => c.seq), changes.map((c) => c.key)],
+    );
+  }
+  const emails = (await query(`SELECT user_seq, email_key AS key FROM ${s}.user_emails`)).rows as Array<{ user_seq: string; key: string }>;
+  const changes = refoldedKeys(emails);
+  if (changes.length === 0) return;
+  const seqs = changes.map((c) => c.user_seq);
+  await query(`DELETE FROM ${s}.user_emails AS e USING unnest($1::bigint[], $2::text[]) AS c(seq, key) WHERE e.user_seq = c.seq AND e.email_key = c.key`, [
+    seqs, changes.map((c) => c.key),
+  ]);
+  await query(`INSERT INTO ${s}.user_emails (user_seq, email_key) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING`, [
+    seqs, changes.map((c) => c.folded),
+  ]);
+}
 
 /** First key of the advisory lock: this bridge's migrations (the second is the schema's hash). */
 const migrationLockClass = 0x5c1b_2001;
@@ -211,7 +245,9 @@ export async function migrate(
       const applied: number[] = [];
       for (const migration of list) {
         if (migration.version <= current) continue;
-        await query(migration.sql(s));
+        const sql = migration.sql(s);
+        if (sql.trim() !== '') await query(sql);
+        await migration.rewrite?.(query, s);
         await query(`INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [
           migration.version, migration.name, now(),
         ]);

@@ -2,16 +2,19 @@
 // open inside one transaction. Append new migrations; never edit or renumber a released one.
 import type Database from 'better-sqlite3';
 import { StoreError } from '../../../ports/store.js';
+import { refoldedKeys, refoldedUniqueKeys, type KeyRow } from '../refolded-keys.js';
 
 export interface Migration {
   /** Strictly increasing from 1. */
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Rewrites stored rows after `sql`, in the same transaction. */
+  readonly rewrite?: (db: Database.Database) => void;
 }
 
 /**
- * Case-insensitive `*_key` columns are folded in JS (see case-key.ts). `seq` is the stable order
+ * Case-insensitive `*_key` columns are folded in JS (ports/case-fold.ts). `seq` is the stable order
  * (creation order). `users.display_name` is the User's displayName when a non-empty string, for
  * member `display` resolution at query time.
  */
@@ -144,7 +147,29 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'unicode-folded-keys',
+    sql: '',
+    rewrite: refoldKeys,
+  },
 ];
+
+/** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
+function refoldKeys(db: Database.Database): void {
+  for (const [table, column] of [['users', 'user_name_key'], ['groups', 'display_name_key']] as const) {
+    const rows = db.prepare<[], KeyRow>(`SELECT seq, ${column} AS key FROM ${table} ORDER BY seq`).all();
+    const update = db.prepare<[string, number]>(`UPDATE ${table} SET ${column} = ? WHERE seq = ?`);
+    for (const row of refoldedUniqueKeys(rows)) update.run(row.key, row.seq);
+  }
+  const emails = db.prepare<[], { user_seq: number; key: string }>('SELECT user_seq, email_key AS key FROM user_emails').all();
+  const remove = db.prepare<[number, string]>('DELETE FROM user_emails WHERE user_seq = ? AND email_key = ?');
+  const insert = db.prepare<[number, string]>('INSERT OR IGNORE INTO user_emails (user_seq, email_key) VALUES (?, ?)');
+  for (const row of refoldedKeys(emails)) {
+    remove.run(row.user_seq, row.key);
+    insert.run(row.user_seq, row.folded);
+  }
+}
 
 /** The newest schema version this build knows. */
 export function latestSchemaVersion(list: readonly Migration[] = migrations): number {
@@ -183,6 +208,7 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
     for (const migration of list) {
       if (migration.version <= current) continue;
       db.exec(migration.sql);
+      migration.rewrite?.(db);
       record.run(migration.version, migration.name, now());
       applied.push(migration.version);
     }
