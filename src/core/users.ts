@@ -11,7 +11,7 @@ import { dynatraceEmail } from './sync/desired-state.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
-import type { FindQuery, GroupRef, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
+import type { FindQuery, GroupRef, IndexPredicate, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
 
 export interface UserView {
   readonly record: StoredResource;
@@ -48,6 +48,8 @@ export interface UserService {
   /** Read-modify-write: `change` gets the current user and returns its new attributes. */
   patch(id: string, change: (current: UserView) => Promise<JsonObject>, ifMatch: IfMatch, origin: ChangeOrigin): Promise<UserView>;
   delete(id: string, ifMatch: IfMatch, origin: ChangeOrigin): Promise<void>;
+  /** Of these ids, the Users that exist, each with its displayName or null: what a `manager` reference shows (RFC 7643 §4.3). */
+  displayNames(ids: readonly string[]): Promise<ReadonlyMap<string, string | null>>;
 }
 
 export function createUserService(options: UserServiceOptions): UserService {
@@ -135,6 +137,17 @@ export function createUserService(options: UserServiceOptions): UserService {
     replace: (id, attributes, ifMatch, origin) => write(id, async () => attributes, ifMatch, origin),
 
     patch: (id, change, ifMatch, origin) => write(id, change, ifMatch, origin),
+
+    async displayNames(ids) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const where: IndexPredicate<UserIndexedAttribute> = { kind: 'or', operands: unique.map((value) => ({ kind: 'eq', attribute: 'id', value })) };
+      const found = await store.findUsers({ where, offset: 0, limit: unique.length }).catch((e: unknown) => translateStoreError(e, 'User'));
+      return new Map(found.map((record) => {
+        const displayName = record.attributes.displayName;
+        return [record.id, typeof displayName === 'string' && displayName !== '' ? displayName : null];
+      }));
+    },
 
     async delete(id, ifMatch, origin) {
       await store.deleteUser(id, changeContext(now(), origin, options.syncDelayMs), expectedVersion(ifMatch)).catch((e: unknown) => translateStoreError(e, 'User', id));

@@ -3,12 +3,43 @@
 import type { GroupView } from '../core/groups.js';
 import type { UserView } from '../core/users.js';
 import type { JsonObject } from '../ports/json.js';
-import type { MemberRef, ResourceMeta } from '../ports/store.js';
+import { isObject } from './attribute-coercion.js';
+import type { MemberRef, ResourceMeta, StoredResource } from '../ports/store.js';
 import { formatETag } from './etag.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './scim-schemas.js';
 
 /** `https://host/scim/v2`: the absolute base of every `location` and `$ref`. */
 export type BaseUrl = string;
+
+/** Users named as a `manager` that exist, by id, with their displayName (or null). */
+export type KnownManagers = ReadonlyMap<string, string | null>;
+const NO_MANAGERS: KnownManagers = new Map();
+
+/** The id of the User's enterprise `manager`, if any; reads the attributes only when their text names a manager. */
+export function managerIdOf(record: StoredResource): string | null {
+  if (record.attributesJson !== undefined && !record.attributesJson.includes('"manager"')) return null;
+  const extension = record.attributes[ENTERPRISE_USER_SCHEMA];
+  const manager = isObject(extension) ? extension.manager : undefined;
+  return isObject(manager) && typeof manager.value === 'string' ? manager.value : null;
+}
+
+/**
+ * The extension with its manager as the answer shows it (RFC 7643 §4.3): a known manager gets its
+ * `displayName` (read-only, always the manager's current one) and, when the client sent none, a `$ref`.
+ */
+function withManager(extension: JsonObject, base: BaseUrl, managers: KnownManagers): JsonObject {
+  const manager = extension.manager;
+  if (!isObject(manager) || typeof manager.value !== 'string' || !managers.has(manager.value)) return extension;
+  const displayName = managers.get(manager.value);
+  return {
+    ...extension,
+    manager: {
+      ...manager,
+      $ref: typeof manager.$ref === 'string' ? manager.$ref : userLocation(base, manager.value),
+      ...(displayName === null || displayName === undefined ? {} : { displayName }),
+    },
+  };
+}
 
 export function userLocation(base: BaseUrl, id: string): string {
   return `${base}/Users/${encodeURIComponent(id)}`;
@@ -18,14 +49,16 @@ export function groupLocation(base: BaseUrl, id: string): string {
   return `${base}/Groups/${encodeURIComponent(id)}`;
 }
 
-export function renderUser(view: UserView, base: BaseUrl): JsonObject {
+export function renderUser(view: UserView, base: BaseUrl, managers: KnownManagers = NO_MANAGERS): JsonObject {
   const { record } = view;
   const { schemas: _schemas, ...attributes } = record.attributes;
+  const extension = attributes[ENTERPRISE_USER_SCHEMA];
   const resource: JsonObject = {
-    schemas: ENTERPRISE_USER_SCHEMA in attributes ? [USER_SCHEMA, ENTERPRISE_USER_SCHEMA] : [USER_SCHEMA],
+    schemas: extension !== undefined ? [USER_SCHEMA, ENTERPRISE_USER_SCHEMA] : [USER_SCHEMA],
     id: record.id,
     ...attributes,
   };
+  if (isObject(extension) && managers.size > 0) resource[ENTERPRISE_USER_SCHEMA] = withManager(extension, base, managers);
   if (view.groups !== null && view.groups.length > 0) resource.groups = groupRefs(view, base);
   resource.meta = renderMeta('User', record, userLocation(base, record.id));
   return resource;
@@ -37,15 +70,16 @@ const ENTERPRISE_USER_SCHEMAS_JSON = JSON.stringify([USER_SCHEMA, ENTERPRISE_USE
 const ENTERPRISE_KEY = `${JSON.stringify(ENTERPRISE_USER_SCHEMA)}:`;
 
 /**
- * `JSON.stringify(renderUser(view, base))`, with the stored attributes' JSON text spliced in as it is
- * when the store kept it (no parse and no serialisation of the attributes: the hot path of an IdP's
- * `userName eq` check). Stored attributes never hold `schemas`, `id`, `groups` or `meta`, and the
- * extension is only ever a top-level key, so the text is the same either way.
+ * `JSON.stringify(renderUser(view, base, managers))`, with the stored attributes' JSON text spliced
+ * in as it is when the store kept it (no parse and no serialisation of the attributes: the hot path of
+ * an IdP's `userName eq` check). Stored attributes never hold `schemas`, `id`, `groups` or `meta`, and
+ * the extension is only ever a top-level key, so the text is the same either way.
  */
-export function renderUserJson(view: UserView, base: BaseUrl): string {
+export function renderUserJson(view: UserView, base: BaseUrl, managers: KnownManagers = NO_MANAGERS): string {
   const { record } = view;
   const json = record.attributesJson;
-  if (json === undefined) return JSON.stringify(renderUser(view, base));
+  const manager = managers.size > 0 ? managerIdOf(record) : null;
+  if (json === undefined || (manager !== null && managers.has(manager))) return JSON.stringify(renderUser(view, base, managers));
   const schemas = json.includes(ENTERPRISE_KEY) ? ENTERPRISE_USER_SCHEMAS_JSON : USER_SCHEMAS_JSON;
   const attributes = json === '{}' ? '' : `${json.slice(1, -1)},`;
   const groups = view.groups !== null && view.groups.length > 0 ? `"groups":${JSON.stringify(groupRefs(view, base))},` : '';

@@ -1,4 +1,6 @@
-// /Users (RFC 7644 §3.3–§3.6): list with filter and paging, get, create, replace, patch, delete.
+// /Users (RFC 7644 §3.3–§3.6): list with filter and paging, get, create, replace, patch, delete;
+// a known enterprise manager is answered with its $ref and displayName (RFC 7643 §4.3).
+import type { Request, Response } from 'express';
 import type { UserService, UserView } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
 import { qualifyFilter } from './filter-qualifier.js';
@@ -7,7 +9,7 @@ import { applyPatch } from './patch-applier.js';
 import { splitPathless } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
-import { renderUser, renderUserJson, userLocation } from './resource-renderer.js';
+import { managerIdOf, renderUser, renderUserJson, userLocation, type KnownManagers } from './resource-renderer.js';
 import { parseUserAttributes } from './resource-input.js';
 import { baseUrlOf, listResponseJson, originOf, sendScimJson } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
@@ -23,8 +25,15 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
   const { users, schema, limits } = options;
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
-  const userJson = (view: UserView, url: string, projection: Projection) =>
-    isWholeResource(projection) ? renderUserJson(view, url) : JSON.stringify(project(renderUser(view, url), projection, schema));
+  const userJson = (view: UserView, url: string, projection: Projection, managers: KnownManagers) =>
+    isWholeResource(projection) ? renderUserJson(view, url, managers) : JSON.stringify(project(renderUser(view, url, managers), projection, schema));
+  /** The managers these users name that exist: read only when some user has a manager. */
+  const managersOf = async (views: readonly UserView[]): Promise<KnownManagers> => {
+    const ids = views.map((view) => managerIdOf(view.record)).filter((id): id is string => id !== null);
+    return ids.length === 0 ? new Map() : users.displayNames(ids);
+  };
+  const answer = async (req: Request, res: Response, status: number, view: UserView, projection: Projection): Promise<void> =>
+    sendScimJson(res, status, userJson(view, base(req), projection, await managersOf([view])));
 
   router.get('/Users', async (req, res) => {
     const parsed = parseListQuery(req.query, limits);
@@ -32,7 +41,8 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
     const projection = parseProjection(req.query);
     const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
     const url = base(req);
-    const resources = page.items.map((view) => userJson(view, url, projection));
+    const managers = await managersOf(page.items);
+    const resources = page.items.map((view) => userJson(view, url, projection, managers));
     sendScimJson(res, 200, listResponseJson(resources, page.totalResults, query.startIndex));
   });
 
@@ -44,16 +54,15 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
       res.status(304).end();
       return;
     }
-    sendScimJson(res, 200, userJson(view, base(req), projection));
+    await answer(req, res, 200, view, projection);
   });
 
   router.post('/Users', async (req, res) => {
     const projection = parseProjection(req.query);
     const view = await users.create(parseUserAttributes(req.body, schema), originOf(res));
-    const url = base(req);
-    res.setHeader('Location', userLocation(url, view.record.id));
+    res.setHeader('Location', userLocation(base(req), view.record.id));
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScimJson(res, 201, userJson(view, url, projection));
+    await answer(req, res, 201, view, projection);
   });
 
   router.put('/Users/:id', async (req, res) => {
@@ -61,7 +70,7 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
     const ifMatch = parseIfMatch(req.get('if-match'));
     const view = await users.replace(idOf(req), parseUserAttributes(req.body, schema), ifMatch, originOf(res));
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScimJson(res, 200, userJson(view, base(req), projection));
+    await answer(req, res, 200, view, projection);
   });
 
   router.patch('/Users/:id', async (req, res) => {
@@ -75,7 +84,7 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
       originOf(res),
     );
     res.setHeader('ETag', formatETag(view.record.version));
-    sendScimJson(res, 200, userJson(view, base(req), projection));
+    await answer(req, res, 200, view, projection);
   });
 
   router.delete('/Users/:id', async (req, res) => {
