@@ -7,7 +7,8 @@ import type { GroupService, GroupView } from '../core/groups.js';
 import { matchesFilter } from '../core/filter/evaluate.js';
 import { foldMemberOperations, type MemberOperation } from '../core/membership-change.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
-import { parseListQuery, parseProjection, type Projection } from './list-parameters.js';
+import { parseProjection, type Projection } from './list-parameters.js';
+import type { ResourceListing } from './resource-listing.js';
 import { splitMemberOperations, type MemberInstruction } from './member-operations.js';
 import { applyPatch } from './patch-applier.js';
 import { splitPathless } from './patch-normaliser.js';
@@ -15,7 +16,7 @@ import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
 import { groupLocation, renderGroup, renderGroupJsonChunks } from './resource-renderer.js';
 import { parseGroupInput } from './resource-input.js';
-import { baseUrlOf, listResponse, listResponseChunks, originOf, sendScim, sendScimChunks } from './scim-response.js';
+import { baseUrlOf, originOf, sendScim, sendScimChunks } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ResourceRoutesOptions } from './users-routes.js';
 import type { ScimRouteTable } from './scim-route-table.js';
@@ -30,8 +31,9 @@ function inChunks(projection: Projection, members: number): boolean {
   return isWholeResource(projection) && members > MEMBERS_PER_CHUNK;
 }
 
-export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): void {
-  const { groups, schema, limits } = options;
+/** Registers /Groups and /Groups/{id}; the list (GET /Groups, searches) is answered through the listing it returns. */
+export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { groups: GroupService; schema: ResourceSchema }): ResourceListing {
+  const { groups, schema } = options;
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
 
@@ -47,28 +49,6 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
       return { kind: 'remove', ids };
     });
   }
-
-  router.get('/Groups', async (req, res) => {
-    const query = parseListQuery(req.query, limits);
-    const projection = parseProjection(req.query);
-    const page = await groups.list(query);
-    const url = base(req);
-    const render = (view: GroupView) => project(renderGroup(view, url), projection, schema);
-    const send = (views: readonly GroupView[]) => sendScim(res, 200, listResponse(views.map(render), page.totalResults, query.startIndex));
-    if (excludesAttribute(projection, 'members', schema) || page.items.length === 0) return send(page.items);
-    // Counted first, so that a page of many members is never held at once.
-    const counts = await groups.countMembers(page.items.map((view) => view.record.id));
-    const sizes = page.items.map((view) => counts.get(view.record.id) ?? 0);
-    if (sizes.reduce((sum, size) => sum + size, 0) <= MEMBERS_PER_CHUNK) return send(await groups.withMembers(page.items));
-    const pieces = (view: GroupView): Iterable<string> =>
-      isWholeResource(projection) ? renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK) : [JSON.stringify(render(view))];
-    async function* resources(): AsyncGenerator<Iterable<string>> {
-      for (const batch of batchesWithin(page.items, sizes, MEMBERS_PER_BATCH)) {
-        for (const view of await groups.withMembers(batch)) yield pieces(view);
-      }
-    }
-    await sendScimChunks(res, 200, listResponseChunks(resources(), page.items.length, page.totalResults, query.startIndex));
-  });
 
   router.get('/Groups/:id', async (req, res) => {
     const projection = parseProjection(req.query);
@@ -133,6 +113,27 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     res.status(204).end();
   });
 
+  return {
+    schema,
+    async page(req, query, projection) {
+      const page = await groups.list(query);
+      const url = base(req);
+      const render = (view: GroupView) => [JSON.stringify(project(renderGroup(view, url), projection, schema))];
+      const whole = (views: readonly GroupView[]) => ({ totalResults: page.totalResults, itemsPerPage: views.length, resources: views.map(render), chunked: false });
+      if (excludesAttribute(projection, 'members', schema) || page.items.length === 0) return whole(page.items);
+      // Counted first, so that a page of many members is never held at once.
+      const counts = await groups.countMembers(page.items.map((view) => view.record.id));
+      const sizes = page.items.map((view) => counts.get(view.record.id) ?? 0);
+      if (sizes.reduce((sum, size) => sum + size, 0) <= MEMBERS_PER_CHUNK) return whole(await groups.withMembers(page.items));
+      const pieces = (view: GroupView): Iterable<string> => (isWholeResource(projection) ? renderGroupJsonChunks(view, url, MEMBERS_PER_CHUNK) : render(view));
+      async function* resources(): AsyncGenerator<Iterable<string>> {
+        for (const batch of batchesWithin(page.items, sizes, MEMBERS_PER_BATCH)) {
+          for (const view of await groups.withMembers(batch)) yield pieces(view);
+        }
+      }
+      return { totalResults: page.totalResults, itemsPerPage: page.items.length, resources: resources(), chunked: true };
+    },
+  };
 }
 
 /** Filters inside `members[…]` name sub-attributes of `members`. */

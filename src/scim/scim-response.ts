@@ -55,6 +55,29 @@ export function listResponse(resources: readonly JsonObject[], totalResults: num
   };
 }
 
+/** One page of a list answer, its resources produced (loaded, rendered) only as the answer is written. */
+export interface ResourcePage {
+  readonly totalResults: number;
+  readonly itemsPerPage: number;
+  /** Each resource as JSON text in one or more pieces. */
+  readonly resources: Iterable<Iterable<string>> | AsyncIterable<Iterable<string>>;
+  /** Written out piece by piece as produced (many members); otherwise joined and sent as one string. */
+  readonly chunked: boolean;
+}
+
+/** Answers 200 with the ListResponse of `page`, starting at `startIndex`. */
+export async function sendListResponse(res: Response, page: ResourcePage, startIndex: number): Promise<void> {
+  if (page.chunked) {
+    await sendScimChunks(res, 200, listResponseChunks(page.resources, page.itemsPerPage, page.totalResults, startIndex));
+    return;
+  }
+  const resources: string[] = [];
+  // An array (every page of Users) is read without awaiting: the hot path of an IdP's `userName eq` check.
+  if (Array.isArray(page.resources)) for (const pieces of page.resources as Iterable<string>[]) resources.push([...pieces].join(''));
+  else for await (const pieces of page.resources) resources.push([...pieces].join(''));
+  sendScimJson(res, 200, listResponseJson(resources, page.totalResults, startIndex));
+}
+
 /** `JSON.stringify(listResponse(…))` of resources that are already serialised. */
 export function listResponseJson(resources: readonly string[], totalResults: number, startIndex: number): string {
   return `${listResponseHead(totalResults, startIndex, resources.length)}${resources.join(',')}]}`;

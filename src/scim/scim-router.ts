@@ -8,6 +8,7 @@ import type { UserService } from '../core/users.js';
 import { requestContextOf } from '../http/request-context.js';
 import { registerDiscoveryRoutes, type AcceptedCredentials } from './discovery-routes.js';
 import { registerGroupsRoutes } from './groups-routes.js';
+import { registerListRoutes } from './list-routes.js';
 import type { ScimRouteTable } from './scim-route-table.js';
 import { ScimError, toScimError } from './scim-error.js';
 import { sendScim } from './scim-response.js';
@@ -36,11 +37,8 @@ export function registerScimRoutes(app: Express, options: ScimRoutesOptions): vo
     throw new TypeError('registerScimRoutes: users, groups and authenticate are required');
   }
   const { basePath, authenticate } = options;
-  const routeOptions = {
-    basePath,
-    publicBaseUrl: options.publicBaseUrl,
-    limits: { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize },
-  };
+  const routeOptions = { basePath, publicBaseUrl: options.publicBaseUrl };
+  const limits = { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize };
   const readBody = createBodyReader(options.maxBodyBytes);
   const at = (path: string) => `${basePath}${path}`;
   const table: ScimRouteTable = {
@@ -50,8 +48,9 @@ export function registerScimRoutes(app: Express, options: ScimRoutesOptions): vo
     put: (path, handler) => app.put(at(path), authenticate, readBody, handler),
     patch: (path, handler) => app.patch(at(path), authenticate, readBody, handler),
   };
-  registerUsersRoutes(table, { ...routeOptions, users: options.users, schema: userSchema() });
-  registerGroupsRoutes(table, { ...routeOptions, groups: options.groups, schema: groupSchema() });
+  const users = registerUsersRoutes(table, { ...routeOptions, users: options.users, schema: userSchema() });
+  const groups = registerGroupsRoutes(table, { ...routeOptions, groups: options.groups, schema: groupSchema() });
+  registerListRoutes(table, { limits, users, groups });
   registerDiscoveryRoutes(table, { ...routeOptions, maxPageSize: options.maxPageSize, credentials: options.credentials });
   app.use(basePath, authenticate, (req: Request) => {
     throw new ScimError(404, undefined, `no SCIM endpoint ${req.method} ${req.path}`);

@@ -3,26 +3,26 @@
 import type { Request, Response } from 'express';
 import type { UserService, UserView } from '../core/users.js';
 import { formatETag, ifNoneMatchHits, parseIfMatch } from './etag.js';
-import { qualifyFilter } from './filter-qualifier.js';
-import { parseListQuery, parseProjection, type PagingLimits, type Projection } from './list-parameters.js';
+import { parseProjection, type Projection } from './list-parameters.js';
+import type { ResourceListing } from './resource-listing.js';
 import { applyPatch } from './patch-applier.js';
 import { splitPathless } from './patch-normaliser.js';
 import { parsePatchRequest } from './patch-request.js';
 import { excludesAttribute, isWholeResource, project } from './projection.js';
 import { managerIdOf, renderUser, renderUserJson, userLocation, type KnownManagers } from './resource-renderer.js';
 import { parseUserAttributes } from './resource-input.js';
-import { baseUrlOf, listResponseJson, originOf, sendScimJson } from './scim-response.js';
+import { baseUrlOf, originOf, sendScimJson } from './scim-response.js';
 import type { ResourceSchema } from './scim-schemas.js';
 import type { ScimRouteTable } from './scim-route-table.js';
 
 export interface ResourceRoutesOptions {
   readonly basePath: string;
   readonly publicBaseUrl: string | null;
-  readonly limits: PagingLimits;
 }
 
-export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): void {
-  const { users, schema, limits } = options;
+/** Registers /Users and /Users/{id}; the list (GET /Users, searches) is answered through the listing it returns. */
+export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRoutesOptions & { users: UserService; schema: ResourceSchema }): ResourceListing {
+  const { users, schema } = options;
   const base = (req: Parameters<typeof baseUrlOf>[0]) => baseUrlOf(req, options.publicBaseUrl, options.basePath);
   const idOf = (req: { params: Record<string, string | string[] | undefined> }) => String(req.params.id);
   const userJson = (view: UserView, url: string, projection: Projection, managers: KnownManagers) =>
@@ -34,17 +34,6 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
   };
   const answer = async (req: Request, res: Response, status: number, view: UserView, projection: Projection): Promise<void> =>
     sendScimJson(res, status, userJson(view, base(req), projection, await managersOf([view])));
-
-  router.get('/Users', async (req, res) => {
-    const parsed = parseListQuery(req.query, limits);
-    const query = parsed.filter === null ? parsed : { ...parsed, filter: qualifyFilter(parsed.filter, schema) };
-    const projection = parseProjection(req.query);
-    const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
-    const url = base(req);
-    const managers = await managersOf(page.items);
-    const resources = page.items.map((view) => userJson(view, url, projection, managers));
-    sendScimJson(res, 200, listResponseJson(resources, page.totalResults, query.startIndex));
-  });
 
   router.get('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
@@ -92,4 +81,18 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
     res.status(204).end();
   });
 
+  return {
+    schema,
+    async page(req, query, projection) {
+      const page = await users.list(query, { withGroups: !excludesAttribute(projection, 'groups', schema) });
+      const url = base(req);
+      const managers = await managersOf(page.items);
+      return {
+        totalResults: page.totalResults,
+        itemsPerPage: page.items.length,
+        resources: page.items.map((view) => [userJson(view, url, projection, managers)]),
+        chunked: false,
+      };
+    },
+  };
 }

@@ -1,9 +1,11 @@
 // Replays every captured Okta and Entra request sequence under test/fixtures/idp/ against a fresh
-// bridge, one test per fixture file, named after the fixture's title (architecture.md convention 8).
+// bridge on each store engine (SQLite, PostgreSQL), one test per fixture file and engine, named after
+// the fixture's title: IdP behaviour is data.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverFixtures, IDPS, loadFixture, runFixture, type IdpFixture } from '../helpers/fixture-runner.js';
+import { STORE_ENGINES } from '../helpers/test-bridge.js';
 
 const FIXTURE_ROOT = fileURLToPath(new URL('../fixtures/idp/', import.meta.url));
 const discovered = discoverFixtures(FIXTURE_ROOT);
@@ -25,10 +27,12 @@ describe('captured IdP requests', () => {
           });
           continue;
         }
-        it(fixture.title, async () => {
-          const report = await runFixture(fixture);
-          expect(report.requests).toBeGreaterThanOrEqual(fixture.steps.length);
-        });
+        for (const engine of STORE_ENGINES) {
+          it(`${fixture.title} [${engine}]`, async () => {
+            const report = await runFixture(fixture, engine);
+            expect(report.requests).toBeGreaterThanOrEqual(fixture.steps.length);
+          });
+        }
       }
     });
   }

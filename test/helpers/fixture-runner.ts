@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startTestBridge, TEST_TOKEN, type TestBridge } from './test-bridge.js';
+import { startTestBridge, TEST_TOKEN, type StoreEngine, type TestBridge } from './test-bridge.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -232,9 +232,9 @@ function checkResponsePath(text: string, where: string, fail: Fail): void {
 // Replay
 // ---------------------------------------------------------------------------------------------
 
-/** Starts a fresh bridge (own SQLite file), replays the fixture, and always closes the bridge. */
-export async function runFixture(fixture: IdpFixture): Promise<ReplayReport> {
-  const bridge = await startTestBridge();
+/** Starts a fresh bridge (its own SQLite file, or PostgreSQL schema), replays the fixture, and always closes the bridge. */
+export async function runFixture(fixture: IdpFixture, engine: StoreEngine = 'sqlite'): Promise<ReplayReport> {
+  const bridge = await startTestBridge({ engine });
   try {
     return await replayFixture(fixture, bridge);
   } finally {

@@ -1,5 +1,6 @@
 // Starts the bridge app on loopback for component tests: real HTTP, a real SQLite file in a fresh
-// temp directory (or an injected store), a known token, and every log line captured. With
+// temp directory (or a fresh schema on the run's PostgreSQL server, or an injected store), a known
+// token, and every log line captured. With
 // `metrics`, composed as main.ts does it: the metrics and their observer wired in, and the separate
 // metrics listener when METRICS_PORT is set.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,10 +18,11 @@ import { startMetricsServer } from '../../src/http/metrics-server.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { createMemoryStore, createSqliteStore } from '../../src/adapters/store/index.js';
+import { createMemoryStore, createPostgresStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { scimRequest } from './scim-client.js';
 import { captureLogLines } from './log-capture.js';
+import { dropSchema, freshSchemaName, postgresUrl } from './postgres-server.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -47,8 +49,12 @@ export interface ScimResponse {
   readonly text: string;
 }
 
+/** The engines the bridge runs on, for tests that must hold on each. */
+export const STORE_ENGINES = ['sqlite', 'postgres'] as const;
+export type StoreEngine = (typeof STORE_ENGINES)[number];
+
 export interface TestBridgeOptions {
-  readonly engine?: 'sqlite' | 'memory';
+  readonly engine?: 'sqlite' | 'postgres' | 'memory';
   readonly env?: Record<string, string>;
   /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
   readonly wrapStore?: (store: Store) => Store;
@@ -63,7 +69,13 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...options.env });
   const { lines: logLines, destination } = captureLogLines();
   const logger = createLogger({ level: config.logLevel, destination });
-  const engine = options.engine === 'memory' ? createMemoryStore() : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
+  const schema = options.engine === 'postgres' ? freshSchemaName('bridge') : null;
+  const engine =
+    options.engine === 'memory'
+      ? createMemoryStore()
+      : schema !== null
+        ? await createPostgresStore({ connectionString: postgresUrl(), schema, poolSize: 4 })
+        : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const store = options.wrapStore ? options.wrapStore(engine) : engine;
   const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
@@ -97,6 +109,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
       await deps.worker.stop();
       await upstream.close();
       await store.close();
+      if (schema !== null) await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };
