@@ -37,7 +37,7 @@ describe('discovery', () => {
   it('when ServiceProviderConfig is read, then it advertises patch, filter and etag, and no bulk, sort or password change', async () => {
     const response = await bridge.scim('GET', '/ServiceProviderConfig');
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toContain('application/scim+json');
+    expect(response.headers.get('content-type')).toBe('application/scim+json');
     expect(response.body).toMatchObject({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
       patch: { supported: true },
@@ -62,6 +62,29 @@ describe('discovery', () => {
     expect(user.meta.location).toBe(`${bridge.base}/Schemas/${USER_URN}`);
     const one = await bridge.scim('GET', `/Schemas/${ENTERPRISE_URN}`);
     expect(one.body.attributes.map((a: any) => a.name)).toContain('manager');
+  });
+
+  it('when Schemas describes the type of a multi-valued User attribute, then it is free text whose canonical values are suggestions, as the bridge treats it', async () => {
+    const { body: user } = await bridge.scim('GET', `/Schemas/${USER_URN}`);
+    const typeOf = (attribute: string) => user.attributes.find((a: any) => a.name === attribute).subAttributes.find((s: any) => s.name === 'type');
+    // RFC 7643 §4.1.2's suggestions, as suggestions (§7: "A collection of suggested canonical values").
+    expect(typeOf('emails').canonicalValues).toEqual(['work', 'home', 'other']);
+    expect(typeOf('phoneNumbers').canonicalValues).toEqual(['work', 'home', 'mobile', 'fax', 'pager', 'other']);
+    for (const attribute of ['emails', 'phoneNumbers', 'ims', 'photos', 'addresses', 'entitlements', 'roles', 'x509Certificates']) {
+      const type = typeOf(attribute);
+      expect(type.description, attribute).toContain('any other string is accepted and stored as sent');
+      expect(type.caseExact, attribute).toBe(false);
+      // A collection with no value would say that no value is allowed.
+      if (type.canonicalValues !== undefined) expect(type.canonicalValues.length, attribute).toBeGreaterThan(0);
+    }
+    const created = await bridge.scim('POST', '/Users', {
+      schemas: [USER_URN],
+      userName: `types.${Date.now()}@example.com`,
+      emails: [{ value: 'x@example.com', type: 'not-a-canonical-value' }],
+      roles: [{ value: 'Admin', type: 'WindowsAzureActiveDirectoryRole' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.emails[0].type).toBe('not-a-canonical-value');
   });
 
   it('when ResourceTypes is read, then User (with the enterprise extension) and Group are described', async () => {

@@ -9,7 +9,8 @@ import { startTestBridge, TEST_TOKEN, type StoreEngine, type TestBridge } from '
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-export const IDPS = ['okta', 'entra'] as const;
+/** `rfc`: shapes from RFC 7643/7644's own text and from public SCIM conformance suites, which no one IdP sends. */
+export const IDPS = ['okta', 'entra', 'rfc'] as const;
 export type Idp = (typeof IDPS)[number];
 
 export interface IdpFixture {
@@ -83,7 +84,7 @@ const SHOWN_RESPONSE_CHARS = 2000;
 
 /** Every `*.json` under `<root>/<idp>/` (sub-folders included), per IdP, sorted by path. */
 export function discoverFixtures(root: string): Record<Idp, string[]> {
-  const found = { okta: [], entra: [] } as Record<Idp, string[]>;
+  const found = Object.fromEntries(IDPS.map((idp) => [idp, [] as string[]])) as Record<Idp, string[]>;
   for (const idp of IDPS) {
     const dir = path.join(root, idp);
     let names: string[];
