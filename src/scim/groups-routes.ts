@@ -88,7 +88,7 @@ export function registerGroupsRoutes(router: ScimRouteTable, options: ResourceRo
     const id = idOf(req);
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
-    const split = splitMemberOperations(splitPathless(parsePatchRequest(req.body)));
+    const split = splitMemberOperations(splitPathless(parsePatchRequest(req.body), schema.coreSchema));
     const members = foldMemberOperations(await memberOperations(id, split.members));
     const meta = await groups.patch(
       id,

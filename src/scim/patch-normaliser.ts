@@ -2,6 +2,7 @@
 // path-less value is split into one operation per key, its dotted (`name.givenName`) and URN keys
 // included, as Entra's `aadOptscim062020` dialect and Okta send them.
 import type { JsonObject, JsonValue } from '../ports/json.js';
+import { isObject } from './attribute-coercion.js';
 import type { PatchOperation } from './patch-request.js';
 
 /** Echoed by clients inside path-less values (Okta's group rename sends `id`): skipped there. */
@@ -15,18 +16,24 @@ export interface PathOperation {
   readonly fromPathless: boolean;
 }
 
-/** Splits path-less operations into one operation per attribute path (an extension's object is one operation on the extension). */
-export function splitPathless(operations: readonly PatchOperation[]): PathOperation[] {
+/**
+ * Splits path-less operations into one operation per attribute path (an extension's object is one
+ * operation on the extension). The core schema's URN as the path, or as a key of a path-less value,
+ * with an object value stands for the resource itself (its attributes are top-level, RFC 7643 §3).
+ */
+export function splitPathless(operations: readonly PatchOperation[], coreSchema: string): PathOperation[] {
   const result: PathOperation[] = [];
-  for (const operation of operations) {
-    if (operation.path !== null) {
-      result.push({ op: operation.op, path: operation.path, value: operation.value, fromPathless: false });
-      continue;
-    }
-    for (const [key, value] of Object.entries(operation.value as JsonObject)) {
+  const isCore = (text: string) => text.toLowerCase() === coreSchema.toLowerCase();
+  const split = (op: PatchOperation['op'], value: JsonObject): void => {
+    for (const [key, item] of Object.entries(value)) {
       if (ECHOED.has(key.toLowerCase())) continue;
-      result.push({ op: operation.op, path: key, value, fromPathless: true });
+      if (isCore(key) && isObject(item)) split(op, item);
+      else result.push({ op, path: key, value: item, fromPathless: true });
     }
+  };
+  for (const operation of operations) {
+    if (operation.path === null || (isCore(operation.path) && isObject(operation.value))) split(operation.op, operation.value as JsonObject);
+    else result.push({ op: operation.op, path: operation.path, value: operation.value, fromPathless: false });
   }
   return result;
 }

@@ -19,7 +19,7 @@ export function normaliseResource(body: unknown, schema: ResourceSchema): JsonOb
   if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', `the request body must be a JSON object (a ${schema.resourceType})`);
   const known = new Map([schema.coreSchema, ...schema.extensions].map((urn) => [urn.toLowerCase(), urn]));
   const result: JsonObject = {};
-  for (const [key, value] of Object.entries(body)) {
+  for (const [key, value] of coreAtTopLevel(body, schema.coreSchema)) {
     const lower = key.toLowerCase();
     if (IGNORED.has(lower) || (schema.resourceType === 'User' && IGNORED_ON_USER.has(lower))) continue;
     if (lower === 'schemas') {
@@ -35,6 +35,26 @@ export function normaliseResource(body: unknown, schema: ResourceSchema): JsonOb
     if (coerced !== undefined) result[key] = coerced;
   }
   return result;
+}
+
+/**
+ * The body's entries with core attributes at the top level, where RFC 7643 §3 puts them: one named by
+ * its full URN (`urn:…:core:2.0:User:userName`, RFC 7644 §3.10) loses the prefix, and an object under
+ * the core URN itself (as some clients send) is read as top-level attributes; one given at the top
+ * level as well wins.
+ */
+function coreAtTopLevel(body: JsonObject, coreSchema: string): Array<[string, JsonValue]> {
+  const core = coreSchema.toLowerCase();
+  const top: Array<[string, JsonValue]> = [];
+  const nested: Array<[string, JsonValue]> = [];
+  for (const [key, value] of Object.entries(body)) {
+    const lower = key.toLowerCase();
+    if (lower === core && isObject(value)) nested.push(...Object.entries(value));
+    else if (lower.startsWith(`${core}:`)) top.push([key.slice(core.length + 1), value]);
+    else top.push([key, value]);
+  }
+  const given = new Set(top.map(([key]) => key.toLowerCase()));
+  return [...nested.filter(([key]) => !given.has(key.toLowerCase())), ...top];
 }
 
 function normaliseSchemas(value: JsonValue, known: ReadonlyMap<string, string>): JsonValue {

@@ -65,7 +65,7 @@ export function registerUsersRoutes(router: ScimRouteTable, options: ResourceRou
   router.patch('/Users/:id', async (req, res) => {
     const projection = parseProjection(req.query);
     const ifMatch = parseIfMatch(req.get('if-match'));
-    const operations = splitPathless(parsePatchRequest(req.body));
+    const operations = splitPathless(parsePatchRequest(req.body), schema.coreSchema);
     const view = await users.patch(
       idOf(req),
       async (current) => parseUserAttributes(applyPatch(current.record.attributes, operations, schema), schema),
