@@ -1,6 +1,6 @@
 // The one reader of process.env: every setting is parsed and validated here, at boot, and all
 // problems are reported at once. Secrets may also come from files (`*_FILE`, for Kubernetes).
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
@@ -215,8 +215,26 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       defaultTimezone: reader.string('DAVIS_DEFAULT_TIMEZONE', 'UTC'),
     },
   };
+  // The SQLite file and a generated token live under DATA_DIR: one that cannot be written is a configuration problem.
+  const writesDataDir = config.database === null || (scimTokens.length === 0 && config.jwt === null);
+  const dataDirProblem = writesDataDir ? directoryProblem(config.dataDir) : null;
+  if (dataDirProblem !== null) problems.push(`DATA_DIR ${dataDirProblem}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Why `dir` (or, when it does not exist yet, the directory it would be created in) cannot be written to, or null. */
+function directoryProblem(dir: string): string | null {
+  let existing = dir;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  const what = existing === dir ? `"${dir}"` : `"${dir}" cannot be created: "${existing}"`;
+  if (!statSync(existing).isDirectory()) return `${what} is not a directory`;
+  try {
+    accessSync(existing, constants.W_OK);
+    return null;
+  } catch (error) {
+    return `${what} is not writable (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`;
+  }
 }
 
 function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null {
@@ -226,11 +244,34 @@ function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null
   const statementTimeoutMs = reader.integer('DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000);
   const startTimeoutMs = reader.integer('DATABASE_START_TIMEOUT_MS', 120_000, 0, 3_600_000);
   if (url === null) return null;
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  const problem = databaseUrlProblem(url);
+  if (problem !== null) {
+    problems.push(`DATABASE_URL ${problem}`);
     return null;
   }
   return { url, poolSize, connectTimeoutMs, statementTimeoutMs, startTimeoutMs };
+}
+
+/**
+ * Why the URL cannot name a PostgreSQL server, or null: a malformed one would otherwise be taken for a
+ * server not reachable yet and retried. The message never repeats the URL (it holds the password).
+ */
+function databaseUrlProblem(url: string): string | null {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return 'must be a postgres:// or postgresql:// URL';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL (check the port, and that characters such as @ : / ? # in the user name or password are percent-encoded)';
+  }
+  try {
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+    decodeURIComponent(parsed.pathname);
+  } catch {
+    return 'holds a malformed percent-encoding (a "%" must be followed by two hex digits; write "%25" for "%")';
+  }
+  return null;
 }
 
 function readJwt(env: Env, reader: Reader, problems: string[]): JwtConfig | null {

@@ -3,7 +3,8 @@
 // objects Node has already built, that change gives each of them a hidden class of its own, and every
 // property access on them afterwards misses V8's inline caches (expressjs/express#5998): it cost the
 // bridge about half of its CPU per request. Here Node builds them with those prototypes from the
-// start, so Express's change of prototype finds nothing to change.
+// start, so Express's change of prototype finds nothing to change. A request whose Expect header the
+// server cannot meet goes to the app too, which answers it like any other error (not Node's bare 417).
 import { createServer, IncomingMessage, ServerResponse, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
@@ -31,7 +32,7 @@ export function createAppServer(app: Express, options: AppServerOptions = {}): S
     initResponse.call(this, req, responseOptions);
   }
   AppResponse.prototype = app.response;
-  return createServer(
+  const server = createServer(
     {
       ...options,
       IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
@@ -39,4 +40,7 @@ export function createAppServer(app: Express, options: AppServerOptions = {}): S
     },
     app,
   );
+  // Node emits an Expect other than 100-continue here instead of as a request (RFC 9110 §10.1.1).
+  server.on('checkExpectation', app);
+  return server;
 }

@@ -2,7 +2,7 @@
 // context (request-context), writes the security headers, answers OPTIONS when the app does, and —
 // from one finish handler shared by every response, so nothing is allocated for it per request —
 // writes the access line (never headers, tokens or the query, whose filters name users) and hands
-// the request to the metrics observer. One middleware rather than a chain of them: every request
+// the request to the metrics observer. An Expect it cannot meet is refused here, as an error. One middleware rather than a chain of them: every request
 // pays for what runs here.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
@@ -10,6 +10,7 @@ import { answerOptions } from './options-requests.js';
 import { openRequestContext, requestContextOf } from './request-context.js';
 import type { RequestObserver } from './request-metrics.js';
 import { writeSecurityHeaders } from './security-headers.js';
+import { ScimError } from '../scim/scim-error.js';
 
 export interface FrontDoorOptions {
   readonly logger: Logger;
@@ -49,6 +50,13 @@ export function createFrontDoor(options: FrontDoorOptions) {
     writeSecurityHeaders(req, res);
     res.on('finish', onFinish);
     if (allow !== null && req.method === 'OPTIONS') return answerOptions(res, allow);
+    const expectation = req.headers.expect;
+    if (expectation !== undefined && expectation.toLowerCase() !== '100-continue') return next(unmetExpectation());
     next();
   };
+}
+
+/** RFC 9110 §10.1.1: the only expectation defined, and met (by Node), is 100-continue. */
+function unmetExpectation(): ScimError {
+  return new ScimError(417, undefined, 'the Expect header asks for something this server does not do; only "100-continue" is understood');
 }

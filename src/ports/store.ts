@@ -19,11 +19,14 @@ export interface ChangeContext {
   readonly syncDueAt: string;
 }
 
+/** The largest version a resource can reach: every engine keeps it as a signed 32-bit integer. */
+export const MAX_RESOURCE_VERSION = 2_147_483_647;
+
 /** Server-maintained part of a resource (RFC 7643 §3.1 `id`, `meta.version`, `meta.created`, `meta.lastModified`). */
 export interface ResourceMeta {
   /** The bridge's own stable id (a UUID), never an IdP or Dynatrace key. */
   readonly id: string;
-  /** Starts at 1, incremented by the store on every change of the resource, its members included. */
+  /** Starts at 1, incremented by the store on every change of the resource, its members included; at most MAX_RESOURCE_VERSION. */
   readonly version: number;
   /** ISO 8601 timestamps. */
   readonly created: string;

@@ -49,6 +49,18 @@ export interface SpawnedBridge {
   kill(): Promise<void>;
 }
 
+/** Runs the compiled bridge with exactly `env` until it exits by itself (a refused start), at most `timeoutMs`. */
+export async function runUntilExit(entry: string, env: Record<string, string>, timeoutMs = 20_000): Promise<{ readonly code: number | null; readonly output: string }> {
+  const child = spawn(process.execPath, [entry], { cwd: root, env: { HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}
+
 /**
  * Starts the compiled bridge with exactly `env` (HOST/PORT default to 127.0.0.1:0) and waits until it
  * listens — and, with METRICS_PORT set, until its metrics listener does too.

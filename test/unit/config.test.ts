@@ -59,6 +59,28 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('LOG_LEVEL'))).toBe(true);
   });
 
+  it('when DATABASE_URL is no URL (a port that is no number, a broken percent-encoding, another scheme), then it is a problem that does not repeat it', () => {
+    const secret = 'pw-that-must-not-show';
+    const cases: Array<[string, RegExp]> = [
+      [`postgres://bridge:${secret}@db:port/scim`, /^DATABASE_URL is not a valid URL/],
+      [`postgres://bridge:${secret}%G0@db:5432/scim`, /^DATABASE_URL holds a malformed percent-encoding/],
+      [`mysql://bridge:${secret}@db/scim`, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ];
+    for (const [url, problem] of cases) {
+      const problems = problemsOf({ SCIM_TOKENS: 'a-long-enough-token-123', DATABASE_URL: url });
+      expect(problems, url).toEqual([expect.stringMatching(problem)]);
+      expect(problems.join('\n')).not.toContain(secret);
+    }
+    expect(problemsOf({ SCIM_TOKENS: 'a-long-enough-token-123', DATABASE_URL: `postgresql://bridge:p%40ss@db.internal:6432/scim?sslmode=require` })).toEqual([]);
+  });
+
+  it('when DATA_DIR cannot hold the SQLite file or a generated token, then it is a problem; with PostgreSQL and tokens given it is never written', () => {
+    const file = path.join(import.meta.dirname, 'config.test.ts');
+    expect(problemsOf({ SCIM_TOKENS: 'a-long-enough-token-123', DATA_DIR: file })).toEqual([`DATA_DIR "${file}" is not a directory`]);
+    expect(problemsOf({ DATA_DIR: path.join(file, 'data'), DATABASE_URL: 'postgres://db/scim' })[0]).toMatch(/^DATA_DIR ".*" cannot be created: ".*config\.test\.ts" is not a directory$/);
+    expect(problemsOf({ SCIM_TOKENS: 'a-long-enough-token-123', DATA_DIR: path.join(file, 'data'), DATABASE_URL: 'postgres://db/scim' })).toEqual([]);
+  });
+
   it('when both SCIM_TOKENS and SCIM_TOKENS_FILE are set, or the file is unreadable, then it is a problem', () => {
     expect(problemsOf({ SCIM_TOKENS: 'aaaaaaaaaaaaaaaa', SCIM_TOKENS_FILE: '/x' })).toHaveLength(1);
     expect(
