@@ -86,7 +86,7 @@ describe('/metrics on the main port', () => {
     const processed = await bridge.deps.worker.drain();
     expect(processed).toBeGreaterThanOrEqual(2);
     expect(bridge.sandbox.state.findUser(email)).not.toBeNull();
-    bridge.sandbox.state.deleteUser(email);
+    bridge.sandbox.state.users.remove(email);
     const reconciled = await fetch(`${bridge.url}/admin/reconcile?dryRun=true`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     expect(reconciled.status).toBe(200);
 

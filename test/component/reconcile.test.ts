@@ -151,7 +151,7 @@ describe('reconcile without drift', () => {
 describe('reconcile repairs drift made by hand', () => {
   it('when a user is deleted in Dynatrace, then dry-run reports missing_user and reconcile re-creates it in its groups', async () => {
     const s = await synced();
-    s.sandbox.state.deleteUser('cat@example.com');
+    s.sandbox.state.users.remove('cat@example.com');
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_user: 1 }));
@@ -165,7 +165,7 @@ describe('reconcile repairs drift made by hand', () => {
 
   it('when a member is removed from a managed group, then dry-run reports missing_membership and reconcile adds it back', async () => {
     const s = await synced();
-    s.sandbox.state.removeUserFromGroups('ann@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.removeFromGroups('ann@example.com', [s.uuid('Ops')]);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_membership: 1 }));
@@ -178,7 +178,7 @@ describe('reconcile repairs drift made by hand', () => {
   it('when a stranger and a managed user are added by hand to a managed group, then both are reported as extra_membership and reconcile takes them out', async () => {
     const s = await synced();
     s.sandbox.state.addUser({ email: 'stranger@elsewhere.example', groups: ['Ops'] });
-    s.sandbox.state.addUserToGroups('cat@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.addToGroups('cat@example.com', [s.uuid('Ops')]);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ extra_membership: 2 }));
@@ -199,7 +199,7 @@ describe('reconcile repairs drift made by hand', () => {
   it('when a managed group is deleted in Dynatrace, then dry-run reports missing_group and reconcile re-creates it with its members and bindings', async () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
-    s.sandbox.state.deleteGroup(opsUuid);
+    s.sandbox.state.groups.remove(opsUuid);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_group: 1 }));
@@ -214,7 +214,7 @@ describe('reconcile repairs drift made by hand', () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid;
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', opsUuid, { policyUuids: [] });
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [] });
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
@@ -230,7 +230,7 @@ describe('reconcile repairs drift made by hand', () => {
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
     const readOnly = s.sandbox.state.findPolicy('Production Read Only')?.uuid as string;
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', opsUuid, { policyUuids: [readOnly] });
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [readOnly] });
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
@@ -241,11 +241,11 @@ describe('reconcile repairs drift made by hand', () => {
   it('when every kind of drift happens at once, then dry-run reports each and one reconcile repairs all of it', async () => {
     const s = await synced();
     const devUuid = s.uuid('Dev');
-    s.sandbox.state.deleteUser('cat@example.com');
-    s.sandbox.state.removeUserFromGroups('ann@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.remove('cat@example.com');
+    s.sandbox.state.users.removeFromGroups('ann@example.com', [s.uuid('Ops')]);
     s.sandbox.state.addUser({ email: 'stranger@elsewhere.example', groups: ['Ops'] });
-    s.sandbox.state.deleteGroup(devUuid);
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', s.uuid('Ops'), { policyUuids: [] });
+    s.sandbox.state.groups.remove(devUuid);
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', s.uuid('Ops'), { policyUuids: [] });
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_user: 1, missing_group: 1, missing_membership: 1, extra_membership: 1, wrong_bindings: 1 }));
@@ -306,7 +306,7 @@ describe('reconcile with Davis Assistant user management on', () => {
   it('when a user is deleted in Dynatrace but its Davis Assistant user remains, then the repair re-creates the account without failing', async () => {
     const s = await synced({ davis: true });
     expect(s.sandbox.state.davisUsers().map((d) => d.email).sort()).toEqual(['ann@example.com', 'ben@example.com', 'cat@example.com']);
-    s.sandbox.state.deleteUser('cat@example.com');
+    s.sandbox.state.users.remove('cat@example.com');
     await repair(s);
     expect((await s.bridge.store.syncQueueStats({ failedLimit: 10 })).failed.map((f) => f.reason)).toEqual([]);
     expect(accountSnapshot(s.sandbox.state).users).toEqual(DESIRED.users);
@@ -317,8 +317,8 @@ describe('reconcile with Davis Assistant user management on', () => {
     const desired = s.sandbox.state.davisUsers();
     const ben = desired.find((d) => d.email === 'ben@example.com');
     if (ben === undefined) throw new Error('ben has no Davis Assistant user');
-    s.sandbox.state.davisDelete('ann@example.com');
-    s.sandbox.state.davisUpdate('ben@example.com', { ...ben, lastName: 'Changed', admin: !ben.admin });
+    s.sandbox.state.davis.remove('ann@example.com');
+    s.sandbox.state.davis.update('ben@example.com', { ...ben, lastName: 'Changed', admin: !ben.admin });
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_davis_user: 1, wrong_davis_user: 1 }));
     expect(dry.findings).toEqual([
