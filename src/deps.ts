@@ -8,12 +8,12 @@ import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
 import { createAdminService } from './core/admin.js';
 import type { Mapping } from './core/mapping/mapping.js';
-import { checkMapping } from './core/sync/policy-resolver.js';
+import { checkMapping, createBindingResolver } from './core/sync/binding-resolver.js';
 import { reconcile, type ReconcileReport } from './core/sync/reconcile.js';
 import { createKeyedLock } from './core/sync/keyed-lock.js';
-import { createPolicyResolver } from './core/sync/policy-resolver.js';
 import { createGroupDirectory, type SyncContext } from './core/sync/sync-context.js';
 import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
+import { createUserDirectory } from './core/sync/user-directory.js';
 import { createUserService } from './core/users.js';
 import {
   createAccountManagementClient,
@@ -102,9 +102,10 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     accountApi: upstream.accountApi,
     davisApi: upstream.davisAssistantApi,
     mapping: () => mapping,
-    policies: createPolicyResolver({ accountApi: upstream.accountApi }),
+    bindings: createBindingResolver({ accountApi: upstream.accountApi }),
     groupLocks: createKeyedLock(),
     groupDirectory: createGroupDirectory({ accountApi: upstream.accountApi }),
+    userDirectory: createUserDirectory({ accountApi: upstream.accountApi }),
     dryRun: config.sync.dryRun,
     defaultTimezone: config.sync.defaultTimezone,
     now,
@@ -125,7 +126,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   /** Checks the mapping in force against Dynatrace; a check overtaken by a reload changes nothing. */
   async function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
     const checking = mapping;
-    const problems = await checkMapping(checking, upstream.accountApi, syncContext.policies);
+    const problems = await checkMapping(checking, upstream.accountApi, syncContext.bindings);
     if (mapping === checking) {
       mappingProblems = problems;
       mappingChecked = true;
@@ -164,7 +165,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
             throw error;
           }
         }
-        syncContext.policies.clear();
+        syncContext.bindings.clear();
         return checkMappingInForce();
       },
       async reconcile(reconcileOptions) {

@@ -20,6 +20,19 @@ export interface AppliedUser {
   readonly davis: JsonObject | null;
 }
 
+/** A policy binding the bridge made for a group at one level, as it made it. */
+export interface AppliedBinding {
+  readonly policyUuid: string;
+  /** Policy boundary UUIDs, sorted. */
+  readonly boundaries: readonly string[];
+  readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * Made by an earlier release with the whole-set endpoint: Dynatrace holds it without the bridge's
+   * metadata, so it is told apart only as the group's one binding of that policy.
+   */
+  readonly unmarked?: true;
+}
+
 export interface AppliedGroup {
   /** The SCIM Group id. */
   readonly groupId: string;
@@ -27,8 +40,8 @@ export interface AppliedGroup {
   readonly uuid: string;
   readonly name: string;
   readonly provenance: Provenance;
-  /** Policy UUIDs the bridge bound, per level key (`account` or `environment:<id>`). */
-  readonly bindings: Readonly<Record<string, readonly string[]>>;
+  /** The bindings the bridge made, per level key (`account` or `environment:<id>`). */
+  readonly bindings: Readonly<Record<string, readonly AppliedBinding[]>>;
 }
 
 export interface AppliedStateStore {

@@ -32,7 +32,7 @@ export class SandboxBoundaries {
   constructor(private readonly state: SandboxState) {}
 
   /** PolicyBoundaryOverview. */
-  overview(b: SandboxBoundary): Record<string, unknown> {
+  private overview(b: SandboxBoundary): Record<string, unknown> {
     return {
       uuid: b.uuid,
       levelType: 'account',
@@ -50,11 +50,5 @@ export class SandboxBoundaries {
     const all = [...this.state.boundaryRecords.values()];
     const content = all.slice((page - 1) * size, page * size).map((b) => this.overview(b));
     return { status: 200, body: { pageSize: size, pageNumber: page, totalCount: all.length, content } };
-  }
-
-  get(uuid: string): HandlerResult {
-    const b = this.state.boundaryRecords.get(uuid);
-    if (b === undefined) throw dtoError(404, `Policy boundary ${uuid} not found`);
-    return { status: 200, body: this.overview(b) };
   }
 }

@@ -77,7 +77,6 @@ function routesFor(state: SandboxState, tokens: SandboxTokens): Route[] {
     { method: 'GET', pattern: p(`${repo}/policies`), service: am, scopes: POLICIES_READ, handle: (c) => state.policies.list(...level(c), c.query) },
     { method: 'GET', pattern: p(`${repo}/policies/aggregate`), service: am, scopes: POLICIES_READ, handle: (c) => state.policies.aggregate(...level(c)) },
     { method: 'GET', pattern: p('iam/v1/repo/account/:account/boundaries'), service: am, scopes: BOUNDARIES_READ, handle: (c) => state.boundaries.list(c.query) },
-    { method: 'GET', pattern: p('iam/v1/repo/account/:account/boundaries/:boundary'), service: am, scopes: BOUNDARIES_READ, handle: (c) => state.boundaries.get(r(c, 'boundary')) },
     { method: 'GET', pattern: p(`${repo}/bindings`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.list(...level(c)) },
     { method: 'GET', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.groupPolicies(...level(c), r(c, 'group'), c.query) },
     { method: 'PUT', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.bindings.replaceGroupPolicies(...level(c), r(c, 'group'), c.body) },

@@ -68,7 +68,8 @@ export class SandboxUsers {
   get(email: string): HandlerResult {
     const u = this.user(email);
     const groups = [...u.groupUuids].map((id) => this.state.groupRecords.get(id)).filter((g): g is SandboxGroup => g !== undefined);
-    return { status: 200, body: { ...this.dto(u), groups: groups.map((g) => this.accountGroupDto(g)) } };
+    // GroupUserDto has no login metadata (nor does the recording of this call).
+    return { status: 200, body: { ...this.dto(u, false), groups: groups.map((g) => this.accountGroupDto(g)) } };
   }
 
   create(body: unknown): HandlerResult {

@@ -1,5 +1,6 @@
 // Reconcile end to end: after a successful sync, drift is made by hand in the Dynatrace sandbox (a
-// user deleted, a member removed, a stranger added, a managed group deleted, a binding removed);
+// user deleted, a member removed, a stranger added, a managed group deleted, a binding removed or
+// its boundaries changed, bindings others made);
 // POST /admin/reconcile?dryRun=true reports it without changing anything, and POST /admin/reconcile
 // plus the sync worker bring Dynatrace back to the desired state.
 import { describe, expect, it } from 'vitest';
@@ -57,12 +58,12 @@ interface Synced {
 }
 
 /** Three users in two groups (Ops with a policy binding), synced to the sandbox. */
-async function synced(options: { davis?: boolean; env?: Record<string, string> } = {}): Promise<Synced> {
+async function synced(options: { davis?: boolean; env?: Record<string, string>; mapping?: Mapping } = {}): Promise<Synced> {
   const clock = createManualClock();
   const sandbox = await startSharedSandbox({ clock });
   const dataDir = makeDataDir();
   cleanups.push(() => removeDataDir(dataDir), () => sandbox.stop());
-  const bridge = await startBridgeProcess({ sandbox, dataDir, clock, mapping: MAPPING, davis: options.davis ?? false, ...(options.env ? { env: options.env } : {}) });
+  const bridge = await startBridgeProcess({ sandbox, dataDir, clock, mapping: options.mapping ?? MAPPING, davis: options.davis ?? false, ...(options.env ? { env: options.env } : {}) });
   cleanups.push(() => bridge.close());
   const user = async (email: string): Promise<string> => (await bridge.scim('POST', '/Users', userBody(email))).body.id;
   const ann = await user('ann@example.com');
@@ -214,18 +215,44 @@ describe('reconcile repairs drift made by hand', () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid;
-    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [] });
+    s.sandbox.state.bindings.remove('environment', 'abc12345', standard ?? '', opsUuid, new URLSearchParams({ forceMultiple: 'true' }));
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
-    expect(dry.findings).toEqual([{ kind: 'wrong_bindings', resourceType: 'Group', resourceId: s.ids.ops, target: 'Ops', detail: `environment:abc12345: policies ${standard} are not bound` }]);
+    expect(dry.findings).toEqual([{ kind: 'wrong_bindings', resourceType: 'Group', resourceId: s.ids.ops, target: 'Ops', detail: `environment:abc12345: policy ${standard} is not bound` }]);
 
     await repair(s);
     expect(s.sandbox.state.bindingsOf('environment', 'abc12345', opsUuid)).toEqual([standard]);
     await expectConverged(s);
   });
 
-  it('when a binding made by someone else sits next to the bridge\'s, then reconcile keeps it', async () => {
+  it('when bindings with boundaries and parameters are made by hand on a managed group, then reconcile reports them, repairs nothing, and they survive sync', async () => {
+    const s = await synced();
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    const readOnly = s.sandbox.state.findPolicy('Production Read Only')?.uuid as string;
+    const zone = s.sandbox.state.findBoundary('Production zone')?.uuid as string;
+    s.sandbox.state.bindings.append('environment', 'abc12345', readOnly, opsUuid, { boundaries: [zone] });
+    s.sandbox.state.bindings.append('environment', 'abc12345', standard, opsUuid, { parameters: { team: 'night shift' }, boundaries: [zone] });
+    const byHand = s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid).filter((b) => b.metadata['managed-by'] === undefined);
+    expect(byHand).toHaveLength(2);
+
+    const dry = await dryRun(s);
+    expect(dry.counts).toEqual(counts({ foreign_binding: 2 }));
+    expect(dry.findings.map((f: any) => f.detail).sort()).toEqual([
+      `environment:abc12345: policy ${readOnly} (boundaries: ${zone}), made outside the bridge (never changed by it)`,
+      `environment:abc12345: policy ${standard} (boundaries: ${zone}; parameters: team=night shift), made outside the bridge (never changed by it)`,
+    ].sort());
+    const report = (await s.bridge.admin('POST', '/reconcile')).body;
+    expect(report).toMatchObject({ dryRun: false, repaired: false });
+    // A change to the group (a new member) syncs it again: the bridge writes only its own binding.
+    const dan = (await s.bridge.scim('POST', '/Users', userBody('dan@example.com'))).body.id;
+    await s.bridge.scim('PATCH', `/Groups/${s.ids.ops}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: dan }] }] });
+    await s.bridge.settle();
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid).filter((b) => b.metadata['managed-by'] === undefined)).toEqual(byHand);
+  });
+
+  it('when a tool overwrites the group\'s bindings with the whole-set endpoint, then the bridge\'s binding is repaired and the tool\'s is only reported', async () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
@@ -233,9 +260,67 @@ describe('reconcile repairs drift made by hand', () => {
     s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [readOnly] });
 
     const dry = await dryRun(s);
-    expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
+    expect(dry.counts).toEqual(counts({ wrong_bindings: 1, foreign_binding: 1 }));
     await repair(s);
     expect(s.sandbox.state.bindingsOf('environment', 'abc12345', opsUuid).sort()).toEqual([readOnly, standard].sort());
+    expect((await s.bridge.admin('POST', '/reconcile?dryRun=true')).body.counts).toEqual(counts({ foreign_binding: 1 }));
+  });
+
+  it('when the boundaries or parameters of the bridge\'s binding are changed by hand, then reconcile reports and restores them', async () => {
+    const mapping = parseMapping(`
+groups:
+  - scim: "Ops"
+    policies:
+      - level: environment
+        id: abc12345
+        names: ["Standard User"]
+        boundaries: ["Production zone"]
+        parameters: { team: ops }
+`);
+    const s = await synced({ mapping });
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    const zone = s.sandbox.state.findBoundary('Production zone')?.uuid as string;
+    const eu = s.sandbox.state.findBoundary('EU hosts')?.uuid as string;
+    const bridgeMade = { 'managed-by': 'dynatrace-scim-bridge' };
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([
+      expect.objectContaining({ policyUuid: standard, boundaries: [zone], parameters: { team: 'ops' }, metadata: bridgeMade }),
+    ]);
+    s.sandbox.state.bindings.upsert('environment', 'abc12345', standard, opsUuid, new URLSearchParams({ 'metadata[managed-by]': 'dynatrace-scim-bridge' }), { metadata: bridgeMade, boundaries: [eu], parameters: { team: 'all' } });
+
+    const dry = await dryRun(s);
+    expect(dry.findings).toEqual([
+      {
+        kind: 'wrong_bindings',
+        resourceType: 'Group',
+        resourceId: s.ids.ops,
+        target: 'Ops',
+        detail: `environment:abc12345: policy ${standard} (boundaries: ${zone}; parameters: team=ops) was changed to policy ${standard} (boundaries: ${eu}; parameters: team=all)`,
+      },
+    ]);
+    await repair(s);
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([
+      expect.objectContaining({ policyUuid: standard, boundaries: [zone], parameters: { team: 'ops' }, metadata: bridgeMade }),
+    ]);
+    expect((await s.bridge.admin('POST', '/reconcile?dryRun=true')).body.findings).toEqual([]);
+  });
+
+  it('when a binding was made by an earlier release without the bridge\'s metadata, then reconcile has it written again with it, once', async () => {
+    const s = await synced();
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    // What an earlier release left: a plain binding (whole-set endpoint) and a bare policy UUID in applied state.
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [standard] });
+    const [ops] = (await s.bridge.store.getAppliedGroups([s.ids.ops])).values();
+    if (ops === undefined) throw new Error('Ops not applied');
+    await s.bridge.store.putAppliedGroup({ ...ops, bindings: { 'environment:abc12345': [{ policyUuid: standard, boundaries: [], parameters: {}, unmarked: true }] } });
+
+    const dry = await dryRun(s);
+    expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
+    expect(dry.findings[0].detail).toBe(`environment:abc12345: policy ${standard} was made by an earlier release without the bridge's metadata: it is written again with it`);
+    await repair(s);
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([expect.objectContaining({ policyUuid: standard, metadata: { 'managed-by': 'dynatrace-scim-bridge' } })]);
+    await expectConverged(s);
   });
 
   it('when every kind of drift happens at once, then dry-run reports each and one reconcile repairs all of it', async () => {

@@ -1,7 +1,7 @@
 // The applied-state and audit-log part of the Store contract (applied-state.ts, audit-log.ts):
 // plain keyed rows with JSON fields that round-trip exactly, and an append-only log listed newest first.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AppliedGroup, AppliedUser } from '../../src/ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser } from '../../src/ports/applied-state.js';
 import type { AuditEntry } from '../../src/ports/audit-log.js';
 import type { Store } from '../../src/ports/store.js';
 import type { StoreUnderTest } from './store-fixtures.js';
@@ -28,6 +28,10 @@ function appliedGroup(groupId: string, overrides: Partial<AppliedGroup> = {}): A
     bindings: {},
     ...overrides,
   };
+}
+
+function binding(policyUuid: string, overrides: Partial<AppliedBinding> = {}): AppliedBinding {
+  return { policyUuid, boundaries: [], parameters: {}, ...overrides };
 }
 
 function auditEntry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
@@ -126,7 +130,11 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
     it('when applied groups are put, then getAppliedGroups maps the asked ids that exist, in the asked order, with bindings intact', async () => {
       const admins = appliedGroup('g1', {
         provenance: 'adopted',
-        bindings: { 'account': ['p-1', 'p-2'], 'environment:abc12345': ['p-3'], 'environment:empty': [] },
+        bindings: {
+          'account': [binding('p-1'), binding('p-2', { boundaries: ['b-1', 'b-2'], parameters: { team: 'ops', 'zone name': 'Ä' } })],
+          'environment:abc12345': [binding('p-3', { unmarked: true })],
+          'environment:empty': [],
+        },
       });
       const ops = appliedGroup('g2');
       await store.putAppliedGroup(admins);
@@ -138,7 +146,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
     });
 
     it('when an applied group is put again, then the row is replaced whole and keeps its place in the list', async () => {
-      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: ['p-1'] } }));
+      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: [binding('p-1')] } }));
       await store.putAppliedGroup(appliedGroup('g2'));
       const renamed = appliedGroup('g1', { uuid: 'uuid-new', name: 'Renamed', bindings: {} });
       await store.putAppliedGroup(renamed);
@@ -165,6 +173,9 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
       const malformed = [
         appliedGroup('g1', { provenance: 'stolen' as AppliedGroup['provenance'] }),
         appliedGroup('g1', { bindings: { account: 'p-1' } as unknown as AppliedGroup['bindings'] }),
+        appliedGroup('g1', { bindings: { account: ['p-1'] } as unknown as AppliedGroup['bindings'] }),
+        appliedGroup('g1', { bindings: { account: [binding('p-1', { parameters: { n: 1 } as unknown as Record<string, string> })] } }),
+        appliedGroup('g1', { bindings: { account: [binding('p-1', { unmarked: false as unknown as true })] } }),
         appliedGroup('g1', { uuid: null as unknown as string }),
       ];
       for (const group of malformed) await expect(store.putAppliedGroup(group)).rejects.toBeInstanceOf(TypeError);
@@ -233,7 +244,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
         return;
       }
       const user = appliedUser('u1', { davis: { firstName: 'Ä', admin: false }, groupUuids: ['x', 'y'] });
-      const group = appliedGroup('g1', { bindings: { 'environment:e1': ['p'] } });
+      const group = appliedGroup('g1', { bindings: { 'environment:e1': [binding('p', { boundaries: ['b'], parameters: { k: 'v' } })] } });
       await store.putAppliedUser(appliedUser('u0'));
       await store.putAppliedUser(user);
       await store.putAppliedGroup(group);
