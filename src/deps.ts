@@ -8,6 +8,7 @@ import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
 import { createAdminService } from './core/admin.js';
 import type { Mapping } from './core/mapping/mapping.js';
+import { accountIdentity, claimAppliedAccount, type AccountClaim } from './core/sync/applied-account.js';
 import { checkMapping, createBindingResolver } from './core/sync/binding-resolver.js';
 import { reconcile, type ReconcileReport } from './core/sync/reconcile.js';
 import { createKeyedLock } from './core/sync/keyed-lock.js';
@@ -41,7 +42,7 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
@@ -81,6 +82,11 @@ function openSqliteStore(config: Config): Store {
 export interface BridgeDeps extends AppDeps {
   readonly worker: SyncWorker;
   readonly syncContext: SyncContext;
+  /**
+   * Records the upstream account as the one the applied state describes, before the worker starts;
+   * another account's applied state is forgotten and every SCIM resource queued (logged as a warning).
+   */
+  claimAccount(): Promise<AccountClaim>;
 }
 
 export function buildDeps(options: BuildDepsOptions): BridgeDeps {
@@ -189,11 +195,23 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     metricsConfig: config.metrics,
     worker,
     syncContext,
+    async claimAccount() {
+      const claim = await claimAppliedAccount(store, upstream.accountIdentity, now);
+      if (claim.switched) {
+        logger.warn(
+          { previousAccount: claim.previous, account: upstream.accountIdentity, queued: claim.queued },
+          'the store described another Dynatrace account: its applied state is forgotten and every SCIM user and group is queued for this one',
+        );
+      }
+      return claim;
+    },
   };
 }
 
 /** The Dynatrace side: the account's clients, and the in-process sandbox when it stands in. */
 export interface Upstream {
+  /** Names the account the clients reach, for the store's record of it (core/sync/applied-account.ts). */
+  readonly accountIdentity: string;
   readonly accountApi: AccountApi;
   readonly davisAssistantApi: DavisAssistantApi;
   readonly tokenProvider: OAuthTokenProvider;
@@ -248,6 +266,8 @@ export async function startUpstream(options: {
   const davisBudget = createRateBudget({ signal: options.stopSignal });
   const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
   return {
+    // The in-process sandbox is new and empty at every start, under a new account UUID.
+    accountIdentity: sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`,
     accountApi,
     davisAssistantApi,
     tokenProvider,

@@ -1,6 +1,7 @@
-// Applied state: what the bridge has made true in Dynatrace, per SCIM resource. The worker compares
-// it with the desired state (the SCIM resources and the mapping) and records it after each success.
-// Rows outlive their SCIM resource until the Dynatrace side of its deletion is done.
+// Applied state: what the bridge has made true in Dynatrace, per SCIM resource, and which account
+// that is. The worker compares it with the desired state (the SCIM resources and the mapping) and
+// records it after each success. Rows outlive their SCIM resource until the Dynatrace side of its
+// deletion is done.
 import type { JsonObject } from './json.js';
 
 /** How the bridge came to manage a Dynatrace object: it created it, or found it and took it over. */
@@ -55,4 +56,11 @@ export interface AppliedStateStore {
   /** Every applied user and group, for reconcile (bounded by the account's size). */
   listAppliedUsers(): Promise<AppliedUser[]>;
   listAppliedGroups(): Promise<AppliedGroup[]>;
+  /** The Dynatrace account the applied state describes (as recorded by setAppliedAccount); null when none is. */
+  getAppliedAccount(): Promise<string | null>;
+  /**
+   * Records the account the applied state describes. With `forgetApplied`, every applied user and group
+   * is deleted first, in the same transaction: they describe another account.
+   */
+  setAppliedAccount(account: string, options: { readonly forgetApplied: boolean }): Promise<void>;
 }

@@ -183,6 +183,35 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
     });
   });
 
+  describe('applied state: the account it describes', () => {
+    it('when no account was recorded, then it is null; a recorded one reads back and replaces the last', async () => {
+      expect(await store.getAppliedAccount()).toBeNull();
+      await store.setAppliedAccount('account A', { forgetApplied: false });
+      expect(await store.getAppliedAccount()).toBe('account A');
+      await store.setAppliedAccount('account B', { forgetApplied: false });
+      expect(await store.getAppliedAccount()).toBe('account B');
+    });
+
+    it('when the account is recorded with forgetApplied, then every applied user and group is gone and the rest of the store stays', async () => {
+      await store.putAppliedUser(appliedUser('u1'));
+      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: [binding('p-1')] } }));
+      await store.appendAudit([auditEntry(1)]);
+      await store.setAppliedAccount('account A', { forgetApplied: false });
+      expect(await store.listAppliedUsers()).toEqual([appliedUser('u1')]);
+      await store.setAppliedAccount('account B', { forgetApplied: true });
+      expect(await store.listAppliedUsers()).toEqual([]);
+      expect(await store.listAppliedGroups()).toEqual([]);
+      expect(await store.getAppliedAccount()).toBe('account B');
+      expect((await store.listAudit({ offset: 0, limit: 10 })).total).toBe(1);
+    });
+
+    it('when the account or options are malformed, then setAppliedAccount rejects with TypeError and records nothing', async () => {
+      await expect(store.setAppliedAccount('', { forgetApplied: false })).rejects.toBeInstanceOf(TypeError);
+      await expect(store.setAppliedAccount('a', {} as { forgetApplied: boolean })).rejects.toBeInstanceOf(TypeError);
+      expect(await store.getAppliedAccount()).toBeNull();
+    });
+  });
+
   describe('audit log', () => {
     it('when the log is empty, then listAudit returns no entries and a total of 0', async () => {
       expect(await store.listAudit({ offset: 0, limit: 10 })).toEqual({ total: 0, entries: [] });
@@ -237,7 +266,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
   });
 
   describe('applied state and audit log: persistence', () => {
-    it('when the store is closed and reopened, then applied rows, their order and the audit log survive, and seq keeps increasing', async (context) => {
+    it('when the store is closed and reopened, then applied rows, their order, their account and the audit log survive, and seq keeps increasing', async (context) => {
       const reopen = subject.opened.reopen;
       if (reopen === undefined) {
         context.skip();
@@ -248,6 +277,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
       await store.putAppliedUser(appliedUser('u0'));
       await store.putAppliedUser(user);
       await store.putAppliedGroup(group);
+      await store.setAppliedAccount('account A', { forgetApplied: false });
       await store.appendAudit([auditEntry(1, { at: t1 }), auditEntry(2, { at: t2 })]);
       const audit = await store.listAudit({ offset: 0, limit: 10 });
       await store.close();
@@ -256,6 +286,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
       store = subject.store;
       expect(await store.listAppliedUsers()).toEqual([appliedUser('u0'), user]);
       expect(await store.getAppliedGroups(['g1'])).toEqual(new Map([['g1', group]]));
+      expect(await store.getAppliedAccount()).toBe('account A');
       expect(await store.listAudit({ offset: 0, limit: 10 })).toEqual(audit);
       await store.appendAudit([auditEntry(3)]);
       const [newest] = (await store.listAudit({ offset: 0, limit: 1 })).entries;

@@ -19,6 +19,9 @@ export interface AppliedStateEngine {
   deleteGroup(groupId: string): void;
   listUsers(): AppliedUser[];
   listGroups(): AppliedGroup[];
+  getAccount(): string | null;
+  /** Records the account; with `forgetApplied`, every applied user and group row is deleted first (one transaction). */
+  setAccount(account: string, forgetApplied: boolean): void;
 }
 
 const provenances: ReadonlySet<string> = new Set<Provenance>(['created', 'adopted']);
@@ -134,6 +137,16 @@ export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): 
 
     async listAppliedGroups() {
       return run(() => engine.listGroups());
+    },
+
+    async getAppliedAccount() {
+      return run(() => engine.getAccount());
+    },
+
+    async setAppliedAccount(account, options) {
+      assertKey(account, 'account');
+      if (!isPlainObject(options) || typeof options.forgetApplied !== 'boolean') throw new TypeError('options.forgetApplied must be a boolean');
+      run(() => engine.setAccount(account, options.forgetApplied));
     },
   };
 }

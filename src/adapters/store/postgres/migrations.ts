@@ -148,6 +148,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'applied-account',
+    /*
+     * applied_account: the one Dynatrace account (API URL and account UUID, or the sandbox) the
+     * applied_* rows describe; at most one row.
+     */
+    sql: (s) => `
+      CREATE TABLE ${s}.applied_account (
+        id integer PRIMARY KEY CHECK (id = 1),
+        account text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** First key of the advisory lock: this bridge's migrations (the second is the schema's hash). */

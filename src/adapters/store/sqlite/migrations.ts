@@ -144,6 +144,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'applied-account',
+    /*
+     * applied_account: the one Dynatrace account (API URL and account UUID, or the sandbox) the
+     * applied_* rows describe; at most one row.
+     */
+    sql: `
+      CREATE TABLE applied_account (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        account TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The newest schema version this build knows. */
