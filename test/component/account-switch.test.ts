@@ -1,9 +1,10 @@
 // The account the applied state belongs to: a bridge started on the same DATA_DIR against another
 // Dynatrace account (here: sandbox A, then sandbox B) says so in its log, forgets what it applied to
 // A and provisions B whole; started against the same account again, it changes nothing.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { accountIdentity } from '../../src/core/sync/applied-account.js';
-import { parseMapping } from '../../src/mapping-file.js';
+import { loadMappingFile } from '../../src/mapping-file.js';
 import { accountSnapshot } from '../helpers/account-snapshot.js';
 import { createManualClock, makeDataDir, removeDataDir, startBridgeProcess, startSharedSandbox } from '../helpers/bridge-process.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
@@ -11,15 +12,7 @@ import { groupBody, userBody } from '../helpers/scim-builders.js';
 
 const cleanups = cleanupsAfterEach();
 
-const MAPPING = parseMapping(`
-groups:
-  - scim: "Ops"
-    policies:
-      - level: environment
-        id: abc12345
-        names: ["Standard User"]
-        boundaries: ["Production zone"]
-`);
+const MAPPING = loadMappingFile(fileURLToPath(new URL('../fixtures/mapping/limited-binding.yaml', import.meta.url)));
 
 describe('the account the applied state belongs to', () => {
   it('when the bridge is started on sandbox A, then on sandbox B with the same data directory, then B ends fully provisioned and the switch is logged', async () => {

@@ -1,5 +1,6 @@
 // Joiner, mover and leaver end to end: SCIM requests over HTTP, the sync worker, and the Dynatrace
 // sandbox over HTTP; assertions on the sandbox's final state and on the upstream calls made.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
@@ -136,22 +137,14 @@ unmatchedGroups: ignore
 });
 
 describe('policy bindings with boundaries and parameters', () => {
-  const LIMITED = parseMapping(`
-groups:
-  - scim: "Payments"
-    policies:
-      - level: environment
-        id: abc12345
-        names: ["Standard User"]
-        boundaries: ["Production zone"]
-        parameters: { team: payments }
-`);
+  const LIMITED_TEXT = readFileSync(new URL('../fixtures/mapping/limited-binding.yaml', import.meta.url), 'utf8');
+  const LIMITED = parseMapping(LIMITED_TEXT);
 
   it('when a policy is bound in one environment limited by a boundary, then the binding carries the boundary, the parameters and the bridge\'s mark', async () => {
     await start(LIMITED);
-    await bridge.scim('POST', '/Groups', groupBody('Payments'));
+    await bridge.scim('POST', '/Groups', groupBody('Ops'));
     await bridge.worker.drain();
-    const group = bridge.sandbox.state.findGroupByName('Payments');
+    const group = bridge.sandbox.state.findGroupByName('Ops');
     expect(bridge.sandbox.state.bindingDetailsOf('environment', 'abc12345', group?.uuid ?? '')).toEqual([
       {
         levelType: 'environment',
@@ -159,7 +152,7 @@ groups:
         policyUuid: bridge.sandbox.state.findPolicy('Standard User')?.uuid,
         groupUuid: group?.uuid,
         boundaries: [bridge.sandbox.state.findBoundary('Production zone')?.uuid],
-        parameters: { team: 'payments' },
+        parameters: { team: 'ops' },
         metadata: { 'managed-by': 'dynatrace-scim-bridge' },
       },
     ]);
@@ -168,30 +161,21 @@ groups:
 
   it('when the mapping drops a policy, then only the bridge\'s binding is deleted and one made by hand of the same policy stays', async () => {
     await start(LIMITED);
-    const g = (await bridge.scim('POST', '/Groups', groupBody('Payments'))).body.id;
+    const g = (await bridge.scim('POST', '/Groups', groupBody('Ops'))).body.id;
     await bridge.worker.drain();
-    const group = bridge.sandbox.state.findGroupByName('Payments')?.uuid ?? '';
+    const group = bridge.sandbox.state.findGroupByName('Ops')?.uuid ?? '';
     const standard = bridge.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
     const eu = bridge.sandbox.state.findBoundary('EU hosts')?.uuid ?? '';
     bridge.sandbox.state.bindings.append('environment', 'abc12345', standard, group, { boundaries: [eu] });
     // Rename the SCIM group out of the rule: it is mirrored now, without policies.
-    await bridge.scim('PATCH', `/Groups/${g}`, patchBody({ op: 'replace', value: { id: g, displayName: 'Payments Team' } }));
+    await bridge.scim('PATCH', `/Groups/${g}`, patchBody({ op: 'replace', value: { id: g, displayName: 'Ops Team' } }));
     await bridge.worker.drain();
     expect(bridge.sandbox.state.bindingDetailsOf('environment', 'abc12345', group)).toEqual([expect.objectContaining({ policyUuid: standard, boundaries: [eu], parameters: {}, metadata: {} })]);
   });
 
   it('when a boundary name does not resolve, then only that group is blocked and the reason names the boundary', async () => {
-    const mapping = parseMapping(`
-groups:
-  - scim: "Payments"
-    policies:
-      - level: environment
-        id: abc12345
-        names: ["Standard User"]
-        boundaries: ["No such boundary"]
-`);
-    await start(mapping);
-    await bridge.scim('POST', '/Groups', groupBody('Payments'));
+    await start(parseMapping(LIMITED_TEXT.replace('Production zone', 'No such boundary')));
+    await bridge.scim('POST', '/Groups', groupBody('Ops'));
     await bridge.scim('POST', '/Groups', groupBody('Others'));
     await bridge.worker.drain();
     const stats = await bridge.store.syncQueueStats({ failedLimit: 10 });

@@ -3,10 +3,11 @@
 // its boundaries changed, bindings others made);
 // POST /admin/reconcile?dryRun=true reports it without changing anything, and POST /admin/reconcile
 // plus the sync worker bring Dynatrace back to the desired state.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { FINDING_KINDS, type FindingKind } from '../../src/core/sync/reconcile.js';
-import { parseMapping } from '../../src/mapping-file.js';
+import { loadMappingFile, parseMapping } from '../../src/mapping-file.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { accountSnapshot, type AccountSnapshot } from '../helpers/account-snapshot.js';
 import {
@@ -22,6 +23,7 @@ import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
+const LIMITED_BINDING = fileURLToPath(new URL('../fixtures/mapping/limited-binding.yaml', import.meta.url));
 
 const MAPPING: Mapping = parseMapping(`
 groups:
@@ -267,17 +269,7 @@ describe('reconcile repairs drift made by hand', () => {
   });
 
   it('when the boundaries or parameters of the bridge\'s binding are changed by hand, then reconcile reports and restores them', async () => {
-    const mapping = parseMapping(`
-groups:
-  - scim: "Ops"
-    policies:
-      - level: environment
-        id: abc12345
-        names: ["Standard User"]
-        boundaries: ["Production zone"]
-        parameters: { team: ops }
-`);
-    const s = await synced({ mapping });
+    const s = await synced({ mapping: loadMappingFile(LIMITED_BINDING) });
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
     const zone = s.sandbox.state.findBoundary('Production zone')?.uuid as string;
