@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   // Without DATABASE_URL openStore opens the same SQLite file buildDeps would.
   const store = await openStore(config, logger);
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, store, metrics, stopSignal: stopping.signal });
+  await deps.claimAccount();
   const runWorker = process.env.BENCH_SYNC_WORKER !== '0';
   if (runWorker) deps.worker.start();
   const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');

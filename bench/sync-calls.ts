@@ -30,9 +30,11 @@ const ROUTES: ReadonlyArray<readonly [method: string, path: RegExp, operation: s
   ['GET', new RegExp(`^${ACCOUNT}/groups/[^/]+/users$`), 'listGroupMembers'],
   ['GET', new RegExp(`^${REPO}/policies/aggregate$`), 'listAvailablePolicies'],
   ['GET', new RegExp(`^${REPO}/policies$`), 'listPolicies'],
-  ['GET', new RegExp(`^${REPO}/bindings/groups/[^/]+$`), 'getGroupPolicyBindings'],
-  ['PUT', new RegExp(`^${REPO}/bindings/groups/[^/]+$`), 'replaceGroupPolicyBindings'],
-  ['GET', /^\/env\/v2\/accounts\/[^/]+\/environments$/, 'listEnvironments'],
+  ['GET', new RegExp(`^${REPO}/bindings/groups/[^/]+$`), 'getGroupBindings'],
+  ['PUT', new RegExp(`^${REPO}/bindings/[^/]+/[^/]+$`), 'putPolicyBinding'],
+  ['DELETE', new RegExp(`^${REPO}/bindings/[^/]+/[^/]+$`), 'deletePolicyBinding'],
+  ['GET', /^\/iam\/v1\/repo\/account\/[^/]+\/boundaries$/, 'listBoundaries'],
+  ['GET', /^\/env\/v[23]\/accounts\/[^/]+\/environments$/, 'listEnvironments'],
 ];
 
 function operationOf(method: string, url: string): { operation: string; email: string | null } {

@@ -172,15 +172,16 @@ function bindingsMatch(sandbox: SandboxHandle, mapping: Mapping, displayName: st
   return true;
 }
 
-/** (group, level) pairs the mapping binds policies at, for the given SCIM groups. */
-function boundLevels(mapping: Mapping, displayNames: readonly string[]): number {
-  let levels = 0;
+/** (group, level, policy) bindings the mapping gives the given SCIM groups. */
+function boundPolicies(mapping: Mapping, displayNames: readonly string[]): number {
+  let bindings = 0;
   for (const displayName of displayNames) {
     const target = groupTarget(mapping, displayName);
     if (target === null) continue;
-    levels += new Set(target.policies.map((rule) => (rule.level === 'account' ? 'account' : `environment:${rule.environmentId ?? ''}`))).size;
+    const level = (rule: (typeof target.policies)[number]) => (rule.level === 'account' ? 'account' : `environment:${rule.environmentId ?? ''}`);
+    bindings += new Set(target.policies.flatMap((rule) => [...rule.names, ...rule.uuids].map((policy) => `${level(rule)} ${policy}`))).size;
   }
-  return levels;
+  return bindings;
 }
 
 function pairOptions(settings: Settings, name: string): PairOptions {
@@ -383,24 +384,25 @@ async function initialPush(settings: Settings, mapping: Mapping, checks: Checks)
     checks.expect(wrongBindings.length === 0, `policy bindings differ from the mapping for ${wrongBindings.join(', ')}`);
 
     // The minimum: each user created once and added to all its groups at once; each group created once;
-    // the account's groups listed once (adopt-by-name); per bound (group, level) one read (to keep
-    // bindings made by others) and one write. Policy names were resolved at start-up (not counted here).
+    // the account's groups listed once (adopt by name) and its users once (adopt by lookup); per
+    // binding one write (per policy; bindings others made are never read or written). Policy names
+    // were resolved at start-up (not counted here).
     const targets = new Set(groupNames.map((name) => groupTarget(mapping, name)?.dynatraceGroup).filter((n): n is string => n !== undefined));
     const usersWithGroups = Array.from({ length: settings.users }, (_, i) => i).filter((i) =>
       groupsOfPushUser(i, settings.groups).some((g) => groupTarget(mapping, groupNames[g] as string) !== null),
     ).length;
-    const levels = boundLevels(mapping, groupNames);
+    const bindings = boundPolicies(mapping, groupNames);
     const parts: Record<string, number> = {
       createUser: settings.users,
       addUserToGroups: usersWithGroups,
       createGroups: targets.size,
       listGroups: targets.size > 0 ? 1 : 0,
-      getGroupPolicyBindings: levels,
-      replaceGroupPolicyBindings: levels,
+      listUsers: settings.users > 0 ? 1 : 0,
+      putPolicyBinding: bindings,
     };
     const minimumTotal = Object.values(parts).reduce((sum, n) => sum + n, 0);
-    // Lower still: all groups in one POST /groups (it takes a list), no list, no binding reads.
-    const writeOnlyFloor = settings.users + usersWithGroups + (targets.size > 0 ? 1 : 0) + levels;
+    // Lower still: all groups in one POST /groups (it takes a list), no listings.
+    const writeOnlyFloor = settings.users + usersWithGroups + (targets.size > 0 ? 1 : 0) + bindings;
 
     const repeated = repeatedPerUser(calls, 'addUserToGroups');
     const first = summary.firstAt;

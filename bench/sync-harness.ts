@@ -101,6 +101,7 @@ export async function startPair(options: PairOptions): Promise<Pair> {
     const built = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
     deps = built;
     const trace = options.trace ? traceStore(built) : null;
+    await built.claimAccount();
     built.worker.start();
     server = createAppServer(createApp(built)).listen(0, '127.0.0.1');
     await once(server, 'listening');

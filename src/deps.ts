@@ -8,12 +8,13 @@ import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
 import { createAdminService } from './core/admin.js';
 import type { Mapping } from './core/mapping/mapping.js';
-import { checkMapping } from './core/sync/policy-resolver.js';
+import { accountIdentity, claimAppliedAccount, type AccountClaim } from './core/sync/applied-account.js';
+import { checkMapping, createBindingResolver } from './core/sync/binding-resolver.js';
 import { reconcile, type ReconcileReport } from './core/sync/reconcile.js';
 import { createKeyedLock } from './core/sync/keyed-lock.js';
-import { createPolicyResolver } from './core/sync/policy-resolver.js';
 import { createGroupDirectory, type SyncContext } from './core/sync/sync-context.js';
 import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
+import { createUserDirectory } from './core/sync/user-directory.js';
 import { createUserService } from './core/users.js';
 import {
   createAccountManagementClient,
@@ -41,7 +42,7 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
@@ -81,6 +82,11 @@ function openSqliteStore(config: Config): Store {
 export interface BridgeDeps extends AppDeps {
   readonly worker: SyncWorker;
   readonly syncContext: SyncContext;
+  /**
+   * Records the upstream account as the one the applied state describes, before the worker starts;
+   * another account's applied state is forgotten and every SCIM resource queued (logged as a warning).
+   */
+  claimAccount(): Promise<AccountClaim>;
 }
 
 export function buildDeps(options: BuildDepsOptions): BridgeDeps {
@@ -102,9 +108,10 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     accountApi: upstream.accountApi,
     davisApi: upstream.davisAssistantApi,
     mapping: () => mapping,
-    policies: createPolicyResolver({ accountApi: upstream.accountApi }),
+    bindings: createBindingResolver({ accountApi: upstream.accountApi }),
     groupLocks: createKeyedLock(),
     groupDirectory: createGroupDirectory({ accountApi: upstream.accountApi }),
+    userDirectory: createUserDirectory({ accountApi: upstream.accountApi }),
     dryRun: config.sync.dryRun,
     defaultTimezone: config.sync.defaultTimezone,
     now,
@@ -125,7 +132,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   /** Checks the mapping in force against Dynatrace; a check overtaken by a reload changes nothing. */
   async function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
     const checking = mapping;
-    const problems = await checkMapping(checking, upstream.accountApi, syncContext.policies);
+    const problems = await checkMapping(checking, upstream.accountApi, syncContext.bindings);
     if (mapping === checking) {
       mappingProblems = problems;
       mappingChecked = true;
@@ -164,7 +171,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
             throw error;
           }
         }
-        syncContext.policies.clear();
+        syncContext.bindings.clear();
         return checkMappingInForce();
       },
       async reconcile(reconcileOptions) {
@@ -188,11 +195,23 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     metricsConfig: config.metrics,
     worker,
     syncContext,
+    async claimAccount() {
+      const claim = await claimAppliedAccount(store, upstream.accountIdentity, now);
+      if (claim.switched) {
+        logger.warn(
+          { previousAccount: claim.previous, account: upstream.accountIdentity, queued: claim.queued },
+          'the store described another Dynatrace account: its applied state is forgotten and every SCIM user and group is queued for this one',
+        );
+      }
+      return claim;
+    },
   };
 }
 
 /** The Dynatrace side: the account's clients, and the in-process sandbox when it stands in. */
 export interface Upstream {
+  /** Names the account the clients reach, for the store's record of it (core/sync/applied-account.ts). */
+  readonly accountIdentity: string;
   readonly accountApi: AccountApi;
   readonly davisAssistantApi: DavisAssistantApi;
   readonly tokenProvider: OAuthTokenProvider;
@@ -247,6 +266,8 @@ export async function startUpstream(options: {
   const davisBudget = createRateBudget({ signal: options.stopSignal });
   const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
   return {
+    // The in-process sandbox is new and empty at every start, under a new account UUID.
+    accountIdentity: sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`,
     accountApi,
     davisAssistantApi,
     tokenProvider,

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     metrics,
     stopSignal: stopping.signal,
   });
+  await deps.claimAccount();
   announceUpstream(upstream, deps, logger);
   if (config.sync.dryRun) logger.warn('DRY_RUN: changes are computed and audited, nothing is written to Dynatrace');
   deps.worker.start();
@@ -122,7 +123,8 @@ function announceUpstream(upstream: Upstream, deps: BridgeDeps, logger: Logger):
         `  OAuth client id:  ${sandbox.clientId}`,
         `  OAuth secret:     ${sandbox.clientSecret}   (the sandbox's own fake credential)`,
         `  token endpoint:   ${sandbox.tokenUrl}`,
-        '  Inspect it with curl as shown in docs/dynatrace.md; set DT_ACCOUNT_UUID, DT_CLIENT_ID and DT_CLIENT_SECRET for a real account.',
+        `  look into it:     curl -s ${sandbox.url}/sandbox/state   (and ${sandbox.url}/sandbox/requests)`,
+        '  Set DT_ACCOUNT_UUID, DT_CLIENT_ID and DT_CLIENT_SECRET for a real account (docs/dynatrace.md).',
         '',
       ].join('\n'),
     );

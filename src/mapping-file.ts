@@ -79,7 +79,9 @@ type Report = (path: Path, message: string) => void;
 
 const TOP_KEYS = ['groups', 'unmatchedGroups', 'deactivation', 'emailChange', 'protectedUsers'] as const;
 const RULE_KEYS = ['scim', 'scimPattern', 'dynatraceGroup', 'policies', 'davisAdmin'] as const;
-const POLICY_KEYS = ['level', 'id', 'names', 'uuids'] as const;
+const POLICY_KEYS = ['level', 'id', 'names', 'uuids', 'boundaries', 'boundaryUuids', 'parameters'] as const;
+/** A `${bindParam:name}` placeholder name of a templated policy. */
+const PARAMETER_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 const ENVIRONMENT_ID = /^[a-z0-9-]{3,64}$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -126,7 +128,7 @@ function readRule(item: unknown, path: Path, report: Report): GroupRule | null {
   }
   const policyItems = Object.hasOwn(item, 'policies') ? readList(item.policies, [...path, 'policies'], 'policy bindings', report) : [];
   const policies = policyItems.map((policy, index) => readPolicy(policy, [...path, 'policies', index], report));
-  checkRepeatedLevels(policies, [...path, 'policies'], report);
+  checkRepeatedPolicies(policies, [...path, 'policies'], report);
   let davisAdmin = false;
   if (Object.hasOwn(item, 'davisAdmin')) {
     if (typeof item.davisAdmin === 'boolean') davisAdmin = item.davisAdmin;
@@ -212,24 +214,55 @@ function readPolicy(item: unknown, path: Path, report: Report): PolicyBindingRul
     report(idPath, 'is required for level environment: the environment id, such as abc12345');
   }
 
-  const names = Object.hasOwn(item, 'names') ? readStrings(item.names, [...path, 'names'], 'IAM policy names', '["Standard User"]', nameOf, report) : [];
-  const uuids = Object.hasOwn(item, 'uuids') ? readStrings(item.uuids, [...path, 'uuids'], 'IAM policy UUIDs', '["<policy uuid>"]', uuidOf, report) : [];
+  const strings = (key: string, what: string, example: string, check: ItemCheck): string[] | null =>
+    Object.hasOwn(item, key) ? readStrings(item[key], [...path, key], what, example, check, report) : [];
+  const names = strings('names', 'IAM policy names', '["Standard User"]', nameOf('IAM policy'));
+  const uuids = strings('uuids', 'IAM policy UUIDs', '["<policy uuid>"]', uuidOf('policy'));
+  const boundaryNames = strings('boundaries', 'policy boundary names', '["Production zone"]', nameOf('policy boundary'));
+  const boundaryUuids = strings('boundaryUuids', 'policy boundary UUIDs', '["<boundary uuid>"]', uuidOf('policy boundary'));
+  const parameters = Object.hasOwn(item, 'parameters') ? readParameters(item.parameters, [...path, 'parameters'], report) : {};
   if (names !== null && uuids !== null && names.length === 0 && uuids.length === 0) {
     report(path, 'needs at least one policy: a non-empty names or uuids list');
   }
-  if (level === null || names === null || uuids === null) return null;
-  return { level, environmentId, names, uuids };
+  if (level === null || names === null || uuids === null || boundaryNames === null || boundaryUuids === null || parameters === null) return null;
+  return { level, environmentId, names, uuids, boundaryNames, boundaryUuids, parameters };
 }
 
-/** One entry per level (and environment) per rule, so each is one set of bindings. */
-function checkRepeatedLevels(policies: readonly (PolicyBindingRule | null)[], path: Path, report: Report): void {
+/** `parameters`: a mapping of placeholder names to string values. null when anything was wrong. */
+function readParameters(value: unknown, path: Path, report: Report): Record<string, string> | null {
+  if (!isRecord(value)) {
+    report(path, `must be a mapping of policy parameter names to values, e.g. { team: "payments" }; got ${describe(value)}`);
+    return null;
+  }
+  let ok = true;
+  for (const [name, v] of Object.entries(value)) {
+    if (!PARAMETER_NAME.test(name)) {
+      report([...path, name], 'is not a policy parameter name (1 to 100 letters, digits, "_", "." or "-")');
+      ok = false;
+    } else if (typeof v !== 'string') {
+      const hint = typeof v === 'number' || typeof v === 'boolean' ? ' (quote it to keep it as text)' : '';
+      report([...path, name], `must be a string; got ${describe(v)}${hint}`);
+      ok = false;
+    }
+  }
+  return ok ? { ...(value as Record<string, string>) } : null;
+}
+
+/**
+ * A policy is bound once per level (and environment) per rule: its one binding carries one set of
+ * boundaries and parameters. Several entries may share a level to bind different policies differently.
+ */
+function checkRepeatedPolicies(policies: readonly (PolicyBindingRule | null)[], path: Path, report: Report): void {
   const first = new Map<string, number>();
   policies.forEach((policy, index) => {
     if (policy === null || (policy.level === 'environment' && policy.environmentId === null)) return;
-    const key = policy.level === 'account' ? 'account' : `environment ${policy.environmentId}`;
-    const earlier = first.get(key);
-    if (earlier === undefined) first.set(key, index);
-    else report([...path, index], `repeats ${key} of ${formatPath([...path, earlier])}; list all its policies in that one entry`);
+    const level = policy.level === 'account' ? 'account' : `environment ${policy.environmentId}`;
+    for (const ref of [...policy.names.map((n) => `policy "${n}"`), ...policy.uuids.map((u) => `policy ${u}`)]) {
+      const key = `${level}\u0000${ref}`;
+      const earlier = first.get(key);
+      if (earlier === undefined) first.set(key, index);
+      else if (earlier !== index) report([...path, index], `binds ${ref} at ${level} again (see ${formatPath([...path, earlier])}); a policy is bound once per level, with one set of boundaries and parameters`);
+    }
   });
 }
 
@@ -297,9 +330,14 @@ function readStrings(value: unknown, path: Path, what: string, example: string, 
   return ok ? [...result] : null;
 }
 
-const nameOf: ItemCheck = (value) => (value.trim() === '' ? { problem: 'must be a non-empty IAM policy name' } : { value: value.trim() });
-const uuidOf: ItemCheck = (value) =>
-  UUID.test(value) ? { value: value.toLowerCase() } : { problem: `must be a policy UUID such as 6f0b1e2c-0c55-4a59-9f2d-1b2c3d4e5f60; got ${describe(value)}` };
+const nameOf =
+  (what: string): ItemCheck =>
+  (value) =>
+    value.trim() === '' ? { problem: `must be a non-empty ${what} name` } : { value: value.trim() };
+const uuidOf =
+  (what: string): ItemCheck =>
+  (value) =>
+    UUID.test(value) ? { value: value.toLowerCase() } : { problem: `must be a ${what} UUID such as 6f0b1e2c-0c55-4a59-9f2d-1b2c3d4e5f60; got ${describe(value)}` };
 
 function readName(value: unknown, path: Path, what: string, maxLength: number | null, report: Report): string | null {
   if (typeof value !== 'string' || value.trim() === '') {

@@ -24,6 +24,13 @@ async function main(): Promise<number> {
   let lastLine = '';
   const started = Date.now();
   try {
+    const recorded = await store.getAppliedAccount();
+    if (dryRun && recorded !== null && recorded !== upstream.accountIdentity) {
+      // Claiming the account would change the store, which a dry run does not do.
+      process.stderr.write(`The store describes ${recorded}, not ${upstream.accountIdentity}: start the bridge (or reconcile without --dry-run) to switch it.\n`);
+      return 2;
+    }
+    if (!dryRun) await deps.claimAccount();
     const report = await deps.admin.reconcile({
       dryRun,
       progress: (phase, done, total) => {

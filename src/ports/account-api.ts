@@ -1,6 +1,7 @@
 // The AccountApi port: what the core may ask of the Dynatrace Account Management API for one
-// account (docs/dynatrace.md, shared/docs/dynatrace-api.md §1). Implementations throw only
-// UpstreamError (ports/upstream-error.ts) for runtime failures and TypeError for misuse.
+// account (docs/dynatrace.md; Dynatrace's OpenAPI description at https://api.dynatrace.com/spec-json).
+// Implementations throw only UpstreamError (ports/upstream-error.ts) for runtime failures and
+// TypeError for misuse.
 
 /**
  * Dynatrace `userStatus` [spec UsersDto]. PENDING = invited, sign-up not completed (every user created
@@ -83,6 +84,43 @@ export interface DtPolicy {
   readonly levelId?: string;
 }
 
+/** A policy boundary [spec PolicyBoundaryOverview]: an account-level limit a binding may carry. */
+export interface DtBoundary {
+  readonly uuid: string;
+  readonly name: string;
+}
+
+/**
+ * One policy binding of a group at a level [spec Binding, AppendLevelPolicyBindingForGroupDto]. A group
+ * may hold several bindings of one policy, told apart by parameters and metadata; boundaries limit it.
+ */
+export interface DtPolicyBinding {
+  readonly policyUuid: string;
+  /** Policy boundary UUIDs. */
+  readonly boundaries: readonly string[];
+  /** Values for a templated policy's `${bindParam:…}` placeholders. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Free string tags; the bridge marks its own bindings here. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The group's bindings at one level. */
+export interface DtGroupBindings {
+  /** Every policy bound to the group at the level. */
+  readonly policyUuids: readonly string[];
+  /** Each binding with its boundaries, parameters and metadata; null when Dynatrace answered policy UUIDs only. */
+  readonly bindings: readonly DtPolicyBinding[] | null;
+}
+
+/**
+ * Which bindings of a policy and group a write touches [spec `query-params`]: those whose parameters and
+ * metadata include these pairs. Empty = every binding of the policy and group.
+ */
+export interface DtBindingSelector {
+  readonly parameters?: Readonly<Record<string, string>>;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 /** Legacy role-based permission [spec PermissionsDto]. */
 export interface DtPermission {
   /** e.g. `account-viewer`, `tenant-viewer`, `tenant-manage-settings`. */
@@ -141,7 +179,8 @@ export interface AccountApi {
   getUser(email: string): Promise<DtUserWithGroups | null>;
   /**
    * `POST /users` `{"email"}`: invites the user (status PENDING). Dynatrace answers 200 `{"userUuid"}` (observed)
-   * or 201 without body (spec). If the user already exists (409), resolves with `created: false` and its uid.
+   * or 201 without body (spec). Dynatrace documents no answer for an existing user: 409 or a 400 saying it
+   * "already exists" resolve with `created: false` and its uid; a 2xx cannot be told from a new invitation.
    */
   createUser(email: string): Promise<DtCreatedUser>;
   /** `DELETE /users/{email}`: removes the user from the account. Idempotent: an absent user (404) is success. */
@@ -182,10 +221,21 @@ export interface AccountApi {
    * first (environment, then account, then global); null when none.
    */
   findPolicyByName(level: DtPolicyLevel, name: string): Promise<DtPolicy | null>;
-  /** `GET …/bindings/groups/{groupUuid}`: policy UUIDs bound to the group at that level. */
-  getGroupPolicyBindings(level: DtPolicyLevel, groupUuid: string): Promise<string[]>;
-  /** `PUT …/bindings/groups/{groupUuid}` `{"policyUuids"}`: overwrites the group's bindings at that level (204). Not at `global`. */
-  replaceGroupPolicyBindings(level: DtPolicyLevel, groupUuid: string, policyUuids: readonly string[]): Promise<void>;
+  /** `GET /iam/v1/repo/account/{a}/boundaries`: every policy boundary of the account, following pages (bounded). */
+  listBoundaries(): Promise<DtBoundary[]>;
+  /** `GET …/bindings/groups/{groupUuid}?details=true`: the group's bindings at that level, with boundaries, parameters and metadata. */
+  getGroupBindings(level: DtPolicyLevel, groupUuid: string): Promise<DtGroupBindings>;
+  /**
+   * `PUT …/bindings/{policyUuid}/{groupUuid}?…selector`: the binding the selector picks takes the given
+   * boundaries, parameters and metadata, or is created when none matches (204). Other bindings of the
+   * group stay as they are. Not at `global`.
+   */
+  putPolicyBinding(level: DtPolicyLevel, groupUuid: string, binding: DtPolicyBinding, select: DtBindingSelector): Promise<void>;
+  /**
+   * `DELETE …/bindings/{policyUuid}/{groupUuid}?forceMultiple=false&…selector`: removes the one binding the
+   * selector picks; several matching are refused by Dynatrace, never all removed. None matching (404) is success.
+   */
+  deletePolicyBinding(level: DtPolicyLevel, groupUuid: string, policyUuid: string, select: DtBindingSelector): Promise<void>;
 
   // ---- legacy role-based permissions: Deprecation 2026-06-15, Sunset 2027-01-11 (observed headers)
 
@@ -200,7 +250,10 @@ export interface AccountApi {
 
   // ---- environments, service users, limits
 
-  /** `GET /env/v2/accounts/{a}/environments` (account-env-read): every environment, active or not. */
+  /**
+   * `GET /env/v3/accounts/{a}/environments` (account-env-read), following every page: every environment,
+   * active or not. Where v3 answers 404, the deprecated `GET /env/v2/…/environments` instead.
+   */
   listEnvironments(): Promise<DtEnvironment[]>;
   /** `GET /iam/v1/accounts/{a}/service-users`: every service user, following `nextPageKey` (bounded). */
   listServiceUsers(): Promise<DtServiceUser[]>;

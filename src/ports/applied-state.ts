@@ -1,6 +1,7 @@
-// Applied state: what the bridge has made true in Dynatrace, per SCIM resource. The worker compares
-// it with the desired state (the SCIM resources and the mapping) and records it after each success.
-// Rows outlive their SCIM resource until the Dynatrace side of its deletion is done.
+// Applied state: what the bridge has made true in Dynatrace, per SCIM resource, and which account
+// that is. The worker compares it with the desired state (the SCIM resources and the mapping) and
+// records it after each success. Rows outlive their SCIM resource until the Dynatrace side of its
+// deletion is done.
 import type { JsonObject } from './json.js';
 
 /** How the bridge came to manage a Dynatrace object: it created it, or found it and took it over. */
@@ -20,6 +21,19 @@ export interface AppliedUser {
   readonly davis: JsonObject | null;
 }
 
+/** A policy binding the bridge made for a group at one level, as it made it. */
+export interface AppliedBinding {
+  readonly policyUuid: string;
+  /** Policy boundary UUIDs, sorted. */
+  readonly boundaries: readonly string[];
+  readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * Made by an earlier release with the whole-set endpoint: Dynatrace holds it without the bridge's
+   * metadata, so it is told apart only as the group's one binding of that policy.
+   */
+  readonly unmarked?: true;
+}
+
 export interface AppliedGroup {
   /** The SCIM Group id. */
   readonly groupId: string;
@@ -27,8 +41,8 @@ export interface AppliedGroup {
   readonly uuid: string;
   readonly name: string;
   readonly provenance: Provenance;
-  /** Policy UUIDs the bridge bound, per level key (`account` or `environment:<id>`). */
-  readonly bindings: Readonly<Record<string, readonly string[]>>;
+  /** The bindings the bridge made, per level key (`account` or `environment:<id>`). */
+  readonly bindings: Readonly<Record<string, readonly AppliedBinding[]>>;
 }
 
 export interface AppliedStateStore {
@@ -42,4 +56,11 @@ export interface AppliedStateStore {
   /** Every applied user and group, for reconcile (bounded by the account's size). */
   listAppliedUsers(): Promise<AppliedUser[]>;
   listAppliedGroups(): Promise<AppliedGroup[]>;
+  /** The Dynatrace account the applied state describes (as recorded by setAppliedAccount); null when none is. */
+  getAppliedAccount(): Promise<string | null>;
+  /**
+   * Records the account the applied state describes. With `forgetApplied`, every applied user and group
+   * is deleted first, in the same transaction: they describe another account.
+   */
+  setAppliedAccount(account: string, options: { readonly forgetApplied: boolean }): Promise<void>;
 }

@@ -8,7 +8,7 @@ export interface AuditEntry {
   readonly requestId: string | null;
   readonly resourceType: 'User' | 'Group';
   readonly resourceId: string;
-  /** The upstream operation, e.g. `createUser`, `addUserToGroups`, `replaceGroupPolicyBindings`. */
+  /** The upstream operation, e.g. `createUser`, `addUserToGroups`, `putPolicyBinding`. */
   readonly operation: string;
   /** What it acted on: an email, a group name or UUID. */
   readonly target: string;

@@ -23,8 +23,15 @@ export interface DavisAssistantApi {
   listUsers(): Promise<DavisUser[]>;
   /** `POST /api/v2/tenant/users/{email}` with the user as body (body shape UNCONFIRMED upstream). */
   createUser(user: DavisUser): Promise<void>;
-  /** `PUT /api/v2/tenant/users/{email}` with the user as body. 404 → UpstreamError `not_found`. */
+  /**
+   * `PUT /api/v2/tenant/users/{email}` with the user as body. 404 → UpstreamError `not_found`. When the
+   * answer does not show the change, the user list is read: a change that did not take effect is
+   * UpstreamError `rejected` naming the fields.
+   */
   updateUser(user: DavisUser): Promise<void>;
-  /** `DELETE /api/v2/tenant/users/{email}` (the docs' table says PUT: a typo). Absent user (404) is success. */
+  /**
+   * `DELETE /api/v2/tenant/users/{email}` (the docs' table names PUT for it). A 404 or 405 is checked
+   * against the user list: gone is success, still listed is UpstreamError `rejected` with the reason.
+   */
   deleteUser(email: string): Promise<void>;
 }

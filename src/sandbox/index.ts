@@ -1,6 +1,7 @@
 // Public entry of the Dynatrace sandbox: startSandbox() runs one HTTP server with the OAuth token
 // endpoint, the Account Management paths and the Davis Assistant paths over in-memory state, so
-// that pointing the bridge's base URLs at it is all it takes (docs/dynatrace.md).
+// that pointing the bridge's base URLs at it is all it takes, and `/sandbox/state` and
+// `/sandbox/requests` to look into it (docs/dynatrace.md).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { SandboxFaults } from './sandbox-faults.js';
@@ -16,8 +17,9 @@ export { defaultSandboxFaults } from './sandbox-faults.js';
 export type { SandboxFaults } from './sandbox-faults.js';
 export { SANDBOX_SCOPES } from './sandbox-oauth.js';
 export { defaultSandboxSeed } from './sandbox-seed.js';
-export type { SandboxEnvironmentSeed, SandboxGroupSeed, SandboxPolicySeed, SandboxSeed, SandboxServiceUserSeed, SandboxUserSeed } from './sandbox-seed.js';
-export { ALL_USERS_GROUP_NAME, PERMISSIONS_DEPRECATION_HEADERS, SandboxState } from './sandbox-state.js';
+export type { SandboxBoundarySeed, SandboxEnvironmentSeed, SandboxGroupSeed, SandboxPolicySeed, SandboxSeed, SandboxServiceUserSeed, SandboxUserSeed } from './sandbox-seed.js';
+export { PERMISSIONS_DEPRECATION_HEADERS } from './sandbox-permissions.js';
+export { ALL_USERS_GROUP_NAME, SandboxState } from './sandbox-state.js';
 export type { SandboxRequestRecord, SandboxResponseStyle } from './sandbox-state.js';
 export { parseSandboxEnv } from './sandbox-config.js';
 export type { SandboxEnvResult } from './sandbox-config.js';

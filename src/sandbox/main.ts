@@ -1,5 +1,6 @@
 // `npm run sandbox`: runs the Dynatrace sandbox alone. The only sandbox file that reads process.env;
-// prints its URL, its own fake credentials and a ready-to-paste curl session; stops on SIGINT/SIGTERM.
+// prints its URL, its own fake credentials, how to look into it and a ready-to-paste curl session;
+// stops on SIGINT/SIGTERM.
 import { parseSandboxEnv, startSandbox } from './index.js';
 
 async function main(): Promise<void> {
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     `  DAVIS_ASSISTANT_TOKEN=${sandbox.davisToken}`,
     '',
     `Faults: rate limit ${f.rateLimitPerMinute ?? 'off'}/min, error rate ${f.errorRate}, latency ${f.latencyMs} ms, refused emails ${f.refusedEmails.length}`,
+    '',
+    'Look into it (no token needed):',
+    `  curl -s ${sandbox.url}/sandbox/state        # users, groups, bindings with boundaries and parameters, Davis users`,
+    `  curl -s ${sandbox.url}/sandbox/requests     # what was asked: counts per operation and status, the last requests`,
     '',
     'Try it:',
     `  TOKEN=$(curl -s -X POST ${sandbox.tokenUrl} \\`,

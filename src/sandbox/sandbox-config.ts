@@ -18,6 +18,10 @@ export const SANDBOX_ENV_DEFAULTS = Object.freeze({
   SANDBOX_RETRY_AFTER: 'seconds',
   SANDBOX_RESPONSE_STYLE: 'observed',
   SANDBOX_SEED: 'default',
+  SANDBOX_DUPLICATE_USER_ANSWER: '409',
+  SANDBOX_ENVIRONMENTS_V3: 'on',
+  SANDBOX_DAVIS_DELETE_ANSWER: '204',
+  SANDBOX_DAVIS_UPDATE_IGNORED: 'off',
 });
 
 export type SandboxEnvResult =
@@ -79,6 +83,10 @@ export function parseSandboxEnv(env: Readonly<Record<string, string | undefined>
   const retryAfter = oneOf('SANDBOX_RETRY_AFTER', ['seconds', 'http-date'] as const);
   const responseStyle = oneOf('SANDBOX_RESPONSE_STYLE', ['observed', 'spec'] as const);
   const seed = oneOf('SANDBOX_SEED', ['default', 'empty'] as const);
+  const duplicateUserAnswer = Number(oneOf('SANDBOX_DUPLICATE_USER_ANSWER', ['409', '400', '201'] as const)) as 409 | 400 | 201;
+  const environmentsV3 = oneOf('SANDBOX_ENVIRONMENTS_V3', ['on', 'off'] as const) === 'on';
+  const davisDeleteAnswer = Number(oneOf('SANDBOX_DAVIS_DELETE_ANSWER', ['204', '404', '405'] as const)) as 204 | 404 | 405;
+  const davisUpdateIgnored = oneOf('SANDBOX_DAVIS_UPDATE_IGNORED', ['off', 'on'] as const) === 'on';
 
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -92,7 +100,7 @@ export function parseSandboxEnv(env: Readonly<Record<string, string | undefined>
       davisToken,
       tokenTtlSeconds,
       responseStyle,
-      faults: { rateLimitPerMinute, errorRate, errorStatuses, latencyMs, refusedEmails, retryAfter },
+      faults: { rateLimitPerMinute, errorRate, errorStatuses, latencyMs, refusedEmails, retryAfter, duplicateUserAnswer, environmentsV3, davisDeleteAnswer, davisUpdateIgnored },
       ...(seed === 'empty' ? { seed: {} } : {}),
     },
   };

@@ -1,5 +1,7 @@
 // Fault injection for the sandbox: a per-minute rate limit answered with 429 + Retry-After, a
-// random 5xx rate, added latency and emails it refuses. Settable by options, env and at run time.
+// random 5xx rate, added latency, emails it refuses, and the plausible answers where Dynatrace
+// documents none (a duplicate invitation, a missing environments v3, Davis Assistant writes that do
+// nothing). Settable by options, env and at run time.
 
 export interface SandboxFaults {
   /** Requests per sliding minute per account (and separately for Davis Assistant); null = unlimited. Default 200 (Dynatrace's documented limit). */
@@ -14,6 +16,14 @@ export interface SandboxFaults {
   readonly refusedEmails: readonly string[];
   /** Form of `Retry-After` on 429: delay-seconds (default) or an HTTP-date. */
   readonly retryAfter: 'seconds' | 'http-date';
+  /** The answer to inviting an existing user (undocumented): 409 (default), 400 "already exists", or 201 as if new. */
+  readonly duplicateUserAnswer: 409 | 400 | 201;
+  /** Whether `GET /env/v3/…/environments` is served (default true); false answers 404, as before v3 existed. */
+  readonly environmentsV3: boolean;
+  /** The answer to a Davis Assistant delete: 204 deletes (default); 404 or 405 answer so and keep the user. */
+  readonly davisDeleteAnswer: 204 | 404 | 405;
+  /** Davis Assistant updates answer 200 without changing anything. Default false. */
+  readonly davisUpdateIgnored: boolean;
 }
 
 export const defaultSandboxFaults: SandboxFaults = Object.freeze({
@@ -23,6 +33,10 @@ export const defaultSandboxFaults: SandboxFaults = Object.freeze({
   latencyMs: 0,
   refusedEmails: Object.freeze([]),
   retryAfter: 'seconds',
+  duplicateUserAnswer: 409,
+  environmentsV3: true,
+  davisDeleteAnswer: 204,
+  davisUpdateIgnored: false,
 });
 
 /** TypeError unless every field is in range. */
@@ -37,6 +51,10 @@ export function validateFaults(f: SandboxFaults, where: string): SandboxFaults {
   if (typeof f.latencyMs !== 'number' || !Number.isFinite(f.latencyMs) || f.latencyMs < 0) throw new TypeError(`${where}: faults.latencyMs must be >= 0`);
   if (!Array.isArray(f.refusedEmails) || f.refusedEmails.some((e) => typeof e !== 'string')) throw new TypeError(`${where}: faults.refusedEmails must be strings`);
   if (f.retryAfter !== 'seconds' && f.retryAfter !== 'http-date') throw new TypeError(`${where}: faults.retryAfter must be seconds or http-date`);
+  if (![409, 400, 201].includes(f.duplicateUserAnswer)) throw new TypeError(`${where}: faults.duplicateUserAnswer must be 409, 400 or 201`);
+  if (typeof f.environmentsV3 !== 'boolean') throw new TypeError(`${where}: faults.environmentsV3 must be a boolean`);
+  if (![204, 404, 405].includes(f.davisDeleteAnswer)) throw new TypeError(`${where}: faults.davisDeleteAnswer must be 204, 404 or 405`);
+  if (typeof f.davisUpdateIgnored !== 'boolean') throw new TypeError(`${where}: faults.davisUpdateIgnored must be a boolean`);
   return { ...f, refusedEmails: f.refusedEmails.map((e) => e.toLowerCase()) };
 }
 

@@ -1,7 +1,9 @@
-// The sandbox's OAuth 2.0 token endpoint (client credentials, dynatrace-api.md §2) and bearer-token
-// checks: JWT-shaped HS256 tokens carrying scope and resource, short-lived, revocable in bulk.
+// The sandbox's OAuth 2.0 token endpoint (client credentials, as https://docs.dynatrace.com/docs/shortlink/oauth
+// describes it) and bearer-token checks: JWT-shaped HS256 tokens carrying scope and resource,
+// short-lived, revocable in bulk.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { HandlerResult, SandboxState } from './sandbox-state.js';
+import type { HandlerResult } from './sandbox-answers.js';
+import type { SandboxState } from './sandbox-state.js';
 
 /** Scopes a sandbox OAuth client holds (the Account Management "Token scopes" table, plus IAM fine-grained ones). */
 export const SANDBOX_SCOPES: readonly string[] = Object.freeze([

@@ -1,5 +1,5 @@
-// What a sandbox starts with: environments, policies, groups, users, service users and Davis
-// Assistant users. The default seed is small and realistic so that a person can try the bridge.
+// What a sandbox starts with: environments, policies, policy boundaries, groups, users, service
+// users and Davis Assistant users. The default seed is small and realistic so that a person can try the bridge.
 import type { DavisUser } from '../ports/davis-assistant-api.js';
 
 export interface SandboxEnvironmentSeed {
@@ -17,6 +17,13 @@ export interface SandboxPolicySeed {
   readonly levelType: 'global' | 'account' | 'environment';
   /** `global` for global, defaults to the sandbox account for account level; an environment id otherwise. */
   readonly levelId?: string;
+  readonly uuid?: string;
+}
+
+export interface SandboxBoundarySeed {
+  readonly name: string;
+  /** e.g. `environment:management-zone IN ("Production");` */
+  readonly boundaryQuery: string;
   readonly uuid?: string;
 }
 
@@ -49,6 +56,7 @@ export interface SandboxServiceUserSeed {
 export interface SandboxSeed {
   readonly environments?: readonly SandboxEnvironmentSeed[];
   readonly policies?: readonly SandboxPolicySeed[];
+  readonly boundaries?: readonly SandboxBoundarySeed[];
   readonly groups?: readonly SandboxGroupSeed[];
   readonly users?: readonly SandboxUserSeed[];
   readonly serviceUsers?: readonly SandboxServiceUserSeed[];
@@ -58,8 +66,8 @@ export interface SandboxSeed {
 /**
  * Two active environments and an inactive one; Dynatrace's built-in policies at global level (so they are
  * available, through `/policies/aggregate`, at the account and at every environment level), one custom
- * account-level and one environment-level policy; a native-SCIM group (read-only) and the OAuth client's
- * service user.
+ * account-level and one environment-level policy; two policy boundaries; a native-SCIM group (read-only)
+ * and the OAuth client's service user.
  */
 export const defaultSandboxSeed: SandboxSeed = Object.freeze({
   environments: [
@@ -75,6 +83,10 @@ export const defaultSandboxSeed: SandboxSeed = Object.freeze({
     { levelType: 'global', name: 'Settings Writer', description: 'Settings Writer Policy' },
     { levelType: 'account', name: 'Account Auditors', description: 'Custom account policy (sandbox seed).' },
     { levelType: 'environment', levelId: 'abc12345', name: 'Production Read Only', description: 'Custom environment policy (sandbox seed).' },
+  ],
+  boundaries: [
+    { name: 'Production zone', boundaryQuery: 'environment:management-zone IN ("Production");' },
+    { name: 'EU hosts', boundaryQuery: 'storage:dt.security_context IN ("eu-hosts");' },
   ],
   groups: [{ name: 'Operations (native SCIM)', owner: 'SCIM', description: 'Provisioned by Dynatrace native SCIM: read-only here.' }],
   serviceUsers: [{ name: 'scim-bridge', description: 'Subject of the sandbox OAuth client' }],

@@ -1,13 +1,16 @@
 // The sandbox's HTTP layer (node:http): routes for the OAuth token endpoint, the Account Management
 // paths and the Davis Assistant paths; bearer/api-token checks with scopes; fault injection
-// (latency, 429 with Retry-After, random 5xx) before any handler runs; a request log.
+// (latency, 429 with Retry-After, random 5xx) before any handler runs; a request log; and the
+// unauthenticated inspection paths `/sandbox/state` and `/sandbox/requests`.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { SandboxFaults } from './sandbox-faults.js';
 import { SlidingWindowLimiter } from './sandbox-faults.js';
 import type { SandboxTokens } from './sandbox-oauth.js';
-import type { HandlerResult, SandboxRequestRecord, SandboxState } from './sandbox-state.js';
-import { SandboxHttpError, iamError } from './sandbox-state.js';
+import type { HandlerResult } from './sandbox-answers.js';
+import { SandboxHttpError, iamError } from './sandbox-answers.js';
+import { requestsView, stateView } from './sandbox-inspection.js';
+import type { SandboxRequestRecord, SandboxState } from './sandbox-state.js';
 
 type Service = SandboxRequestRecord['service'];
 
@@ -36,6 +39,7 @@ const ENV_READ = ['account-env-read'];
 const POLICIES_READ = ['iam-policies-management', 'iam:policies:read'];
 const BINDINGS_READ = ['iam-policies-management', 'iam:bindings:read'];
 const BINDINGS_WRITE = ['iam-policies-management', 'iam:bindings:write'];
+const BOUNDARIES_READ = ['iam-policies-management', 'iam:boundaries:read'];
 
 function p(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
@@ -46,38 +50,51 @@ function routesFor(state: SandboxState, tokens: SandboxTokens): Route[] {
   const repo = 'iam/v1/repo/:levelType/:levelId';
   const am = 'account-management' as const;
   const r = (ctx: RouteContext, key: string): string => ctx.params[key] ?? '';
+  const level = (c: RouteContext): [string, string] => [r(c, 'levelType'), r(c, 'levelId')];
   return [
     { method: 'POST', pattern: p('sso/oauth2/token'), service: 'oauth', handle: (c) => tokens.issue(new URLSearchParams(c.raw)) },
-    { method: 'GET', pattern: p(`${acct}/users`), service: am, scopes: IDM_READ, handle: (c) => state.listUsers(c.query.get('service-users') === 'true') },
-    { method: 'POST', pattern: p(`${acct}/users`), service: am, scopes: IDM_WRITE, handle: (c) => state.createUser(c.body) },
-    { method: 'GET', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_READ, handle: (c) => state.getUser(r(c, 'email')) },
-    { method: 'POST', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_WRITE, handle: (c) => state.addUserToGroups(r(c, 'email'), c.body) },
-    { method: 'DELETE', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_WRITE, handle: (c) => state.deleteUser(r(c, 'email')) },
-    { method: 'PUT', pattern: p(`${acct}/users/:email/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.replaceUserGroups(r(c, 'email'), c.body) },
-    { method: 'DELETE', pattern: p(`${acct}/users/:email/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.removeUserFromGroups(r(c, 'email'), c.query.getAll('group-uuid')) },
-    { method: 'GET', pattern: p(`${acct}/groups`), service: am, scopes: IDM_READ, handle: () => state.listGroups() },
-    { method: 'POST', pattern: p(`${acct}/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.createGroups(c.body) },
-    { method: 'PUT', pattern: p(`${acct}/groups/:group`), service: am, scopes: IDM_WRITE, handle: (c) => state.updateGroup(r(c, 'group'), c.body) },
-    { method: 'DELETE', pattern: p(`${acct}/groups/:group`), service: am, scopes: IDM_WRITE, handle: (c) => state.deleteGroup(r(c, 'group')) },
-    { method: 'GET', pattern: p(`${acct}/groups/:group/users`), service: am, scopes: IDM_READ, handle: (c) => state.listGroupMembers(r(c, 'group')) },
-    { method: 'GET', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_READ, handle: (c) => state.getPermissions(r(c, 'group')) },
-    { method: 'POST', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.addPermissions(r(c, 'group'), c.body) },
-    { method: 'PUT', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.replacePermissions(r(c, 'group'), c.body) },
-    { method: 'DELETE', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.removePermission(r(c, 'group'), c.query) },
-    { method: 'GET', pattern: p(`${acct}/service-users`), service: am, scopes: IDM_READ, handle: (c) => state.listServiceUsers(c.query) },
-    { method: 'GET', pattern: p(`${acct}/limits`), service: am, scopes: IDM_READ, handle: () => state.limits() },
-    { method: 'GET', pattern: p('env/v2/accounts/:account/environments'), service: am, scopes: ENV_READ, handle: () => state.environmentsV2() },
-    { method: 'GET', pattern: p('env/v1/accounts/:account/environments'), service: am, scopes: ENV_READ, handle: () => state.environmentsV1() },
-    { method: 'GET', pattern: p(`${repo}/policies`), service: am, scopes: POLICIES_READ, handle: (c) => state.listPolicies(r(c, 'levelType'), r(c, 'levelId'), c.query) },
-    { method: 'GET', pattern: p(`${repo}/policies/aggregate`), service: am, scopes: POLICIES_READ, handle: (c) => state.aggregatePolicies(r(c, 'levelType'), r(c, 'levelId')) },
-    { method: 'GET', pattern: p(`${repo}/bindings`), service: am, scopes: BINDINGS_READ, handle: (c) => state.levelBindings(r(c, 'levelType'), r(c, 'levelId')) },
-    { method: 'GET', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_READ, handle: (c) => state.getGroupBindings(r(c, 'levelType'), r(c, 'levelId'), r(c, 'group')) },
-    { method: 'PUT', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.putGroupBindings(r(c, 'levelType'), r(c, 'levelId'), r(c, 'group'), c.body) },
-    { method: 'GET', pattern: p('api/v2/tenant/users'), service: 'davis-assistant', handle: () => state.davisList() },
-    { method: 'POST', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davisCreate(r(c, 'email'), c.body) },
-    { method: 'PUT', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davisUpdate(r(c, 'email'), c.body) },
-    { method: 'DELETE', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davisDelete(r(c, 'email')) },
+    { method: 'GET', pattern: p(`${acct}/users`), service: am, scopes: IDM_READ, handle: (c) => state.users.list(c.query.get('service-users') === 'true') },
+    { method: 'POST', pattern: p(`${acct}/users`), service: am, scopes: IDM_WRITE, handle: (c) => state.users.create(c.body) },
+    { method: 'GET', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_READ, handle: (c) => state.users.get(r(c, 'email')) },
+    { method: 'POST', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_WRITE, handle: (c) => state.users.addToGroups(r(c, 'email'), c.body) },
+    { method: 'DELETE', pattern: p(`${acct}/users/:email`), service: am, scopes: IDM_WRITE, handle: (c) => state.users.remove(r(c, 'email')) },
+    { method: 'PUT', pattern: p(`${acct}/users/:email/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.users.replaceGroups(r(c, 'email'), c.body) },
+    { method: 'DELETE', pattern: p(`${acct}/users/:email/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.users.removeFromGroups(r(c, 'email'), c.query.getAll('group-uuid')) },
+    { method: 'GET', pattern: p(`${acct}/groups`), service: am, scopes: IDM_READ, handle: () => state.groups.list() },
+    { method: 'POST', pattern: p(`${acct}/groups`), service: am, scopes: IDM_WRITE, handle: (c) => state.groups.create(c.body) },
+    { method: 'PUT', pattern: p(`${acct}/groups/:group`), service: am, scopes: IDM_WRITE, handle: (c) => state.groups.update(r(c, 'group'), c.body) },
+    { method: 'DELETE', pattern: p(`${acct}/groups/:group`), service: am, scopes: IDM_WRITE, handle: (c) => state.groups.remove(r(c, 'group')) },
+    { method: 'GET', pattern: p(`${acct}/groups/:group/users`), service: am, scopes: IDM_READ, handle: (c) => state.groups.members(r(c, 'group')) },
+    { method: 'GET', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_READ, handle: (c) => state.permissions.get(r(c, 'group')) },
+    { method: 'POST', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.permissions.add(r(c, 'group'), c.body) },
+    { method: 'PUT', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.permissions.replace(r(c, 'group'), c.body) },
+    { method: 'DELETE', pattern: p(`${acct}/groups/:group/permissions`), service: am, scopes: IDM_WRITE, handle: (c) => state.permissions.remove(r(c, 'group'), c.query) },
+    { method: 'GET', pattern: p(`${acct}/service-users`), service: am, scopes: IDM_READ, handle: (c) => state.serviceUsers.list(c.query) },
+    { method: 'GET', pattern: p(`${acct}/limits`), service: am, scopes: IDM_READ, handle: () => state.limits.list() },
+    { method: 'GET', pattern: p('env/v3/accounts/:account/environments'), service: am, scopes: ENV_READ, handle: (c) => state.environments.v3(c.query) },
+    { method: 'GET', pattern: p('env/v2/accounts/:account/environments'), service: am, scopes: ENV_READ, handle: () => state.environments.v2() },
+    { method: 'GET', pattern: p('env/v1/accounts/:account/environments'), service: am, scopes: ENV_READ, handle: () => state.environments.v1() },
+    { method: 'GET', pattern: p(`${repo}/policies`), service: am, scopes: POLICIES_READ, handle: (c) => state.policies.list(...level(c), c.query) },
+    { method: 'GET', pattern: p(`${repo}/policies/aggregate`), service: am, scopes: POLICIES_READ, handle: (c) => state.policies.aggregate(...level(c)) },
+    { method: 'GET', pattern: p('iam/v1/repo/account/:account/boundaries'), service: am, scopes: BOUNDARIES_READ, handle: (c) => state.boundaries.list(c.query) },
+    { method: 'GET', pattern: p(`${repo}/bindings`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.list(...level(c)) },
+    { method: 'GET', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.groupPolicies(...level(c), r(c, 'group'), c.query) },
+    { method: 'PUT', pattern: p(`${repo}/bindings/groups/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.bindings.replaceGroupPolicies(...level(c), r(c, 'group'), c.body) },
+    { method: 'GET', pattern: p(`${repo}/bindings/:policy`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.list(...level(c), { policyUuid: r(c, 'policy') }) },
+    { method: 'GET', pattern: p(`${repo}/bindings/:policy/:group`), service: am, scopes: BINDINGS_READ, handle: (c) => state.bindings.list(...level(c), { policyUuid: r(c, 'policy'), groupUuid: r(c, 'group') }) },
+    { method: 'POST', pattern: p(`${repo}/bindings/:policy/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.bindings.append(...level(c), r(c, 'policy'), r(c, 'group'), c.body) },
+    { method: 'PUT', pattern: p(`${repo}/bindings/:policy/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.bindings.upsert(...level(c), r(c, 'policy'), r(c, 'group'), c.query, c.body) },
+    { method: 'DELETE', pattern: p(`${repo}/bindings/:policy/:group`), service: am, scopes: BINDINGS_WRITE, handle: (c) => state.bindings.remove(...level(c), r(c, 'policy'), r(c, 'group'), c.query) },
+    { method: 'GET', pattern: p('api/v2/tenant/users'), service: 'davis-assistant', handle: () => state.davis.list() },
+    { method: 'POST', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davis.create(r(c, 'email'), c.body) },
+    { method: 'PUT', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davis.update(r(c, 'email'), c.body) },
+    { method: 'DELETE', pattern: p('api/v2/tenant/users/:email'), service: 'davis-assistant', handle: (c) => state.davis.remove(r(c, 'email')) },
   ];
+}
+
+/** `METHOD /path/{param}`: how request counts name a route. */
+function operationName(route: Route): string {
+  return `${route.method} /${route.pattern.map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part)).join('/')}`;
 }
 
 function match(routes: readonly Route[], method: string, segments: readonly string[]): { route: Route; params: Record<string, string> } | 'method' | null {
@@ -197,10 +214,28 @@ export function createSandboxServer(options: SandboxServerOptions): Server {
     return null;
   }
 
+  /** `GET /sandbox/state` and `GET /sandbox/requests`: no token, not logged, no faults. */
+  function inspect(method: string, url: URL): HandlerResult {
+    if (method !== 'GET') return { status: 405, body: { message: 'Method Not Allowed' } };
+    if (url.pathname === '/sandbox/state') return stateView(state);
+    if (url.pathname === '/sandbox/requests') return requestsView(state, url.searchParams);
+    return { status: 404, body: { message: 'Not Found: /sandbox/state and /sandbox/requests are served' } };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    if (url.pathname === '/sandbox' || url.pathname.startsWith('/sandbox/')) {
+      req.resume();
+      try {
+        send(res, inspect(method, url));
+      } catch (error) {
+        send(res, error instanceof SandboxHttpError ? { status: error.status, body: error.body } : { status: 500, body: { message: 'Sandbox internal error' } });
+      }
+      return;
+    }
     let service: Service = 'unknown';
+    let operation: string | null = null;
     let result: HandlerResult;
     try {
       let segments: string[];
@@ -210,7 +245,10 @@ export function createSandboxServer(options: SandboxServerOptions): Server {
         throw iamError(400, 'Malformed path');
       }
       const found = match(routes, method, segments);
-      if (found !== null && found !== 'method') service = found.route.service;
+      if (found !== null && found !== 'method') {
+        service = found.route.service;
+        operation = operationName(found.route);
+      }
       else if (segments[0] === 'sso') service = 'oauth';
       else if (segments[0] === 'api') service = 'davis-assistant';
       else if (segments[0] === 'iam' || segments[0] === 'env') service = 'account-management';
@@ -248,7 +286,7 @@ export function createSandboxServer(options: SandboxServerOptions): Server {
     } catch (error) {
       result = error instanceof SandboxHttpError ? { status: error.status, body: error.body, headers: error.headers } : { status: 500, body: { error: { code: 500, message: 'Sandbox internal error' } } };
     }
-    state.log({ at: clock.now(), method, url: `${url.pathname}${url.search}`, service, status: result.status });
+    state.log({ at: clock.now(), method, url: `${url.pathname}${url.search}`, service, operation, status: result.status });
     send(res, result);
   }
 

@@ -1,5 +1,6 @@
 // Joiner, mover and leaver end to end: SCIM requests over HTTP, the sync worker, and the Dynatrace
 // sandbox over HTTP; assertions on the sandbox's final state and on the upstream calls made.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
@@ -59,14 +60,50 @@ describe('joiner', () => {
     expect(dtGroupNames('ada@example.com')).toEqual(['Default group with all users', 'Dev', 'Ops', 'Sec']);
   });
 
-  it('when the user already exists in Dynatrace (SAML just-in-time), then it is adopted, not an error', async () => {
+  it('when the user already exists in Dynatrace (SAML just-in-time), then it is found by lookup and adopted without an invitation', async () => {
     await start();
     bridge.sandbox.state.addUser({ email: 'jit@example.com', userStatus: 'ACTIVE', name: 'Jit', surname: 'User' });
+    const mark = bridge.sandbox.state.requestLog.length;
     const id = await createUser('jit@example.com');
     await bridge.worker.drain();
+    expect(writesSince(mark)).toEqual([]);
     expect(dtUser('jit@example.com')?.userStatus).toBe('ACTIVE');
     const applied = await bridge.store.getAppliedUser(id);
-    expect(applied).toMatchObject({ email: 'jit@example.com', provenance: 'adopted' });
+    expect(applied).toMatchObject({ email: 'jit@example.com', uid: dtUser('jit@example.com')?.uid, provenance: 'adopted' });
+    expect((await bridge.store.syncQueueStats({ failedLimit: 10 })).failedCount).toBe(0);
+    expect((await bridge.store.listAudit({ offset: 0, limit: 5 })).entries.find((e) => e.operation === 'createUser')).toMatchObject({ outcome: 'skipped', detail: 'the account has this user already: adopted' });
+  });
+
+  for (const answer of [409, 400, 201] as const) {
+    it(`when the user appears after the account was listed and the invitation answers ${answer}, then it is adopted`, async () => {
+      await start();
+      await createUser('first@example.com'); // the account's users are listed now
+      await bridge.worker.drain();
+      bridge.sandbox.state.addUser({ email: 'late@example.com', userStatus: 'ACTIVE' });
+      bridge.sandbox.state.setFaults({ duplicateUserAnswer: answer });
+      const team = (await bridge.scim('POST', '/Groups', groupBody('Team'))).body.id;
+      const id = await createUser('late@example.com');
+      await bridge.scim('PATCH', `/Groups/${team}`, patchBody({ op: 'add', path: 'members', value: [{ value: id }] }));
+      await bridge.worker.drain();
+      expect((await bridge.store.syncQueueStats({ failedLimit: 10 })).failedCount).toBe(0);
+      expect(dtGroupNames('late@example.com')).toEqual(['Default group with all users', 'Team']);
+      // A 201 cannot be told from a new invitation; the others are adoptions.
+      expect(await bridge.store.getAppliedUser(id)).toMatchObject({ email: 'late@example.com', provenance: answer === 201 ? 'created' : 'adopted' });
+    });
+  }
+
+  it('when a listed user was deleted by hand before the bridge adopts it, then the bridge invites it again', async () => {
+    await start();
+    bridge.sandbox.state.addUser({ email: 'gone@example.com', userStatus: 'ACTIVE' });
+    await createUser('first@example.com'); // lists the account, gone@ included
+    await bridge.worker.drain();
+    bridge.sandbox.state.users.remove('gone@example.com');
+    const team = (await bridge.scim('POST', '/Groups', groupBody('Team'))).body.id;
+    const id = await createUser('gone@example.com');
+    await bridge.scim('PATCH', `/Groups/${team}`, patchBody({ op: 'add', path: 'members', value: [{ value: id }] }));
+    await bridge.worker.drain();
+    expect(dtUser('gone@example.com')?.userStatus).toBe('PENDING');
+    expect(dtGroupNames('gone@example.com')).toEqual(['Default group with all users', 'Team']);
     expect((await bridge.store.syncQueueStats({ failedLimit: 10 })).failedCount).toBe(0);
   });
 
@@ -96,6 +133,54 @@ unmatchedGroups: ignore
     const auditors = bridge.sandbox.state.findPolicy('Account Auditors');
     expect(bridge.sandbox.state.bindingsOf('account', bridge.sandbox.accountUuid, group?.uuid ?? '')).toEqual([auditors?.uuid]);
     expect(dtGroupNames('viewer@example.com')).toEqual(['Default group with all users', 'Prod Viewers']);
+  });
+});
+
+describe('policy bindings with boundaries and parameters', () => {
+  const LIMITED_TEXT = readFileSync(new URL('../fixtures/mapping/limited-binding.yaml', import.meta.url), 'utf8');
+  const LIMITED = parseMapping(LIMITED_TEXT);
+
+  it('when a policy is bound in one environment limited by a boundary, then the binding carries the boundary, the parameters and the bridge\'s mark', async () => {
+    await start(LIMITED);
+    await bridge.scim('POST', '/Groups', groupBody('Ops'));
+    await bridge.worker.drain();
+    const group = bridge.sandbox.state.findGroupByName('Ops');
+    expect(bridge.sandbox.state.bindingDetailsOf('environment', 'abc12345', group?.uuid ?? '')).toEqual([
+      {
+        levelType: 'environment',
+        levelId: 'abc12345',
+        policyUuid: bridge.sandbox.state.findPolicy('Standard User')?.uuid,
+        groupUuid: group?.uuid,
+        boundaries: [bridge.sandbox.state.findBoundary('Production zone')?.uuid],
+        parameters: { team: 'ops' },
+        metadata: { 'managed-by': 'dynatrace-scim-bridge' },
+      },
+    ]);
+    expect(bridge.sandbox.state.bindingDetailsOf('account', bridge.sandbox.accountUuid, group?.uuid ?? '')).toEqual([]);
+  });
+
+  it('when the mapping drops a policy, then only the bridge\'s binding is deleted and one made by hand of the same policy stays', async () => {
+    await start(LIMITED);
+    const g = (await bridge.scim('POST', '/Groups', groupBody('Ops'))).body.id;
+    await bridge.worker.drain();
+    const group = bridge.sandbox.state.findGroupByName('Ops')?.uuid ?? '';
+    const standard = bridge.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
+    const eu = bridge.sandbox.state.findBoundary('EU hosts')?.uuid ?? '';
+    bridge.sandbox.state.bindings.append('environment', 'abc12345', standard, group, { boundaries: [eu] });
+    // Rename the SCIM group out of the rule: it is mirrored now, without policies.
+    await bridge.scim('PATCH', `/Groups/${g}`, patchBody({ op: 'replace', value: { id: g, displayName: 'Ops Team' } }));
+    await bridge.worker.drain();
+    expect(bridge.sandbox.state.bindingDetailsOf('environment', 'abc12345', group)).toEqual([expect.objectContaining({ policyUuid: standard, boundaries: [eu], parameters: {}, metadata: {} })]);
+  });
+
+  it('when a boundary name does not resolve, then only that group is blocked and the reason names the boundary', async () => {
+    await start(parseMapping(LIMITED_TEXT.replace('Production zone', 'No such boundary')));
+    await bridge.scim('POST', '/Groups', groupBody('Ops'));
+    await bridge.scim('POST', '/Groups', groupBody('Others'));
+    await bridge.worker.drain();
+    const stats = await bridge.store.syncQueueStats({ failedLimit: 10 });
+    expect(stats.failed.map((f) => f.reason)).toEqual([expect.stringContaining('policy boundary "No such boundary" does not exist in the account')]);
+    expect(bridge.sandbox.state.findGroupByName('Others')).not.toBeNull();
   });
 });
 

@@ -1,11 +1,13 @@
 // Reconcile end to end: after a successful sync, drift is made by hand in the Dynatrace sandbox (a
-// user deleted, a member removed, a stranger added, a managed group deleted, a binding removed);
+// user deleted, a member removed, a stranger added, a managed group deleted, a binding removed or
+// its boundaries changed, bindings others made);
 // POST /admin/reconcile?dryRun=true reports it without changing anything, and POST /admin/reconcile
 // plus the sync worker bring Dynatrace back to the desired state.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { FINDING_KINDS, type FindingKind } from '../../src/core/sync/reconcile.js';
-import { parseMapping } from '../../src/mapping-file.js';
+import { loadMappingFile, parseMapping } from '../../src/mapping-file.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { accountSnapshot, type AccountSnapshot } from '../helpers/account-snapshot.js';
 import {
@@ -21,6 +23,7 @@ import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ALL_USERS = 'Default group with all users';
+const LIMITED_BINDING = fileURLToPath(new URL('../fixtures/mapping/limited-binding.yaml', import.meta.url));
 
 const MAPPING: Mapping = parseMapping(`
 groups:
@@ -57,12 +60,12 @@ interface Synced {
 }
 
 /** Three users in two groups (Ops with a policy binding), synced to the sandbox. */
-async function synced(options: { davis?: boolean; env?: Record<string, string> } = {}): Promise<Synced> {
+async function synced(options: { davis?: boolean; env?: Record<string, string>; mapping?: Mapping } = {}): Promise<Synced> {
   const clock = createManualClock();
   const sandbox = await startSharedSandbox({ clock });
   const dataDir = makeDataDir();
   cleanups.push(() => removeDataDir(dataDir), () => sandbox.stop());
-  const bridge = await startBridgeProcess({ sandbox, dataDir, clock, mapping: MAPPING, davis: options.davis ?? false, ...(options.env ? { env: options.env } : {}) });
+  const bridge = await startBridgeProcess({ sandbox, dataDir, clock, mapping: options.mapping ?? MAPPING, davis: options.davis ?? false, ...(options.env ? { env: options.env } : {}) });
   cleanups.push(() => bridge.close());
   const user = async (email: string): Promise<string> => (await bridge.scim('POST', '/Users', userBody(email))).body.id;
   const ann = await user('ann@example.com');
@@ -151,7 +154,7 @@ describe('reconcile without drift', () => {
 describe('reconcile repairs drift made by hand', () => {
   it('when a user is deleted in Dynatrace, then dry-run reports missing_user and reconcile re-creates it in its groups', async () => {
     const s = await synced();
-    s.sandbox.state.deleteUser('cat@example.com');
+    s.sandbox.state.users.remove('cat@example.com');
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_user: 1 }));
@@ -165,7 +168,7 @@ describe('reconcile repairs drift made by hand', () => {
 
   it('when a member is removed from a managed group, then dry-run reports missing_membership and reconcile adds it back', async () => {
     const s = await synced();
-    s.sandbox.state.removeUserFromGroups('ann@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.removeFromGroups('ann@example.com', [s.uuid('Ops')]);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_membership: 1 }));
@@ -178,7 +181,7 @@ describe('reconcile repairs drift made by hand', () => {
   it('when a stranger and a managed user are added by hand to a managed group, then both are reported as extra_membership and reconcile takes them out', async () => {
     const s = await synced();
     s.sandbox.state.addUser({ email: 'stranger@elsewhere.example', groups: ['Ops'] });
-    s.sandbox.state.addUserToGroups('cat@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.addToGroups('cat@example.com', [s.uuid('Ops')]);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ extra_membership: 2 }));
@@ -199,7 +202,7 @@ describe('reconcile repairs drift made by hand', () => {
   it('when a managed group is deleted in Dynatrace, then dry-run reports missing_group and reconcile re-creates it with its members and bindings', async () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
-    s.sandbox.state.deleteGroup(opsUuid);
+    s.sandbox.state.groups.remove(opsUuid);
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_group: 1 }));
@@ -214,38 +217,112 @@ describe('reconcile repairs drift made by hand', () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid;
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', opsUuid, { policyUuids: [] });
+    s.sandbox.state.bindings.remove('environment', 'abc12345', standard ?? '', opsUuid, new URLSearchParams({ forceMultiple: 'true' }));
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
-    expect(dry.findings).toEqual([{ kind: 'wrong_bindings', resourceType: 'Group', resourceId: s.ids.ops, target: 'Ops', detail: `environment:abc12345: policies ${standard} are not bound` }]);
+    expect(dry.findings).toEqual([{ kind: 'wrong_bindings', resourceType: 'Group', resourceId: s.ids.ops, target: 'Ops', detail: `environment:abc12345: policy ${standard} is not bound` }]);
 
     await repair(s);
     expect(s.sandbox.state.bindingsOf('environment', 'abc12345', opsUuid)).toEqual([standard]);
     await expectConverged(s);
   });
 
-  it('when a binding made by someone else sits next to the bridge\'s, then reconcile keeps it', async () => {
+  it('when bindings with boundaries and parameters are made by hand on a managed group, then reconcile reports them, repairs nothing, and they survive sync', async () => {
     const s = await synced();
     const opsUuid = s.uuid('Ops');
     const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
     const readOnly = s.sandbox.state.findPolicy('Production Read Only')?.uuid as string;
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', opsUuid, { policyUuids: [readOnly] });
+    const zone = s.sandbox.state.findBoundary('Production zone')?.uuid as string;
+    s.sandbox.state.bindings.append('environment', 'abc12345', readOnly, opsUuid, { boundaries: [zone] });
+    s.sandbox.state.bindings.append('environment', 'abc12345', standard, opsUuid, { parameters: { team: 'night shift' }, boundaries: [zone] });
+    const byHand = s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid).filter((b) => b.metadata['managed-by'] === undefined);
+    expect(byHand).toHaveLength(2);
+
+    const dry = await dryRun(s);
+    expect(dry.counts).toEqual(counts({ foreign_binding: 2 }));
+    expect(dry.findings.map((f: any) => f.detail).sort()).toEqual([
+      `environment:abc12345: policy ${readOnly} (boundaries: ${zone}), made outside the bridge (never changed by it)`,
+      `environment:abc12345: policy ${standard} (boundaries: ${zone}; parameters: team=night shift), made outside the bridge (never changed by it)`,
+    ].sort());
+    const report = (await s.bridge.admin('POST', '/reconcile')).body;
+    expect(report).toMatchObject({ dryRun: false, repaired: false });
+    // A change to the group (a new member) syncs it again: the bridge writes only its own binding.
+    const dan = (await s.bridge.scim('POST', '/Users', userBody('dan@example.com'))).body.id;
+    await s.bridge.scim('PATCH', `/Groups/${s.ids.ops}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: dan }] }] });
+    await s.bridge.settle();
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid).filter((b) => b.metadata['managed-by'] === undefined)).toEqual(byHand);
+  });
+
+  it('when a tool overwrites the group\'s bindings with the whole-set endpoint, then the bridge\'s binding is repaired and the tool\'s is only reported', async () => {
+    const s = await synced();
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    const readOnly = s.sandbox.state.findPolicy('Production Read Only')?.uuid as string;
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [readOnly] });
+
+    const dry = await dryRun(s);
+    expect(dry.counts).toEqual(counts({ wrong_bindings: 1, foreign_binding: 1 }));
+    await repair(s);
+    expect(s.sandbox.state.bindingsOf('environment', 'abc12345', opsUuid).sort()).toEqual([readOnly, standard].sort());
+    expect((await s.bridge.admin('POST', '/reconcile?dryRun=true')).body.counts).toEqual(counts({ foreign_binding: 1 }));
+  });
+
+  it('when the boundaries or parameters of the bridge\'s binding are changed by hand, then reconcile reports and restores them', async () => {
+    const s = await synced({ mapping: loadMappingFile(LIMITED_BINDING) });
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    const zone = s.sandbox.state.findBoundary('Production zone')?.uuid as string;
+    const eu = s.sandbox.state.findBoundary('EU hosts')?.uuid as string;
+    const bridgeMade = { 'managed-by': 'dynatrace-scim-bridge' };
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([
+      expect.objectContaining({ policyUuid: standard, boundaries: [zone], parameters: { team: 'ops' }, metadata: bridgeMade }),
+    ]);
+    s.sandbox.state.bindings.upsert('environment', 'abc12345', standard, opsUuid, new URLSearchParams({ 'metadata[managed-by]': 'dynatrace-scim-bridge' }), { metadata: bridgeMade, boundaries: [eu], parameters: { team: 'all' } });
+
+    const dry = await dryRun(s);
+    expect(dry.findings).toEqual([
+      {
+        kind: 'wrong_bindings',
+        resourceType: 'Group',
+        resourceId: s.ids.ops,
+        target: 'Ops',
+        detail: `environment:abc12345: policy ${standard} (boundaries: ${zone}; parameters: team=ops) was changed to policy ${standard} (boundaries: ${eu}; parameters: team=all)`,
+      },
+    ]);
+    await repair(s);
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([
+      expect.objectContaining({ policyUuid: standard, boundaries: [zone], parameters: { team: 'ops' }, metadata: bridgeMade }),
+    ]);
+    expect((await s.bridge.admin('POST', '/reconcile?dryRun=true')).body.findings).toEqual([]);
+  });
+
+  it('when a binding was made by an earlier release without the bridge\'s metadata, then reconcile has it written again with it, once', async () => {
+    const s = await synced();
+    const opsUuid = s.uuid('Ops');
+    const standard = s.sandbox.state.findPolicy('Standard User')?.uuid as string;
+    // What an earlier release left: a plain binding (whole-set endpoint) and a bare policy UUID in applied state.
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', opsUuid, { policyUuids: [standard] });
+    const [ops] = (await s.bridge.store.getAppliedGroups([s.ids.ops])).values();
+    if (ops === undefined) throw new Error('Ops not applied');
+    await s.bridge.store.putAppliedGroup({ ...ops, bindings: { 'environment:abc12345': [{ policyUuid: standard, boundaries: [], parameters: {}, unmarked: true }] } });
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ wrong_bindings: 1 }));
+    expect(dry.findings[0].detail).toBe(`environment:abc12345: policy ${standard} was made by an earlier release without the bridge's metadata: it is written again with it`);
     await repair(s);
-    expect(s.sandbox.state.bindingsOf('environment', 'abc12345', opsUuid).sort()).toEqual([readOnly, standard].sort());
+    expect(s.sandbox.state.bindingDetailsOf('environment', 'abc12345', opsUuid)).toEqual([expect.objectContaining({ policyUuid: standard, metadata: { 'managed-by': 'dynatrace-scim-bridge' } })]);
+    await expectConverged(s);
   });
 
   it('when every kind of drift happens at once, then dry-run reports each and one reconcile repairs all of it', async () => {
     const s = await synced();
     const devUuid = s.uuid('Dev');
-    s.sandbox.state.deleteUser('cat@example.com');
-    s.sandbox.state.removeUserFromGroups('ann@example.com', [s.uuid('Ops')]);
+    s.sandbox.state.users.remove('cat@example.com');
+    s.sandbox.state.users.removeFromGroups('ann@example.com', [s.uuid('Ops')]);
     s.sandbox.state.addUser({ email: 'stranger@elsewhere.example', groups: ['Ops'] });
-    s.sandbox.state.deleteGroup(devUuid);
-    s.sandbox.state.putGroupBindings('environment', 'abc12345', s.uuid('Ops'), { policyUuids: [] });
+    s.sandbox.state.groups.remove(devUuid);
+    s.sandbox.state.bindings.replaceGroupPolicies('environment', 'abc12345', s.uuid('Ops'), { policyUuids: [] });
 
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_user: 1, missing_group: 1, missing_membership: 1, extra_membership: 1, wrong_bindings: 1 }));
@@ -306,7 +383,7 @@ describe('reconcile with Davis Assistant user management on', () => {
   it('when a user is deleted in Dynatrace but its Davis Assistant user remains, then the repair re-creates the account without failing', async () => {
     const s = await synced({ davis: true });
     expect(s.sandbox.state.davisUsers().map((d) => d.email).sort()).toEqual(['ann@example.com', 'ben@example.com', 'cat@example.com']);
-    s.sandbox.state.deleteUser('cat@example.com');
+    s.sandbox.state.users.remove('cat@example.com');
     await repair(s);
     expect((await s.bridge.store.syncQueueStats({ failedLimit: 10 })).failed.map((f) => f.reason)).toEqual([]);
     expect(accountSnapshot(s.sandbox.state).users).toEqual(DESIRED.users);
@@ -317,8 +394,8 @@ describe('reconcile with Davis Assistant user management on', () => {
     const desired = s.sandbox.state.davisUsers();
     const ben = desired.find((d) => d.email === 'ben@example.com');
     if (ben === undefined) throw new Error('ben has no Davis Assistant user');
-    s.sandbox.state.davisDelete('ann@example.com');
-    s.sandbox.state.davisUpdate('ben@example.com', { ...ben, lastName: 'Changed', admin: !ben.admin });
+    s.sandbox.state.davis.remove('ann@example.com');
+    s.sandbox.state.davis.update('ben@example.com', { ...ben, lastName: 'Changed', admin: !ben.admin });
     const dry = await dryRun(s);
     expect(dry.counts).toEqual(counts({ missing_davis_user: 1, wrong_davis_user: 1 }));
     expect(dry.findings).toEqual([

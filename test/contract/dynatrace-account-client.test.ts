@@ -1,9 +1,13 @@
 // The Account Management client against the sandbox over real HTTP on 127.0.0.1: every operation,
-// 200-vs-201 drift, URL-encoding, idempotent deletes and error mapping by `code`.
+// 200-vs-201 drift, URL-encoding, idempotent deletes and error mapping by `code`. Every request the
+// client sends is checked against the contract derived from Dynatrace's OpenAPI description, and so
+// is every answer while the sandbox answers in the spec's style.
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountManagementClient, createOAuthTokenProvider } from '../../src/adapters/dynatrace/index.js';
 import type { AccountApi, DtPolicyLevel } from '../../src/ports/account-api.js';
+import type { ContractRecorder } from '../helpers/dynatrace-contract.js';
+import { contract as published, recordAgainstContract } from '../helpers/dynatrace-contract.js';
 import { UpstreamError } from '../../src/ports/upstream-error.js';
 import { defaultSandboxSeed } from '../../src/sandbox/index.js';
 import type { TestSandbox } from '../helpers/sandbox-harness.js';
@@ -23,14 +27,17 @@ describe('Account Management client against the sandbox', () => {
   let t: TestSandbox;
   let api: AccountApi;
   let account: DtPolicyLevel;
+  let contract: ContractRecorder;
 
   beforeEach(async () => {
     t = await startTestSandbox({ seed: { ...defaultSandboxSeed, serviceUsers: [{ name: 'svc-a' }, { name: 'svc-b' }, { name: 'svc-c' }] } });
-    api = t.accountClient({ serviceUsersPageSize: 2 });
+    contract = recordAgainstContract(t.fetch, { apiBase: t.sandbox.url, checkAnswers: () => t.sandbox.state.responseStyle === 'spec' });
+    api = t.accountClient({ pageSize: 2, fetch: contract.fetch });
     account = { levelType: 'account', levelId: t.sandbox.accountUuid };
   });
   afterEach(async () => {
     await t.stop();
+    expect(contract.violations).toEqual([]);
   });
 
   describe('users', () => {
@@ -52,10 +59,20 @@ describe('Account Management client against the sandbox', () => {
       expect(t.sandbox.state.findUser('spec.style@example.com')?.userStatus).toBe('PENDING');
     });
 
-    it('when the user already exists, then createUser resolves created=false with its uid', async () => {
+    it('when the user already exists and the invitation answers 409 or 400 "already exists", then createUser resolves created=false with its uid', async () => {
       const first = await api.createUser('twice@example.com');
-      const second = await api.createUser('TWICE@example.com');
-      expect(second).toEqual({ email: 'twice@example.com', uid: first.uid, created: false });
+      expect(await api.createUser('TWICE@example.com')).toEqual({ email: 'twice@example.com', uid: first.uid, created: false });
+      t.sandbox.state.setFaults({ duplicateUserAnswer: 400 });
+      expect(await api.createUser('twice@example.com')).toEqual({ email: 'twice@example.com', uid: first.uid, created: false });
+      expect(t.requests().slice(-2).map((r) => [r.method, r.status])).toEqual([['POST', 400], ['GET', 200]]);
+    });
+
+    it('when the invitation of an existing user answers 201, then createUser cannot tell and resolves created=true; another 400 stays an error', async () => {
+      await api.createUser('again@example.com');
+      t.sandbox.state.setFaults({ duplicateUserAnswer: 201 });
+      expect(await api.createUser('again@example.com')).toEqual({ email: 'again@example.com', uid: null, created: true });
+      t.sandbox.state.setFaults({ refusedEmails: ['refused@example.com'] });
+      expect(await upstreamFailure(api.createUser('refused@example.com'))).toMatchObject({ code: 'rejected', status: 400 });
     });
 
     it('when an email has a plus and capitals, then it is sent lower-cased and URL-encoded', async () => {
@@ -226,35 +243,62 @@ describe('Account Management client against the sandbox', () => {
       expect(await api.findPolicyByName({ levelType: 'global', levelId: 'global' }, 'Admin User')).toMatchObject({ levelType: 'global' });
     });
 
-    it('when bindings are replaced at account and environment level, then they read back and overwrite', async () => {
+    it('when a binding is put, updated and deleted through its selector, then only that binding changes and details read back', async () => {
       const g = await api.createGroup({ name: 'Bound' });
-      const std = await api.findPolicyByName(account, 'Standard User');
-      const pro = await api.findPolicyByName(account, 'Pro User');
-      if (std === null || pro === null) throw new Error('seed lacks the standard policies');
-      await api.replaceGroupPolicyBindings(account, g.uuid, [std.uuid, pro.uuid]);
-      expect((await api.getGroupPolicyBindings(account, g.uuid)).sort()).toEqual([std.uuid, pro.uuid].sort());
-      await api.replaceGroupPolicyBindings(account, g.uuid, [pro.uuid]);
-      expect(await api.getGroupPolicyBindings(account, g.uuid)).toEqual([pro.uuid]);
+      const std = t.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
+      const zone = t.sandbox.state.findBoundary('Production zone')?.uuid ?? '';
       const env: DtPolicyLevel = { levelType: 'environment', levelId: 'abc12345' };
-      await api.replaceGroupPolicyBindings(env, g.uuid, [std.uuid]);
-      expect(await api.getGroupPolicyBindings(env, g.uuid)).toEqual([std.uuid]);
-      expect(t.requests().filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([204, 204, 204]);
-      await api.replaceGroupPolicyBindings(env, g.uuid, []);
-      expect(await api.getGroupPolicyBindings(env, g.uuid)).toEqual([]);
+      const mine = { metadata: { owner: 'test' } };
+      // Someone else's binding of the same policy, limited by a boundary.
+      t.sandbox.state.bindings.append('environment', 'abc12345', std, g.uuid, { boundaries: [zone] });
+      await api.putPolicyBinding(env, g.uuid, { policyUuid: std, boundaries: [], parameters: { team: 'a' }, metadata: mine.metadata }, mine);
+      await api.putPolicyBinding(env, g.uuid, { policyUuid: std, boundaries: [zone], parameters: { team: 'b' }, metadata: mine.metadata }, mine);
+      const read = await api.getGroupBindings(env, g.uuid);
+      expect(read.policyUuids).toEqual([std]);
+      expect(read.bindings).toEqual([
+        { policyUuid: std, boundaries: [zone], parameters: {}, metadata: {} },
+        { policyUuid: std, boundaries: [zone], parameters: { team: 'b' }, metadata: { owner: 'test' } },
+      ]);
+      await api.deletePolicyBinding(env, g.uuid, std, mine);
+      await api.deletePolicyBinding(env, g.uuid, std, mine); // absent: still resolves
+      expect((await api.getGroupBindings(env, g.uuid)).bindings).toEqual([{ policyUuid: std, boundaries: [zone], parameters: {}, metadata: {} }]);
+      expect(t.requests().filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([204, 404]);
     });
 
-    it('when bindings target an inactive environment, then misconfigured 403; a global level is misuse', async () => {
+    it('when a delete selects several bindings, then Dynatrace refuses it (forceMultiple=false) and none is removed', async () => {
+      const g = await api.createGroup({ name: 'Two bindings' });
+      const std = t.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
+      t.sandbox.state.bindings.append('account', t.sandbox.accountUuid, std, g.uuid, {});
+      t.sandbox.state.bindings.append('account', t.sandbox.accountUuid, std, g.uuid, { parameters: { x: 'y' } });
+      expect(await upstreamFailure(api.deletePolicyBinding(account, g.uuid, std, {}))).toMatchObject({ code: 'rejected', status: 400 });
+      expect(t.sandbox.state.bindingDetailsOf('account', t.sandbox.accountUuid, g.uuid)).toHaveLength(2);
+    });
+
+    it('when bindings target an inactive environment, then misconfigured 403; a global level and a malformed binding are misuse', async () => {
       const g = await api.createGroup({ name: 'Inactive target' });
-      const error = await upstreamFailure(api.replaceGroupPolicyBindings({ levelType: 'environment', levelId: 'old00000' }, g.uuid, []));
+      const std = t.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
+      const binding = { policyUuid: std, boundaries: [], parameters: {}, metadata: {} };
+      const error = await upstreamFailure(api.putPolicyBinding({ levelType: 'environment', levelId: 'old00000' }, g.uuid, binding, {}));
       expect(error).toMatchObject({ code: 'misconfigured', status: 403 });
-      await expect(api.replaceGroupPolicyBindings({ levelType: 'global', levelId: 'global' }, g.uuid, [])).rejects.toThrow(TypeError);
+      await expect(api.putPolicyBinding({ levelType: 'global', levelId: 'global' }, g.uuid, binding, {})).rejects.toThrow(TypeError);
+      await expect(api.deletePolicyBinding({ levelType: 'global', levelId: 'global' }, g.uuid, std, {})).rejects.toThrow(TypeError);
+      // @ts-expect-error misuse on purpose
+      await expect(api.putPolicyBinding(account, g.uuid, { ...binding, parameters: { n: 1 } }, {})).rejects.toThrow(TypeError);
     });
 
-    it('when a policy UUID is not available at the level, then rejected with the ErrorDto message', async () => {
+    it('when a boundary UUID is unknown, then rejected with the ErrorDto message', async () => {
       const g = await api.createGroup({ name: 'Bad binding' });
-      const error = await upstreamFailure(api.replaceGroupPolicyBindings(account, g.uuid, ['33333333-3333-4333-8333-333333333333']));
+      const std = t.sandbox.state.findPolicy('Standard User')?.uuid ?? '';
+      const binding = { policyUuid: std, boundaries: ['33333333-3333-4333-8333-333333333333'], parameters: {}, metadata: {} };
+      const error = await upstreamFailure(api.putPolicyBinding(account, g.uuid, binding, {}));
       expect(error).toMatchObject({ code: 'rejected', status: 400 });
-      expect(error.upstreamMessage).toContain('policyUuids: unknown policy');
+      expect(error.upstreamMessage).toContain('Unknown policy boundaries');
+    });
+
+    it('when boundaries span pages, then every page is followed', async () => {
+      t.sandbox.state.addBoundary({ name: 'Third', boundaryQuery: 'environment:management-zone IN ("Third");' });
+      expect((await api.listBoundaries()).map((b) => b.name)).toEqual(['Production zone', 'EU hosts', 'Third']);
+      expect(t.requests().filter((r) => r.url.includes('/boundaries')).map((r) => new URL(r.url, 'http://x').search)).toEqual(['?page=1&size=2', '?page=2&size=2']);
     });
 
     it('when the level does not exist, then not_found', async () => {
@@ -289,21 +333,35 @@ describe('Account Management client against the sandbox', () => {
       expect(t.requests().filter((r) => r.method === 'POST' && r.url.endsWith('/permissions')).map((r) => r.status)).toEqual([201, 201]);
     });
 
-    it('when a permission name is unknown upstream, then rejected', async () => {
+    it('when a permission name is unknown upstream, then the request is outside the contract and Dynatrace rejects it', async () => {
       const g = await api.createGroup({ name: 'Legacy bad' });
-      const error = await upstreamFailure(api.addLegacyGroupPermissions(g.uuid, [{ permissionName: 'tenant-god-mode', scope: 'abc12345', scopeType: 'tenant' }]));
+      // Not through the contract check: the name is outside the spec's enum on purpose.
+      const unchecked = t.accountClient();
+      const error = await upstreamFailure(unchecked.addLegacyGroupPermissions(g.uuid, [{ permissionName: 'tenant-god-mode', scope: 'abc12345', scopeType: 'tenant' }]));
       expect(error).toMatchObject({ code: 'rejected', status: 400 });
     });
   });
 
   describe('environments, service users, limits', () => {
-    it('when environments are listed, then active and inactive ones come back', async () => {
+    it('when environments are listed, then v3 is followed page by page and active and inactive ones come back', async () => {
       const envs = await api.listEnvironments();
       expect(envs.map((e) => [e.id, e.active])).toEqual([
         ['abc12345', true],
         ['def67890', true],
         ['old00000', false],
       ]);
+      const urls = t.requests().filter((r) => r.url.includes('/environments')).map((r) => r.url);
+      expect(urls).toHaveLength(2);
+      expect(urls[0]).toMatch(/^\/env\/v3\/accounts\/[^/]+\/environments\?page-size=2$/);
+      expect(urls[1]).toMatch(/\?page=/);
+    });
+
+    it('when environments v3 answers 404, then v2 lists them, and later listings go to v2 at once', async () => {
+      t.sandbox.state.setFaults({ environmentsV3: false });
+      expect((await api.listEnvironments()).map((e) => e.id)).toEqual(['abc12345', 'def67890', 'old00000']);
+      expect((await api.listEnvironments()).map((e) => e.id)).toEqual(['abc12345', 'def67890', 'old00000']);
+      const calls = t.requests().filter((r) => r.url.includes('/environments')).map((r) => `${r.url.split('/')[2]} ${r.status}`);
+      expect(calls).toEqual(['v3 404', 'v2 200', 'v2 200']);
     });
 
     it('when service users span pages, then every page is followed', async () => {
@@ -321,6 +379,54 @@ describe('Account Management client against the sandbox', () => {
       const limits = await api.getAccountLimits();
       expect(limits.find((l) => l.limitType === 'REGULAR_USER')).toEqual({ limitType: 'REGULAR_USER', limitValue: 10_000, currentValue: 1 });
       expect(limits.find((l) => l.limitType === 'MAX_GROUPS_PER_ACCOUNT')?.currentValue).toBe(2);
+    });
+  });
+
+  describe('the published contract', () => {
+    /** Operations of the contract the sandbox serves for tests and other clients, and the bridge's client never sends. */
+    const SANDBOX_ONLY = new Set([
+      'updatePolicyBindingsToGroup',
+      'getAllLevelPoliciesBindings',
+      'getLevelPolicyBindings',
+      'getLevelPolicyBindingsForGroup',
+      'appendParticularGroupBinding',
+      'EnvironmentResourcesController_getEnvironmentResources',
+    ]);
+
+    it('when the sandbox answers as the spec says, then every operation the client sends, and every answer, is in the contract', async () => {
+      t.sandbox.state.responseStyle = 'spec';
+      const env: DtPolicyLevel = { levelType: 'environment', levelId: 'abc12345' };
+      const [g] = await api.createGroups([{ name: 'Contract', description: 'every operation' }]);
+      if (g === undefined) throw new Error('group not created');
+      await api.updateGroup(g.uuid, { name: 'Contract', description: 'renamed', federatedAttributeValues: [] });
+      await api.listGroups();
+      await api.createUser('contract@example.com');
+      await api.addUserToGroups('contract@example.com', [g.uuid]);
+      await api.getUser('contract@example.com');
+      await api.listUsers({ includeServiceUsers: true });
+      await api.listGroupMembers(g.uuid);
+      await api.replaceUserGroups('contract@example.com', [g.uuid]);
+      await api.removeUserFromGroups('contract@example.com', [g.uuid]);
+      const std = await api.findPolicyByName(env, 'Standard User');
+      await api.listPolicies(account, { name: 'Account Auditors' });
+      const [zone] = await api.listBoundaries();
+      const binding = { policyUuid: std?.uuid ?? '', boundaries: [zone?.uuid ?? ''], parameters: { team: 'x' }, metadata: { owner: 'test' } };
+      await api.putPolicyBinding(env, g.uuid, binding, { metadata: binding.metadata });
+      await api.getGroupBindings(env, g.uuid);
+      await api.deletePolicyBinding(env, g.uuid, binding.policyUuid, { metadata: binding.metadata });
+      const viewer = { permissionName: 'account-viewer', scope: t.sandbox.accountUuid, scopeType: 'account' } as const;
+      await api.addLegacyGroupPermissions(g.uuid, [viewer]);
+      await api.replaceLegacyGroupPermissions(g.uuid, [viewer]);
+      await api.getLegacyGroupPermissions(g.uuid);
+      await api.removeLegacyGroupPermission(g.uuid, viewer);
+      await api.listEnvironments();
+      t.sandbox.state.setFaults({ environmentsV3: false });
+      await t.accountClient({ fetch: contract.fetch }).listEnvironments();
+      await api.listServiceUsers();
+      await api.getAccountLimits();
+      await api.deleteUser('contract@example.com');
+      await api.deleteGroup(g.uuid);
+      expect([...contract.seen.keys()].sort()).toEqual(published.operations.map((o) => o.operationId).filter((id) => !SANDBOX_ONLY.has(id)).sort());
     });
   });
 

@@ -1,5 +1,6 @@
-// The Davis Assistant client against the sandbox: users CRUD with `api-token`, DELETE (not the
-// documented PUT typo), 401/403 as misconfiguration, and the disabled client when no token is set.
+// The Davis Assistant client against the sandbox: users CRUD with `api-token`, DELETE (the docs'
+// table names PUT for it), deletes and updates verified against the user list when their answer does
+// not show the effect, 401/403 as misconfiguration, and the disabled client when no token is set.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDavisAssistantClient } from '../../src/adapters/dynatrace/index.js';
 import type { DavisUser } from '../../src/ports/davis-assistant-api.js';
@@ -40,11 +41,36 @@ describe('Davis Assistant client against the sandbox', () => {
     await davis.updateUser({ ...alice, admin: true });
     expect(t.sandbox.state.davisUsers().find((u) => u.email === 'alice@example.com')?.admin).toBe(true);
     await davis.deleteUser('alice@example.com');
-    await davis.deleteUser('alice@example.com'); // absent: still resolves
+    await davis.deleteUser('alice@example.com'); // absent (404, and not listed): still resolves
     expect(t.sandbox.state.davisUsers().map((u) => u.email)).toEqual(['test.one@dynatrace.com']);
     const calls = t.requests('davis-assistant');
-    expect(calls.map((r) => r.method)).toEqual(['POST', 'GET', 'PUT', 'DELETE', 'DELETE']);
+    expect(calls.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 201', 'GET 200', 'PUT 200', 'DELETE 204', 'DELETE 404', 'GET 200']);
     expect(calls[0]?.url).toBe('/api/v2/tenant/users/alice%40example.com');
+  });
+
+  it('when a delete answers 404 or 405 and the user is still listed, then it fails rejected with the reason', async () => {
+    const davis = t.davisClient();
+    await davis.createUser(alice);
+    for (const answer of [405, 404] as const) {
+      t.sandbox.state.setFaults({ davisDeleteAnswer: answer });
+      const error = await upstreamFailure(davis.deleteUser('alice@example.com'));
+      expect(error).toMatchObject({ service: 'davis-assistant', operation: 'deleteUser', code: 'rejected', status: answer });
+      expect(error.upstreamMessage).toMatch(new RegExp(`^DELETE answered ${answer} .*, and the user is still listed$`));
+    }
+    expect(t.sandbox.state.davisUsers().map((u) => u.email)).toContain('alice@example.com');
+  });
+
+  it('when an update answers 200 without effect, then the list shows it and it fails rejected naming the fields', async () => {
+    const davis = t.davisClient();
+    await davis.createUser(alice);
+    t.sandbox.state.setFaults({ davisUpdateIgnored: true });
+    const error = await upstreamFailure(davis.updateUser({ ...alice, lastName: 'Changed', admin: true }));
+    expect(error).toMatchObject({ operation: 'updateUser', code: 'rejected', status: 200, upstreamMessage: 'answered 200, but lastName, admin did not change' });
+    expect(t.requests('davis-assistant').slice(-2).map((r) => r.method)).toEqual(['PUT', 'GET']);
+    // An update whose answer shows the change costs no listing.
+    t.sandbox.state.setFaults({ davisUpdateIgnored: false });
+    await davis.updateUser({ ...alice, admin: true });
+    expect(t.requests('davis-assistant').at(-1)?.method).toBe('PUT');
   });
 
   it('when a user to update is absent, then not_found', async () => {

@@ -141,6 +141,15 @@ describe('sandbox behaviour (raw HTTP)', () => {
       expect((await call('POST', `${acct}/users`, { email: 'DUP@example.com' })).status).toBe(409);
     });
 
+    it('when the duplicate answer is set to 400 or 201, then a second invitation answers so and changes nothing', async () => {
+      const first = await call('POST', `${acct}/users`, { email: 'dup@example.com' });
+      sb.state.setFaults({ duplicateUserAnswer: 400 });
+      expect(await call('POST', `${acct}/users`, { email: 'dup@example.com' })).toMatchObject({ status: 400, body: { error: { message: 'User dup@example.com already exists' } } });
+      sb.state.setFaults({ duplicateUserAnswer: 201 });
+      expect(await call('POST', `${acct}/users`, { email: 'dup@example.com' })).toMatchObject({ status: 201, body: undefined });
+      expect(sb.state.findUser('dup@example.com')?.uid).toBe((first.body as { userUuid: string }).userUuid);
+    });
+
     it('when memberships are replaced with [] or ALL_USERS is removed, then the user stays in ALL_USERS', async () => {
       await call('POST', `${acct}/users`, { email: 'm@example.com' });
       const all = sb.state.allUsersGroupUuid;
@@ -261,6 +270,75 @@ describe('sandbox behaviour (raw HTTP)', () => {
       expect((await call('PUT', url('environment', 'def67890'), { policyUuids: [prod] })).status).toBe(400);
     });
 
+    it('when environments v3 are paged, then nextPageKey leads through every record; without v3, 404', async () => {
+      const v3 = `${sb.url}/env/v3/accounts/${sb.accountUuid}/environments`;
+      const one = await call('GET', `${v3}?page-size=2`);
+      expect(one.body).toMatchObject({ totalRecordCount: 3, hasNextPage: true, records: [{ id: 'abc12345', active: true }, { id: 'def67890' }] });
+      const key = (one.body as { nextPageKey: string }).nextPageKey;
+      expect(await call('GET', `${v3}?page=${key}`)).toMatchObject({ body: { hasNextPage: false, records: [{ id: 'old00000', active: false }] } });
+      expect((await call('GET', `${v3}?page-size=501`)).status).toBe(400);
+      sb.state.setFaults({ environmentsV3: false });
+      expect((await call('GET', v3)).status).toBe(404);
+    });
+
+    it('when boundaries are listed, then pages of PolicyBoundaryOverview come back', async () => {
+      const url = `${sb.url}/iam/v1/repo/account/${sb.accountUuid}/boundaries`;
+      const page = await call('GET', `${url}?page=1&size=1`);
+      expect(page.body).toMatchObject({ pageSize: 1, pageNumber: 1, totalCount: 2, content: [{ name: 'Production zone', levelType: 'account', levelId: sb.accountUuid }] });
+      const zone = (page.body as { content: Array<{ boundaryConditions: unknown }> }).content[0];
+      expect(zone?.boundaryConditions).toEqual([{ name: 'environment:management-zone', operator: 'IN', values: ['Production'] }]);
+      expect((await call('GET', `${url}?page=2&size=1`)).body).toMatchObject({ content: [{ name: 'EU hosts' }] });
+      expect((await call('GET', `${url}?size=0`)).status).toBe(400);
+    });
+
+    it('when bindings are written per policy, then the query selects one binding and others of the same policy are untouched', async () => {
+      const [g] = (await call('POST', `${acct}/groups`, [{ name: 'Per policy' }])).body as Array<{ uuid: string }>;
+      const std = sb.state.findPolicy('Standard User')?.uuid;
+      const zone = sb.state.findBoundary('Production zone')?.uuid;
+      const eu = sb.state.findBoundary('EU hosts')?.uuid;
+      const base = `${sb.url}/iam/v1/repo/environment/abc12345/bindings/${std}/${g?.uuid}`;
+      const mine = 'metadata[owner]=bridge';
+      expect((await call('POST', base, { boundaries: [zone] })).status).toBe(204);
+      expect((await call('POST', base, { boundaries: [eu] })).status).toBe(400); // same parameters and metadata
+      expect((await call('PUT', `${base}?${mine}`, { metadata: { owner: 'bridge' }, parameters: { team: 'a' }, boundaries: [] })).status).toBe(204);
+      expect((await call('PUT', `${base}?${mine}`, { metadata: { owner: 'bridge' }, parameters: { team: 'b' }, boundaries: [eu] })).status).toBe(204);
+      expect(sb.state.bindingDetailsOf('environment', 'abc12345', g?.uuid ?? '')).toEqual([
+        expect.objectContaining({ policyUuid: std, boundaries: [zone], parameters: {}, metadata: {} }),
+        expect.objectContaining({ policyUuid: std, boundaries: [eu], parameters: { team: 'b' }, metadata: { owner: 'bridge' } }),
+      ]);
+      const details = await call('GET', `${sb.url}/iam/v1/repo/environment/abc12345/bindings/groups/${g?.uuid}?details=true`);
+      expect(details.body).toMatchObject({ policyUuids: [std], bindingsDetails: [{ boundaries: [zone] }, { parameters: { team: 'b' } }] });
+      expect((await call('GET', `${sb.url}/iam/v1/repo/environment/abc12345/bindings/groups/${g?.uuid}`)).body).toEqual({ policyUuids: [std] });
+      expect((await call('GET', base)).body).toMatchObject({ levelType: 'environment', levelId: 'abc12345', policyBindings: [{ boundaries: [zone] }, { metadata: { owner: 'bridge' } }] });
+      expect((await call('PUT', base, { boundaries: [] })).status).toBe(400); // selects both
+      expect((await call('DELETE', base)).status).toBe(400); // forceMultiple is required
+      expect((await call('DELETE', `${base}?forceMultiple=false`)).status).toBe(400); // selects both
+      expect((await call('DELETE', `${base}?forceMultiple=false&${mine}`)).status).toBe(204);
+      expect((await call('DELETE', `${base}?forceMultiple=false&${mine}`)).status).toBe(404);
+      expect(sb.state.bindingDetailsOf('environment', 'abc12345', g?.uuid ?? '')).toEqual([expect.objectContaining({ boundaries: [zone] })]);
+    });
+
+    it('when a per-policy binding names an unknown boundary, policy or group, or a bad level, then ErrorDto 400/403/404', async () => {
+      const [g] = (await call('POST', `${acct}/groups`, [{ name: 'Refused' }])).body as Array<{ uuid: string }>;
+      const std = sb.state.findPolicy('Standard User')?.uuid;
+      const url = (lt: string, id: string, policy = std, group = g?.uuid): string => `${sb.url}/iam/v1/repo/${lt}/${id}/bindings/${policy}/${group}`;
+      expect(await call('PUT', url('environment', 'abc12345'), { boundaries: ['55555555-5555-4555-8555-555555555555'] })).toMatchObject({ status: 400, body: { code: 400, errorsMap: { boundaries: expect.any(String) } } });
+      expect((await call('PUT', url('environment', 'abc12345'), { parameters: { n: 1 } })).status).toBe(400);
+      expect((await call('PUT', url('environment', 'abc12345', '66666666-6666-4666-8666-666666666666'), {})).status).toBe(404);
+      expect((await call('PUT', url('environment', 'abc12345', std, '77777777-7777-4777-8777-777777777777'), {})).status).toBe(404);
+      expect((await call('PUT', url('environment', 'old00000'), {})).status).toBe(403);
+      expect((await call('PUT', url('global', 'global'), {})).status).toBe(400);
+    });
+
+    it('when the whole-set group endpoint is used, then it overwrites every binding of the group, boundaries and parameters included', async () => {
+      const [g] = (await call('POST', `${acct}/groups`, [{ name: 'Overwritten' }])).body as Array<{ uuid: string }>;
+      const std = sb.state.findPolicy('Standard User')?.uuid;
+      const zone = sb.state.findBoundary('Production zone')?.uuid;
+      await call('POST', `${sb.url}/iam/v1/repo/account/${sb.accountUuid}/bindings/${std}/${g?.uuid}`, { boundaries: [zone], parameters: { p: 'v' } });
+      await call('PUT', `${sb.url}/iam/v1/repo/account/${sb.accountUuid}/bindings/groups/${g?.uuid}`, { policyUuids: [std] });
+      expect(sb.state.bindingDetailsOf('account', sb.accountUuid, g?.uuid ?? '')).toEqual([expect.objectContaining({ policyUuid: std, boundaries: [], parameters: {} })]);
+    });
+
     it('when service users are paged, then nextPageKey leads through all and ends null', async () => {
       await boot({ seed: { serviceUsers: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } });
       const one = (await call('GET', `${acct}/service-users?page-size=2`)).body as { results: unknown[]; nextPageKey: string | null; totalCount: number };
@@ -330,6 +408,50 @@ describe('sandbox behaviour (raw HTTP)', () => {
       expect((await call('DELETE', `${sb.url}/api/v2/tenant/users/a%40example.com`, undefined, auth)).status).toBe(204);
       expect((await call('GET', `${sb.url}/api/v2/tenant/users`, undefined, 'api-token wrong')).status).toBe(401);
       expect((await call('GET', `${sb.url}/api/v2/tenant/users`, undefined, `Bearer ${token}`)).status).toBe(401);
+    });
+
+    it('when Davis Assistant delete and update faults are set, then they answer without effect', async () => {
+      const auth = `api-token ${sb.davisToken}`;
+      const user = { firstName: 'A', lastName: 'B', timezone: 'UTC', admin: false };
+      await call('POST', `${sb.url}/api/v2/tenant/users/a%40example.com`, user, auth);
+      sb.state.setFaults({ davisDeleteAnswer: 405 });
+      expect((await call('DELETE', `${sb.url}/api/v2/tenant/users/a%40example.com`, undefined, auth)).status).toBe(405);
+      sb.state.setFaults({ davisDeleteAnswer: 404 });
+      expect((await call('DELETE', `${sb.url}/api/v2/tenant/users/a%40example.com`, undefined, auth)).status).toBe(404);
+      sb.state.setFaults({ davisUpdateIgnored: true });
+      expect(await call('PUT', `${sb.url}/api/v2/tenant/users/a%40example.com`, { ...user, admin: true }, auth)).toMatchObject({ status: 200, body: undefined });
+      expect(sb.state.davisUsers()).toEqual([{ ...user, email: 'a@example.com' }]);
+    });
+
+    it('when /sandbox/state and /sandbox/requests are read, then they show the account and what was asked, without a token and without being logged', async () => {
+      const [g] = (await call('POST', `${acct}/groups`, [{ name: 'Seen' }])).body as Array<{ uuid: string }>;
+      await call('POST', `${acct}/users`, { email: 'seen@example.com' });
+      await call('POST', `${acct}/users/seen%40example.com`, [g?.uuid]);
+      const std = sb.state.findPolicy('Standard User')?.uuid;
+      const zone = sb.state.findBoundary('Production zone')?.uuid;
+      await call('PUT', `${sb.url}/iam/v1/repo/environment/abc12345/bindings/${std}/${g?.uuid}`, { boundaries: [zone], parameters: { team: 'x' } });
+      await call('GET', `${acct}/users/ghost%40example.com`);
+      const logged = sb.state.requestLog.length;
+      const state = await call('GET', `${sb.url}/sandbox/state`, undefined, null);
+      expect(state.status).toBe(200);
+      expect(state.body).toMatchObject({
+        account: { uuid: sb.accountUuid },
+        users: expect.arrayContaining([expect.objectContaining({ email: 'seen@example.com', userStatus: 'PENDING', groups: expect.arrayContaining([{ uuid: g?.uuid, name: 'Seen' }]) })]),
+        bindings: [{ levelType: 'environment', levelId: 'abc12345', policy: { name: 'Standard User' }, group: { name: 'Seen' }, boundaries: [{ uuid: zone, name: 'Production zone' }], parameters: { team: 'x' } }],
+      });
+      const requests = await call('GET', `${sb.url}/sandbox/requests?last=2`, undefined, null);
+      expect(requests.body).toMatchObject({
+        total: logged,
+        counts: expect.arrayContaining([
+          { operation: 'GET /iam/v1/accounts/{account}/users/{email}', service: 'account-management', status: 404, count: 1 },
+          { operation: 'POST /iam/v1/accounts/{account}/users', service: 'account-management', status: 200, count: 1 },
+        ]),
+        last: [{ method: 'PUT', status: 204 }, { method: 'GET', status: 404, operation: 'GET /iam/v1/accounts/{account}/users/{email}' }],
+      });
+      expect(sb.state.requestLog).toHaveLength(logged);
+      expect((await call('GET', `${sb.url}/sandbox/requests?last=x`, undefined, null)).status).toBe(400);
+      expect((await call('GET', `${sb.url}/sandbox/other`, undefined, null)).status).toBe(404);
+      expect((await call('POST', `${sb.url}/sandbox/state`, {}, null)).status).toBe(405);
     });
 
     it('when a path is unknown or the method is wrong, then 404 or 405', async () => {

@@ -1,7 +1,7 @@
 // The applied-state and audit-log part of the Store contract (applied-state.ts, audit-log.ts):
 // plain keyed rows with JSON fields that round-trip exactly, and an append-only log listed newest first.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AppliedGroup, AppliedUser } from '../../src/ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser } from '../../src/ports/applied-state.js';
 import type { AuditEntry } from '../../src/ports/audit-log.js';
 import type { Store } from '../../src/ports/store.js';
 import type { StoreUnderTest } from './store-fixtures.js';
@@ -28,6 +28,10 @@ function appliedGroup(groupId: string, overrides: Partial<AppliedGroup> = {}): A
     bindings: {},
     ...overrides,
   };
+}
+
+function binding(policyUuid: string, overrides: Partial<AppliedBinding> = {}): AppliedBinding {
+  return { policyUuid, boundaries: [], parameters: {}, ...overrides };
 }
 
 function auditEntry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
@@ -126,7 +130,11 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
     it('when applied groups are put, then getAppliedGroups maps the asked ids that exist, in the asked order, with bindings intact', async () => {
       const admins = appliedGroup('g1', {
         provenance: 'adopted',
-        bindings: { 'account': ['p-1', 'p-2'], 'environment:abc12345': ['p-3'], 'environment:empty': [] },
+        bindings: {
+          'account': [binding('p-1'), binding('p-2', { boundaries: ['b-1', 'b-2'], parameters: { team: 'ops', 'zone name': 'Ä' } })],
+          'environment:abc12345': [binding('p-3', { unmarked: true })],
+          'environment:empty': [],
+        },
       });
       const ops = appliedGroup('g2');
       await store.putAppliedGroup(admins);
@@ -138,7 +146,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
     });
 
     it('when an applied group is put again, then the row is replaced whole and keeps its place in the list', async () => {
-      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: ['p-1'] } }));
+      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: [binding('p-1')] } }));
       await store.putAppliedGroup(appliedGroup('g2'));
       const renamed = appliedGroup('g1', { uuid: 'uuid-new', name: 'Renamed', bindings: {} });
       await store.putAppliedGroup(renamed);
@@ -165,10 +173,42 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
       const malformed = [
         appliedGroup('g1', { provenance: 'stolen' as AppliedGroup['provenance'] }),
         appliedGroup('g1', { bindings: { account: 'p-1' } as unknown as AppliedGroup['bindings'] }),
+        appliedGroup('g1', { bindings: { account: ['p-1'] } as unknown as AppliedGroup['bindings'] }),
+        appliedGroup('g1', { bindings: { account: [binding('p-1', { parameters: { n: 1 } as unknown as Record<string, string> })] } }),
+        appliedGroup('g1', { bindings: { account: [binding('p-1', { unmarked: false as unknown as true })] } }),
         appliedGroup('g1', { uuid: null as unknown as string }),
       ];
       for (const group of malformed) await expect(store.putAppliedGroup(group)).rejects.toBeInstanceOf(TypeError);
       expect(await store.listAppliedGroups()).toEqual([]);
+    });
+  });
+
+  describe('applied state: the account it describes', () => {
+    it('when no account was recorded, then it is null; a recorded one reads back and replaces the last', async () => {
+      expect(await store.getAppliedAccount()).toBeNull();
+      await store.setAppliedAccount('account A', { forgetApplied: false });
+      expect(await store.getAppliedAccount()).toBe('account A');
+      await store.setAppliedAccount('account B', { forgetApplied: false });
+      expect(await store.getAppliedAccount()).toBe('account B');
+    });
+
+    it('when the account is recorded with forgetApplied, then every applied user and group is gone and the rest of the store stays', async () => {
+      await store.putAppliedUser(appliedUser('u1'));
+      await store.putAppliedGroup(appliedGroup('g1', { bindings: { account: [binding('p-1')] } }));
+      await store.appendAudit([auditEntry(1)]);
+      await store.setAppliedAccount('account A', { forgetApplied: false });
+      expect(await store.listAppliedUsers()).toEqual([appliedUser('u1')]);
+      await store.setAppliedAccount('account B', { forgetApplied: true });
+      expect(await store.listAppliedUsers()).toEqual([]);
+      expect(await store.listAppliedGroups()).toEqual([]);
+      expect(await store.getAppliedAccount()).toBe('account B');
+      expect((await store.listAudit({ offset: 0, limit: 10 })).total).toBe(1);
+    });
+
+    it('when the account or options are malformed, then setAppliedAccount rejects with TypeError and records nothing', async () => {
+      await expect(store.setAppliedAccount('', { forgetApplied: false })).rejects.toBeInstanceOf(TypeError);
+      await expect(store.setAppliedAccount('a', {} as { forgetApplied: boolean })).rejects.toBeInstanceOf(TypeError);
+      expect(await store.getAppliedAccount()).toBeNull();
     });
   });
 
@@ -226,17 +266,18 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
   });
 
   describe('applied state and audit log: persistence', () => {
-    it('when the store is closed and reopened, then applied rows, their order and the audit log survive, and seq keeps increasing', async (context) => {
+    it('when the store is closed and reopened, then applied rows, their order, their account and the audit log survive, and seq keeps increasing', async (context) => {
       const reopen = subject.opened.reopen;
       if (reopen === undefined) {
         context.skip();
         return;
       }
       const user = appliedUser('u1', { davis: { firstName: 'Ä', admin: false }, groupUuids: ['x', 'y'] });
-      const group = appliedGroup('g1', { bindings: { 'environment:e1': ['p'] } });
+      const group = appliedGroup('g1', { bindings: { 'environment:e1': [binding('p', { boundaries: ['b'], parameters: { k: 'v' } })] } });
       await store.putAppliedUser(appliedUser('u0'));
       await store.putAppliedUser(user);
       await store.putAppliedGroup(group);
+      await store.setAppliedAccount('account A', { forgetApplied: false });
       await store.appendAudit([auditEntry(1, { at: t1 }), auditEntry(2, { at: t2 })]);
       const audit = await store.listAudit({ offset: 0, limit: 10 });
       await store.close();
@@ -245,6 +286,7 @@ export function describeAppliedStateAndAuditContract(subject: StoreUnderTest): v
       store = subject.store;
       expect(await store.listAppliedUsers()).toEqual([appliedUser('u0'), user]);
       expect(await store.getAppliedGroups(['g1'])).toEqual(new Map([['g1', group]]));
+      expect(await store.getAppliedAccount()).toBe('account A');
       expect(await store.listAudit({ offset: 0, limit: 10 })).toEqual(audit);
       await store.appendAudit([auditEntry(3)]);
       const [newest] = (await store.listAudit({ offset: 0, limit: 1 })).entries;

@@ -11,6 +11,7 @@ import { createApp } from '../../src/app.js';
 import { createAppServer } from '../../src/http/app-server.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
+import { accountIdentity } from '../../src/core/sync/applied-account.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
 import { buildDeps, type BridgeDeps } from '../../src/deps.js';
 import {
@@ -214,11 +215,12 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     logger,
     scimTokens: config.scimTokens,
     store,
-    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider },
+    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider, accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid) },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
     stopSignal: options.stopSignal,
   });
+  await deps.claimAccount();
   const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();

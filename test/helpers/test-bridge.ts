@@ -80,6 +80,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING, metrics });
+  await deps.claimAccount();
   const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();

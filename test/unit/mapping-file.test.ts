@@ -17,6 +17,9 @@ function problemsOf(text: string): readonly string[] {
   return [];
 }
 
+/** A binding rule's limits when the file sets none. */
+const unlimited = { boundaryNames: [], boundaryUuids: [], parameters: {} };
+
 /** One group rule around the given lines (indented as items of `groups`). */
 const rule = (...lines: string[]): string => `groups:\n  - ${lines.join('\n    ')}\n`;
 
@@ -28,7 +31,7 @@ describe('loadMappingFile', () => {
           scim: 'DT Prod Viewers',
           pattern: null,
           dynatraceGroup: 'Prod Viewers',
-          policies: [{ level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [] }],
+          policies: [{ level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [], ...unlimited }],
           davisAdmin: false,
         },
       ],
@@ -43,14 +46,17 @@ describe('loadMappingFile', () => {
     const mapping = loadMappingFile(fixture('full.yaml'));
     expect(mapping.groups).toHaveLength(4);
     expect(mapping.groups[0]?.policies).toEqual([
-      { level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [] },
-      { level: 'environment', environmentId: 'xyz98765', names: ['Standard User', 'Read Settings'], uuids: [] },
+      { level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [], ...unlimited, boundaryNames: ['Production zone'] },
+      { level: 'environment', environmentId: 'abc12345', names: ['Team Settings Writer'], uuids: [], ...unlimited, parameters: { team: 'payments' } },
+      { level: 'environment', environmentId: 'xyz98765', names: ['Standard User', 'Read Settings'], uuids: [], ...unlimited },
     ]);
     expect(mapping.groups[1]).toEqual({
       scim: 'DT Account Admins',
       pattern: null,
       dynatraceGroup: null,
-      policies: [{ level: 'account', environmentId: null, names: ['Account Viewer'], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'] }],
+      policies: [
+        { level: 'account', environmentId: null, names: ['Account Viewer'], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'], ...unlimited, boundaryUuids: ['9c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'] },
+      ],
       davisAdmin: true,
     });
     expect(mapping.groups[2]?.pattern?.source).toBe('^DT-([A-Za-z0-9]+)$');
@@ -116,7 +122,7 @@ describe('parseMapping', () => {
       '    uuids: ["3F1C2A9E-6B7D-4E2F-9A8B-0C1D2E3F4A5B", "3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b"]',
     );
     expect(parseMapping(text).groups[0]?.policies).toEqual([
-      { level: 'account', environmentId: null, names: ['Standard User'], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'] },
+      { level: 'account', environmentId: null, names: ['Standard User'], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'], ...unlimited },
     ]);
   });
 
@@ -305,9 +311,48 @@ describe('parseMapping', () => {
     expect(problems[5]).toContain('groups[0].policies[3].uuids[0] (line 15): must be a policy UUID');
   });
 
-  it('when one rule lists the same level twice, then the repeat is a problem', () => {
-    const text = rule('scim: Ops', 'policies:', '  - {level: account, names: [A]}', '  - {level: account, names: [B]}');
-    expect(problemsOf(text)).toEqual([expect.stringContaining('groups[0].policies[1] (line 5): repeats account of groups[0].policies[0]')]);
+  it('when one rule binds the same policy twice at a level, then the repeat is a problem; other policies may share the level', () => {
+    const text = rule(
+      'scim: Ops',
+      'policies:',
+      '  - {level: account, names: [A]}',
+      '  - {level: account, names: [B], boundaries: [Zone]}',
+      '  - {level: account, names: [A], parameters: {team: x}}',
+      '  - {level: environment, id: abc12345, names: [A]}',
+    );
+    expect(problemsOf(text)).toEqual([
+      expect.stringContaining('groups[0].policies[2] (line 6): binds policy "A" at account again (see groups[0].policies[0]); a policy is bound once per level, with one set of boundaries and parameters'),
+    ]);
+  });
+
+  it('when boundaries, boundaryUuids and parameters are given, then they are read; malformed ones are each a problem', () => {
+    const good = rule('scim: Ops', 'policies:', '  - level: account', '    names: [A]', '    boundaries: [" Zone ", Zone]', '    boundaryUuids: [9C2D3E4F-5A6B-4C7D-8E9F-0A1B2C3D4E5F]', '    parameters: {team: ops, "zone.name": "eu-1"}');
+    expect(parseMapping(good).groups[0]?.policies).toEqual([
+      { level: 'account', environmentId: null, names: ['A'], uuids: [], boundaryNames: ['Zone'], boundaryUuids: ['9c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'], parameters: { team: 'ops', 'zone.name': 'eu-1' } },
+    ]);
+    const bad = rule(
+      'scim: Ops',
+      'policies:',
+      '  - level: account',
+      '    names: [A]',
+      '    boundaries: Zone',
+      '    boundaryUuids: [nope]',
+      '    parameters: {team: 7, "bad name": x}',
+      '  - level: account',
+      '    names: [B]',
+      '    boundaries: [""]',
+      '    parameters: [team]',
+      '    boundaryUuid: [x]',
+    );
+    expect(problemsOf(bad)).toEqual([
+      expect.stringContaining('groups[0].policies[0].boundaries (line 6): must be a list of policy boundary names, e.g. ["Production zone"]; got "Zone"'),
+      expect.stringContaining('groups[0].policies[0].boundaryUuids[0] (line 7): must be a policy boundary UUID'),
+      expect.stringContaining('groups[0].policies[0].parameters.team (line 8): must be a string; got 7 (quote it to keep it as text)'),
+      expect.stringContaining('groups[0].policies[0].parameters."bad name" (line 8): is not a policy parameter name'),
+      expect.stringContaining('groups[0].policies[1].boundaries[0] (line 11): must be a non-empty policy boundary name'),
+      expect.stringContaining('groups[0].policies[1].parameters (line 12): must be a mapping of policy parameter names to values'),
+      expect.stringContaining('groups[0].policies[1].boundaryUuid (line 13): unknown key (did you mean boundaryUuids?)'),
+    ]);
   });
 
   it('when the choices hold unknown values, then each names the allowed ones', () => {

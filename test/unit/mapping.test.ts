@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING, groupTarget } from '../../src/core/mapping/mapping.js';
 import type { GroupRule, Mapping, PolicyBindingRule } from '../../src/core/mapping/mapping.js';
 
-const viewer: PolicyBindingRule = { level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [] };
-const admin: PolicyBindingRule = { level: 'account', environmentId: null, names: [], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'] };
+const unlimited = { boundaryNames: [], boundaryUuids: [], parameters: {} };
+const viewer: PolicyBindingRule = { level: 'environment', environmentId: 'abc12345', names: ['Standard User'], uuids: [], ...unlimited };
+const admin: PolicyBindingRule = { level: 'account', environmentId: null, names: [], uuids: ['3f1c2a9e-6b7d-4e2f-9a8b-0c1d2e3f4a5b'], ...unlimited };
 
 function exact(scim: string, more: Partial<GroupRule> = {}): GroupRule {
   return { scim, pattern: null, dynatraceGroup: null, policies: [], davisAdmin: false, ...more };

@@ -1,6 +1,6 @@
 // SQLite-only behaviour of the store: versioned migrations recorded once, WAL mode, refusal of a
 // database newer than the code, all-or-nothing application of pending migrations, the upgrade of a
-// released schema, and the index the sync worker's lease query relies on.
+// released schema and of the rows it holds, and the index the sync worker's lease query relies on.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -148,6 +148,26 @@ describe('SQLite store migrations', () => {
       expect(found.map((user) => user.id)).toEqual(['u3']);
       const byEmail = await store.findUsers({ where: { kind: 'eq', attribute: 'emails.value', value: 'Ren\u00e9e@example.com' }, offset: 0, limit: 10 });
       expect(byEmail.map((user) => user.id)).toEqual(['u3']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('when a database of the first release is opened, then its applied bindings (bare policy UUIDs) read as unmarked bindings and no account is recorded', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    expect(migrate(old, migrations.slice(0, 3), () => at)).toEqual([1, 2, 3]);
+    old.exec(`
+      INSERT INTO applied_groups (group_id, uuid, name, provenance, bindings)
+        VALUES ('g1', 'uuid-1', 'Ops', 'created', '{"account":["p-1"],"environment:abc12345":["p-2","p-3"]}');
+    `);
+    old.close();
+
+    const store = createSqliteStore({ file });
+    try {
+      const unmarked = (policyUuid: string) => ({ policyUuid, boundaries: [], parameters: {}, unmarked: true });
+      expect((await store.getAppliedGroups(['g1'])).get('g1')?.bindings).toEqual({ 'account': [unmarked('p-1')], 'environment:abc12345': [unmarked('p-2'), unmarked('p-3')] });
+      expect(await store.getAppliedAccount()).toBeNull();
     } finally {
       await store.close();
     }

@@ -3,10 +3,13 @@
 // which the client turns into UpstreamError `invalid_response`.
 import type {
   DtAccountLimit,
+  DtBoundary,
   DtEnvironment,
+  DtGroupBindings,
   DtGroup,
   DtPermission,
   DtPolicy,
+  DtPolicyBinding,
   DtServiceUser,
   DtUser,
   DtUserWithGroups,
@@ -120,11 +123,45 @@ export function toPermission(value: unknown): DtPermission {
   };
 }
 
+/**
+ * EnvironmentDto (v2, and v3's records). Where a record carries a `state` instead of `active`, `ACTIVE`
+ * or `ENABLED` counts as active: v3's record fields are not in the stored documentation.
+ */
 export function toEnvironment(value: unknown): DtEnvironment {
   const r = record(value, 'environment');
-  const active = r['active'];
-  if (typeof active !== 'boolean') throw new BadShape('environment.active is missing');
+  const state = r['state'];
+  const active = typeof r['active'] === 'boolean' ? r['active'] : typeof state === 'string' ? /^(ACTIVE|ENABLED)$/i.test(state) : undefined;
+  if (active === undefined) throw new BadShape('environment.active is missing');
   return defined<DtEnvironment>({ id: reqString(r, 'id', 'environment'), name: optString(r, 'name'), active, url: optString(r, 'url') });
+}
+
+export function toBoundary(value: unknown): DtBoundary {
+  const r = record(value, 'boundary');
+  return { uuid: reqString(r, 'uuid', 'boundary'), name: reqString(r, 'name', 'boundary') };
+}
+
+function stringMap(value: unknown, what: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const r = record(value, what);
+  return Object.fromEntries(Object.entries(r).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function toPolicyBinding(value: unknown): DtPolicyBinding {
+  const r = record(value, 'binding');
+  const boundaries = r['boundaries'];
+  return {
+    policyUuid: reqString(r, 'policyUuid', 'binding'),
+    boundaries: Array.isArray(boundaries) ? boundaries.filter((v): v is string => typeof v === 'string') : [],
+    parameters: stringMap(r['parameters'], 'binding.parameters'),
+    metadata: stringMap(r['metadata'], 'binding.metadata'),
+  };
+}
+
+/** PolicyUuidsWithoutMetadataDto, with `bindingsDetails` when asked for `details=true` (as Dynatrace's Terraform provider reads it). */
+export function toGroupBindings(value: unknown): DtGroupBindings {
+  const policyUuids = arrayField(value, 'policyUuids', 'PolicyUuidsDto').filter((v): v is string => typeof v === 'string');
+  const details = record(value, 'PolicyUuidsDto')['bindingsDetails'];
+  return { policyUuids, bindings: Array.isArray(details) ? details.map(toPolicyBinding) : null };
 }
 
 export function toServiceUser(value: unknown): DtServiceUser {

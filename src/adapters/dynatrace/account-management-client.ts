@@ -1,16 +1,20 @@
-// The Dynatrace Account Management API client (AccountApi port) for one account: paths, bodies and
-// response drift as recorded in shared/docs/dynatrace-api.md §1; resilience from upstream-call.ts;
-// every request drawn from the account's rate budget.
+// The Dynatrace Account Management API client (AccountApi port) for one account: paths, parameters
+// and bodies as Dynatrace's OpenAPI description gives them (the contract in test/fixtures/dynatrace/),
+// with the recorded departures listed in docs/dynatrace.md; resilience from upstream-call.ts; every
+// request drawn from the account's rate budget.
 import type { Clock } from '../../core/clock.js';
 import type {
   AccountApi,
   DtAccountLimit,
+  DtBindingSelector,
+  DtBoundary,
   DtCreatedUser,
   DtEnvironment,
   DtGroupInput,
   DtGroupPermissions,
   DtPermission,
   DtPolicy,
+  DtPolicyBinding,
   DtPolicyLevel,
   DtServiceUser,
   DtUserWithGroups,
@@ -21,8 +25,10 @@ import {
   BadShape,
   arrayField,
   listItems,
+  toBoundary,
   toEnvironment,
   toGroup,
+  toGroupBindings,
   toLimit,
   toPermission,
   toPolicy,
@@ -52,6 +58,10 @@ export const DEFAULT_API_URL = 'https://api.dynatrace.com';
 
 /** Group UUIDs per `DELETE …/groups?group-uuid=…` request, keeping URLs short. */
 const REMOVE_CHUNK = 50;
+/** The documented maximum `page-size` of environments v3. */
+const ENVIRONMENTS_MAX_PAGE_SIZE = 500;
+/** A 400 saying the user exists: one of the answers Dynatrace might give to a duplicate invitation (undocumented). */
+const ALREADY_EXISTS = /already exist/i;
 const LEVEL_TYPES = new Set(['global', 'account', 'environment']);
 const LEVEL_RANK: Readonly<Record<string, number>> = { environment: 0, account: 1, global: 2 };
 const PERMISSION_SCOPE_TYPES = new Set(['account', 'tenant', 'management-zone']);
@@ -78,8 +88,8 @@ export interface AccountManagementClientOptions {
   /** Per-request timeout, default 30 000 ms. */
   readonly timeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
-  /** Service users per page (`page-size`), default 500. */
-  readonly serviceUsersPageSize?: number;
+  /** Entries per page of paged lists (service users, environments v3 — at most 500 —, boundaries), default 500. */
+  readonly pageSize?: number;
   /** Bound on pages followed, default 1000. */
   readonly maxPages?: number;
   /** Told once per operation when a response carries `Deprecation`/`Sunset` headers. */
@@ -125,6 +135,38 @@ function validateLevel(level: unknown, where: string): DtPolicyLevel {
   return { levelType: level['levelType'] as DtPolicyLevel['levelType'], levelId: requireString(level['levelId'], where, 'level.levelId') };
 }
 
+function writableLevel(level: unknown, where: string): DtPolicyLevel {
+  const l = validateLevel(level, where);
+  if (l.levelType === 'global') throw new TypeError(`${where}: bindings cannot be set at the global level`);
+  return l;
+}
+
+function stringRecord(value: unknown, where: string, name: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string')) throw new TypeError(`${where}: ${name} must be an object of strings`);
+  return { ...(value as Record<string, string>) };
+}
+
+function validateBinding(value: unknown, where: string): DtPolicyBinding {
+  if (!isRecord(value)) throw new TypeError(`${where}: binding must be an object`);
+  return {
+    policyUuid: requireString(value['policyUuid'], where, 'binding.policyUuid'),
+    boundaries: [...new Set(requireStringArray(value['boundaries'], where, 'binding.boundaries'))],
+    parameters: stringRecord(value['parameters'], where, 'binding.parameters'),
+    metadata: stringRecord(value['metadata'], where, 'binding.metadata'),
+  };
+}
+
+/** `parameters[k]=v&metadata[k]=v` [spec `query-params`]. */
+function selectorQuery(select: unknown, where: string): URLSearchParams {
+  if (!isRecord(select)) throw new TypeError(`${where}: select must be an object`);
+  const query = new URLSearchParams();
+  for (const kind of ['parameters', 'metadata'] as const) {
+    for (const [k, v] of Object.entries(stringRecord(select[kind], where, `select.${kind}`))) query.append(`${kind}[${k}]`, v);
+  }
+  return query;
+}
+
 function isNotFound(error: unknown): boolean {
   return isUpstreamError(error) && error.code === 'not_found';
 }
@@ -145,9 +187,9 @@ export function createAccountManagementClient(options: AccountManagementClientOp
   } else if (typeof rateBudget.acquire !== 'function' || typeof rateBudget.pauseUntil !== 'function') {
     throw new TypeError(`${where}: rateBudget must come from createRateBudget()`);
   }
-  const pageSize = o['serviceUsersPageSize'] ?? 500;
+  const pageSize = o['pageSize'] ?? 500;
   const maxPages = o['maxPages'] ?? 1000;
-  if (!Number.isInteger(pageSize) || (pageSize as number) < 1) throw new TypeError(`${where}: serviceUsersPageSize must be a positive integer`);
+  if (!Number.isInteger(pageSize) || (pageSize as number) < 1) throw new TypeError(`${where}: pageSize must be a positive integer`);
   if (!Number.isInteger(maxPages) || (maxPages as number) < 1) throw new TypeError(`${where}: maxPages must be a positive integer`);
   const onDeprecation = o['onDeprecation'];
   if (onDeprecation !== undefined && typeof onDeprecation !== 'function') throw new TypeError(`${where}: onDeprecation must be a function`);
@@ -171,6 +213,8 @@ export function createAccountManagementClient(options: AccountManagementClientOp
   const levelPath = (level: DtPolicyLevel): string =>
     `${baseUrl}/iam/v1/repo/${encodeURIComponent(level.levelType)}/${encodeURIComponent(level.levelId)}`;
   const warned = new Set<string>();
+  /** Set once v3 answered 404, so that later listings go to v2 at once. */
+  let environmentsV3Missing = false;
 
   async function request(spec: UpstreamRequest): Promise<UpstreamResponse> {
     const response = await call(spec);
@@ -201,6 +245,25 @@ export function createAccountManagementClient(options: AccountManagementClientOp
       }
       throw error;
     }
+  }
+
+  /**
+   * Follows a paged list: `urlOf(null)` is the first page, `urlOf(key)` the page a previous answer named.
+   * Bounded by `maxPages`; a key that repeats ends it as `invalid_response` rather than looping.
+   */
+  async function readPages<T>(operation: string, urlOf: (key: string | null) => string, parse: (body: unknown) => { items: T[]; next: string | null }): Promise<T[]> {
+    const all: T[] = [];
+    const seenKeys = new Set<string>();
+    let key: string | null = null;
+    for (let page = 1; page <= (maxPages as number); page += 1) {
+      const { items, next }: { items: T[]; next: string | null } = await read(operation, urlOf(key), parse);
+      all.push(...items);
+      if (next === null) return all;
+      if (seenKeys.has(next)) break;
+      seenKeys.add(next);
+      key = next;
+    }
+    throw new UpstreamError({ service: 'account-management', operation, code: 'invalid_response', status: null, cause: new Error('paging did not end') });
   }
 
   async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
@@ -239,7 +302,8 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         const uid = isRecord(body) ? (typeof body['userUuid'] === 'string' ? body['userUuid'] : typeof body['uid'] === 'string' ? body['uid'] : null) : null;
         return { email: key, uid, created: true } satisfies DtCreatedUser;
       } catch (error) {
-        if (!isUpstreamError(error) || error.code !== 'conflict') throw error;
+        const duplicate = isUpstreamError(error) && (error.code === 'conflict' || (error.status === 400 && ALREADY_EXISTS.test(error.upstreamMessage ?? '')));
+        if (!duplicate) throw error;
         const existing = await api.getUser(key);
         if (existing === null) throw error;
         return { email: key, uid: existing.uid, created: false } satisfies DtCreatedUser;
@@ -343,25 +407,50 @@ export function createAccountManagementClient(options: AccountManagementClientOp
       return matches[0] ?? null;
     },
 
-    async getGroupPolicyBindings(level, groupUuid) {
-      const l = validateLevel(level, 'getGroupPolicyBindings');
-      const uuid = requireString(groupUuid, 'getGroupPolicyBindings', 'groupUuid');
-      return read('getGroupPolicyBindings', `${levelPath(l)}/bindings/groups/${encodeURIComponent(uuid)}`, (b) =>
-        arrayField(b, 'policyUuids', 'PolicyUuidsDto').filter((v): v is string => typeof v === 'string'),
+    async listBoundaries(): Promise<DtBoundary[]> {
+      const url = `${baseUrl}/iam/v1/repo/account/${accountUuid}/boundaries`;
+      return readPages(
+        'listBoundaries',
+        (page) => `${url}?${new URLSearchParams({ page: page ?? '1', size: String(pageSize) }).toString()}`,
+        (b) => {
+          const r = isRecord(b) ? b : {};
+          const items = arrayField(b, 'content', 'PolicyBoundaryDtoList').map(toBoundary);
+          const pageNumber = typeof r['pageNumber'] === 'number' ? r['pageNumber'] : 1;
+          const total = typeof r['totalCount'] === 'number' ? r['totalCount'] : 0;
+          const more = items.length > 0 && pageNumber * (pageSize as number) < total;
+          return { items, next: more ? String(pageNumber + 1) : null };
+        },
       );
     },
 
-    async replaceGroupPolicyBindings(level, groupUuid, policyUuids) {
-      const l = validateLevel(level, 'replaceGroupPolicyBindings');
-      if (l.levelType === 'global') throw new TypeError('replaceGroupPolicyBindings: bindings cannot be set at the global level');
-      const uuid = requireString(groupUuid, 'replaceGroupPolicyBindings', 'groupUuid');
-      const policies = [...new Set(requireStringArray(policyUuids, 'replaceGroupPolicyBindings', 'policyUuids'))];
+    async getGroupBindings(level, groupUuid) {
+      const l = validateLevel(level, 'getGroupBindings');
+      const uuid = requireString(groupUuid, 'getGroupBindings', 'groupUuid');
+      return read('getGroupBindings', `${levelPath(l)}/bindings/groups/${encodeURIComponent(uuid)}?details=true`, toGroupBindings);
+    },
+
+    async putPolicyBinding(level, groupUuid, binding, select) {
+      const l = writableLevel(level, 'putPolicyBinding');
+      const uuid = requireString(groupUuid, 'putPolicyBinding', 'groupUuid');
+      const b = validateBinding(binding, 'putPolicyBinding');
+      const query = selectorQuery(select, 'putPolicyBinding').toString();
       await request({
-        operation: 'replaceGroupPolicyBindings',
+        operation: 'putPolicyBinding',
         method: 'PUT',
-        url: `${levelPath(l)}/bindings/groups/${encodeURIComponent(uuid)}`,
-        json: { policyUuids: policies },
+        url: `${levelPath(l)}/bindings/${encodeURIComponent(b.policyUuid)}/${encodeURIComponent(uuid)}${query === '' ? '' : `?${query}`}`,
+        json: { parameters: b.parameters, metadata: b.metadata, boundaries: b.boundaries },
       });
+    },
+
+    async deletePolicyBinding(level, groupUuid, policyUuid, select: DtBindingSelector) {
+      const l = writableLevel(level, 'deletePolicyBinding');
+      const uuid = requireString(groupUuid, 'deletePolicyBinding', 'groupUuid');
+      const policy = requireString(policyUuid, 'deletePolicyBinding', 'policyUuid');
+      const query = new URLSearchParams({ forceMultiple: 'false' });
+      for (const [k, v] of selectorQuery(select, 'deletePolicyBinding')) query.append(k, v);
+      await ignoreNotFound(
+        request({ operation: 'deletePolicyBinding', method: 'DELETE', url: `${levelPath(l)}/bindings/${encodeURIComponent(policy)}/${encodeURIComponent(uuid)}?${query.toString()}` }),
+      );
     },
 
     async getLegacyGroupPermissions(groupUuid): Promise<DtGroupPermissions> {
@@ -397,31 +486,37 @@ export function createAccountManagementClient(options: AccountManagementClientOp
     },
 
     async listEnvironments(): Promise<DtEnvironment[]> {
-      return read('listEnvironments', `${baseUrl}/env/v2/accounts/${accountUuid}/environments`, (b) =>
-        arrayField(b, 'data', 'EnvironmentListDto').map(toEnvironment),
-      );
+      if (!environmentsV3Missing) {
+        try {
+          return await readPages(
+            'listEnvironments',
+            (page) => `${baseUrl}/env/v3/accounts/${accountUuid}/environments?${new URLSearchParams(page === null ? { 'page-size': String(Math.min(pageSize as number, ENVIRONMENTS_MAX_PAGE_SIZE)) } : { page }).toString()}`,
+            (b) => {
+              const r = isRecord(b) ? b : {};
+              const key = r['nextPageKey'];
+              const next = r['hasNextPage'] !== false && typeof key === 'string' && key !== '' ? key : null;
+              return { items: arrayField(b, 'records', 'EnvironmentPageDto').map(toEnvironment), next };
+            },
+          );
+        } catch (error) {
+          // An API without v3 (or a proxy not passing it) answers 404: the deprecated v2 still lists everything.
+          if (!isNotFound(error)) throw error;
+          environmentsV3Missing = true;
+        }
+      }
+      return read('listEnvironments', `${baseUrl}/env/v2/accounts/${accountUuid}/environments`, (b) => arrayField(b, 'data', 'EnvironmentListDto').map(toEnvironment));
     },
 
     async listServiceUsers(): Promise<DtServiceUser[]> {
-      const all: DtServiceUser[] = [];
-      const seenKeys = new Set<string>();
-      let query = new URLSearchParams({ 'page-size': String(pageSize) });
-      for (let page = 1; page <= (maxPages as number); page += 1) {
-        const { results, next } = await read('listServiceUsers', `${accountPath}/service-users?${query.toString()}`, (b) => {
+      return readPages(
+        'listServiceUsers',
+        (key) => `${accountPath}/service-users?${new URLSearchParams(key === null ? { 'page-size': String(pageSize) } : { 'page-key': key }).toString()}`,
+        (b) => {
           const r = isRecord(b) ? b : {};
           const key = r['nextPageKey'];
-          return {
-            results: arrayField(b, 'results', 'ServiceUserListDto').map(toServiceUser),
-            next: typeof key === 'string' && key !== '' ? key : null,
-          };
-        });
-        all.push(...results);
-        if (next === null) return all;
-        if (seenKeys.has(next)) break; // a cursor that repeats would loop forever
-        seenKeys.add(next);
-        query = new URLSearchParams({ 'page-key': next });
-      }
-      throw new UpstreamError({ service: 'account-management', operation: 'listServiceUsers', code: 'invalid_response', status: null, cause: new Error('paging did not end') });
+          return { items: arrayField(b, 'results', 'ServiceUserListDto').map(toServiceUser), next: typeof key === 'string' && key !== '' ? key : null };
+        },
+      );
     },
 
     async getAccountLimits(): Promise<DtAccountLimit[]> {

@@ -1,6 +1,8 @@
-// Davis Assistant user management client (DavisAssistantApi port; dynatrace-api.md §5):
-// `{base}/api/v2/tenant/users[/{email}]` with `Authorization: api-token <token>`. Disabled when no
-// token is configured (SaaS inherits users); 401/403 are an operator's problem: `misconfigured`.
+// Davis Assistant user management client (DavisAssistantApi port; Dynatrace's page "Manage Davis
+// Assistant users programmatically"): `{base}/api/v2/tenant/users[/{email}]` with `Authorization:
+// api-token <token>`. Disabled when no token is configured (SaaS inherits users); 401/403 are an
+// operator's problem: `misconfigured`. A delete or update whose effect does not show is checked
+// against the user list, never taken on trust.
 import type { Clock } from '../../core/clock.js';
 import type { DavisAssistantApi, DavisUser } from '../../ports/davis-assistant-api.js';
 import type { UpstreamObserver } from '../../ports/observer.js';
@@ -17,7 +19,7 @@ import {
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
-import type { FetchFn, UpstreamCaller } from './upstream-call.js';
+import type { FetchFn, UpstreamCaller, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
 
 export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
@@ -55,6 +57,23 @@ function validateUser(value: unknown, where: string): DavisUser {
     timezone: requireString(value['timezone'], where, 'user.timezone'),
     admin,
   };
+}
+
+const FIELDS = ['firstName', 'lastName', 'timezone', 'admin'] as const;
+
+/** The fields in which `actual` is not `wanted` (all of them when there is no such user). */
+function differingFields(actual: DavisUser | null | undefined, wanted: DavisUser): string[] {
+  if (actual === null || actual === undefined) return [...FIELDS];
+  return FIELDS.filter((field) => actual[field] !== wanted[field]);
+}
+
+/** The user an update answered with, or null when the answer is empty or not a user. */
+function answeredUser(response: UpstreamResponse): DavisUser | null {
+  try {
+    return toDavisUser(readJson('davis-assistant', 'updateUser', response));
+  } catch {
+    return null;
+  }
 }
 
 function toDavisUser(value: unknown): DavisUser | null {
@@ -96,7 +115,7 @@ export function createDavisAssistantClient(options: DavisAssistantClientOptions)
     return call;
   }
 
-  return Object.freeze({
+  const client: DavisAssistantApi = Object.freeze({
     enabled: token !== null,
 
     async listUsers(): Promise<DavisUser[]> {
@@ -115,7 +134,21 @@ export function createDavisAssistantClient(options: DavisAssistantClientOptions)
 
     async updateUser(user: DavisUser): Promise<void> {
       const u = validateUser(user, 'updateUser');
-      await caller('updateUser')({ operation: 'updateUser', method: 'PUT', url: `${usersUrl}/${encodeURIComponent(u.email)}`, json: u });
+      const response = await caller('updateUser')({ operation: 'updateUser', method: 'PUT', url: `${usersUrl}/${encodeURIComponent(u.email)}`, json: u });
+      if (differingFields(answeredUser(response), u).length === 0) return;
+      // The answer does not show the change: only the list tells whether it took effect.
+      const listed = (await client.listUsers()).find((x) => x.email.toLowerCase() === u.email);
+      const unchanged = differingFields(listed, u);
+      if (unchanged.length > 0) {
+        throw new UpstreamError({
+          service: 'davis-assistant',
+          operation: 'updateUser',
+          code: 'rejected',
+          status: response.status,
+          attempts: response.attempts,
+          upstreamMessage: listed === undefined ? `answered ${response.status}, but the user is not listed` : `answered ${response.status}, but ${unchanged.join(', ')} did not change`,
+        });
+      }
     },
 
     async deleteUser(email: string): Promise<void> {
@@ -123,8 +156,23 @@ export function createDavisAssistantClient(options: DavisAssistantClientOptions)
       try {
         await caller('deleteUser')({ operation: 'deleteUser', method: 'DELETE', url: `${usersUrl}/${encodeURIComponent(key)}` });
       } catch (error) {
-        if (!isUpstreamError(error) || error.code !== 'not_found') throw error;
+        // 404 may mean "already gone" or a path the API does not know; 405 a method it does not take here.
+        if (!isUpstreamError(error) || (error.status !== 404 && error.status !== 405)) throw error;
+        const still = (await client.listUsers()).some((x) => x.email.toLowerCase() === key);
+        if (still) {
+          const said = error.upstreamMessage === null ? '' : ` (${error.upstreamMessage})`;
+          throw new UpstreamError({
+            service: 'davis-assistant',
+            operation: 'deleteUser',
+            code: 'rejected',
+            status: error.status,
+            attempts: error.attempts,
+            upstreamMessage: `DELETE answered ${error.status}${said}, and the user is still listed`,
+            cause: error,
+          });
+        }
       }
     },
   });
+  return client;
 }

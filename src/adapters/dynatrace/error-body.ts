@@ -1,6 +1,6 @@
 // Defensive reading of Dynatrace error bodies, whose shape varies by endpoint: ErrorDto
 // `{code, message, errorsMap}`, `{error: {code, message}}`, `{message, statusCode}`,
-// `{error: true, message}`, OAuth `{error, error_description}`, or plain text (dynatrace-api.md §3.2).
+// `{error: true, message}`, OAuth `{error, error_description}`, or plain text (docs/dynatrace.md, "Errors").
 
 const MAX_MESSAGE_LENGTH = 300;
 

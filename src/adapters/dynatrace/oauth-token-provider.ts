@@ -1,6 +1,7 @@
-// OAuth 2.0 client-credentials tokens for the Account Management API (dynatrace-api.md §2): form body
-// with grant_type, client_id, client_secret, scope and resource=urn:dtaccount:<uuid>; cached until
-// shortly before `expires_in` ends; one request in flight however many callers wait.
+// OAuth 2.0 client-credentials tokens for the Account Management API
+// (https://docs.dynatrace.com/docs/shortlink/oauth): form body with grant_type, client_id,
+// client_secret, scope and resource=urn:dtaccount:<uuid>; cached until shortly before `expires_in`
+// ends; one request in flight however many callers wait.
 import type { UpstreamObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode } from '../../ports/upstream-error.js';
 import { UpstreamError } from '../../ports/upstream-error.js';

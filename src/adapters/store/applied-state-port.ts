@@ -1,6 +1,6 @@
 // The AppliedStateStore port over an engine's synchronous tables: inputs checked (misuse throws
 // TypeError) and normalised to exactly the port's fields, so every engine stores the same thing.
-import type { AppliedGroup, AppliedStateStore, AppliedUser, Provenance } from '../../ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedStateStore, AppliedUser, Provenance } from '../../ports/applied-state.js';
 import type { JsonObject } from '../../ports/json.js';
 import type { StoreRunner } from './sync-queue-port.js';
 import { uniqueIds } from './store-input.js';
@@ -19,6 +19,9 @@ export interface AppliedStateEngine {
   deleteGroup(groupId: string): void;
   listUsers(): AppliedUser[];
   listGroups(): AppliedGroup[];
+  getAccount(): string | null;
+  /** Records the account; with `forgetApplied`, every applied user and group row is deleted first (one transaction). */
+  setAccount(account: string, forgetApplied: boolean): void;
 }
 
 const provenances: ReadonlySet<string> = new Set<Provenance>(['created', 'adopted']);
@@ -61,6 +64,21 @@ export function normaliseAppliedUser(user: AppliedUser): AppliedUser {
   return { userId: user.userId, email: user.email, uid: user.uid, provenance: user.provenance, groupUuids, davis };
 }
 
+function normaliseBinding(value: unknown, name: string): AppliedBinding {
+  if (!isPlainObject(value)) throw new TypeError(`${name} must be a binding object`);
+  assertKey(value['policyUuid'], `${name}.policyUuid`);
+  const parameters = value['parameters'];
+  if (!isPlainObject(parameters) || !Object.values(parameters).every((v) => typeof v === 'string')) throw new TypeError(`${name}.parameters must be an object of strings`);
+  const unmarked = value['unmarked'];
+  if (unmarked !== undefined && unmarked !== true) throw new TypeError(`${name}.unmarked must be true or absent`);
+  return {
+    policyUuid: value['policyUuid'],
+    boundaries: stringList(value['boundaries'], `${name}.boundaries`),
+    parameters: { ...(parameters as Record<string, string>) },
+    ...(unmarked === true ? { unmarked } : {}),
+  };
+}
+
 /** The group with exactly the port's fields, bindings copied. */
 export function normaliseAppliedGroup(group: AppliedGroup): AppliedGroup {
   if (!isPlainObject(group)) throw new TypeError('an applied group is required');
@@ -68,9 +86,12 @@ export function normaliseAppliedGroup(group: AppliedGroup): AppliedGroup {
   assertString(group.uuid, 'uuid');
   assertString(group.name, 'name');
   assertProvenance(group.provenance);
-  if (!isPlainObject(group.bindings)) throw new TypeError('bindings must be an object of policy UUID lists');
-  const bindings: Record<string, string[]> = {};
-  for (const [level, uuids] of Object.entries(group.bindings)) bindings[level] = stringList(uuids, `bindings["${level}"]`);
+  if (!isPlainObject(group.bindings)) throw new TypeError('bindings must be an object of binding lists');
+  const bindings: Record<string, AppliedBinding[]> = {};
+  for (const [level, list] of Object.entries(group.bindings)) {
+    if (!Array.isArray(list)) throw new TypeError(`bindings["${level}"] must be an array of bindings`);
+    bindings[level] = list.map((b: unknown, i) => normaliseBinding(b, `bindings["${level}"][${i}]`));
+  }
   return { groupId: group.groupId, uuid: group.uuid, name: group.name, provenance: group.provenance, bindings };
 }
 
@@ -116,6 +137,16 @@ export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): 
 
     async listAppliedGroups() {
       return run(() => engine.listGroups());
+    },
+
+    async getAppliedAccount() {
+      return run(() => engine.getAccount());
+    },
+
+    async setAppliedAccount(account, options) {
+      assertKey(account, 'account');
+      if (!isPlainObject(options) || typeof options.forgetApplied !== 'boolean') throw new TypeError('options.forgetApplied must be a boolean');
+      run(() => engine.setAccount(account, options.forgetApplied));
     },
   };
 }

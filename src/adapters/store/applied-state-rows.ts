@@ -1,6 +1,6 @@
 // Applied-state rows as the SQL engines store them (lists and objects as JSON text), and their
 // conversion back to the port's types; shared by SQLite and PostgreSQL.
-import type { AppliedGroup, AppliedUser, Provenance } from '../../ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser, Provenance } from '../../ports/applied-state.js';
 import type { JsonObject } from '../../ports/json.js';
 
 export interface AppliedUserRow {
@@ -37,6 +37,16 @@ export function appliedGroupOf(row: AppliedGroupRow): AppliedGroup {
     uuid: row.uuid,
     name: row.name,
     provenance: row.provenance,
-    bindings: JSON.parse(row.bindings) as Record<string, string[]>,
+    bindings: bindingsOf(JSON.parse(row.bindings) as Record<string, Array<string | AppliedBinding>>),
   };
+}
+
+/** Rows written before bindings had details hold bare policy UUIDs: bindings the bridge made without its metadata. */
+function bindingsOf(stored: Record<string, Array<string | AppliedBinding>>): Record<string, AppliedBinding[]> {
+  return Object.fromEntries(
+    Object.entries(stored).map(([level, entries]) => [
+      level,
+      entries.map((entry) => (typeof entry === 'string' ? { policyUuid: entry, boundaries: [], parameters: {}, unmarked: true as const } : entry)),
+    ]),
+  );
 }

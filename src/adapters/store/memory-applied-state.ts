@@ -1,11 +1,13 @@
 // In-memory applied state: rows kept as JSON text in insertion-ordered Maps, so nothing a caller
-// holds aliases the store and a put keeps the row's place in the listing, as in SQLite.
+// holds aliases the store and a put keeps the row's place in the listing, as in SQLite; and the
+// account the rows describe.
 import type { AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
 import type { AppliedStateEngine } from './applied-state-port.js';
 
 export function createMemoryAppliedState(): AppliedStateEngine {
   const users = new Map<string, string>();
   const groups = new Map<string, string>();
+  let account: string | null = null;
   const parseUser = (text: string): AppliedUser => JSON.parse(text) as AppliedUser;
   const parseGroup = (text: string): AppliedGroup => JSON.parse(text) as AppliedGroup;
 
@@ -39,6 +41,16 @@ export function createMemoryAppliedState(): AppliedStateEngine {
     },
     listGroups() {
       return [...groups.values()].map(parseGroup);
+    },
+    getAccount() {
+      return account;
+    },
+    setAccount(next, forgetApplied) {
+      if (forgetApplied) {
+        users.clear();
+        groups.clear();
+      }
+      account = next;
     },
   };
 }

@@ -11,6 +11,12 @@ export interface PolicyBindingRule {
   readonly names: readonly string[];
   /** IAM policy UUIDs given directly. */
   readonly uuids: readonly string[];
+  /** Policy boundary names, resolved to UUIDs against Dynatrace: each binding of the rule is limited by them. */
+  readonly boundaryNames: readonly string[];
+  /** Policy boundary UUIDs given directly. */
+  readonly boundaryUuids: readonly string[];
+  /** Values for the `${bindParam:…}` placeholders of templated policies, the same for each policy of the rule. */
+  readonly parameters: Readonly<Record<string, string>>;
 }
 
 export interface GroupRule {

@@ -1,13 +1,15 @@
 // Brings one SCIM group's Dynatrace group to its desired state: created or adopted by name, renamed,
-// its mapped IAM policy bindings applied; deleted when the bridge created it and the SCIM group is
-// gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited. All of it
+// the policy bindings the mapping gives it applied (never touching bindings others made); deleted
+// when the bridge created it and the SCIM group is gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited. All of it
 // runs under the group's lock (group-lock.ts), so replicas never create one group twice.
-import type { AppliedGroup } from '../../ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup } from '../../ports/applied-state.js';
 import type { DtGroup } from '../../ports/account-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
 import { groupTarget, type GroupTarget } from '../mapping/mapping.js';
 import { auditedWrite, type WriteContext } from './audited-write.js';
+import { resolveBindings, sameLimits, type DesiredBinding } from './binding-resolver.js';
+import { appliedBinding, bridgeBinding, bridgeSelector, describeBinding } from './bridge-binding.js';
 import { withGroupLock } from './group-lock.js';
 import type { SyncContext } from './sync-context.js';
 import { PermanentSyncError } from './sync-failure.js';
@@ -119,45 +121,42 @@ async function renameGroup(context: SyncContext, writes: WriteContext, applied: 
 }
 
 /**
- * Per level, makes the bridge's bindings exactly the mapping's while keeping bindings someone else
- * made: next = (current − previously applied) ∪ desired. Unchanged levels cost no call.
+ * Per level, makes the bindings the bridge made exactly the mapping's, one policy at a time: a new or
+ * changed binding is written (created or updated, selected by the bridge's metadata), one the mapping
+ * no longer wants is deleted. Bindings anyone else made are never read, changed or removed here.
+ * Unchanged bindings cost no call.
  */
 async function applyBindings(context: SyncContext, writes: WriteContext, applied: AppliedGroup, target: GroupTarget): Promise<AppliedGroup> {
-  const desired = new Map<string, Set<string>>();
-  const unresolved: string[] = [];
-  for (const rule of target.policies) {
-    const key = context.policies.levelKey(rule);
-    try {
-      const uuids = await context.policies.resolve(rule);
-      const entry = desired.get(key) ?? new Set<string>();
-      uuids.forEach((uuid) => entry.add(uuid));
-      desired.set(key, entry);
-    } catch (error) {
-      if (!(error instanceof PermanentSyncError)) throw error;
-      unresolved.push(error.message);
+  const { byLevel: desired, problems } = await resolveBindings(context.bindings, target.policies);
+  const bindings: Record<string, readonly AppliedBinding[]> = { ...applied.bindings };
+  for (const key of new Set([...Object.keys(applied.bindings), ...desired.keys()])) {
+    const want = desired.get(key) ?? new Map<string, DesiredBinding>();
+    const had = applied.bindings[key] ?? [];
+    const level = context.bindings.levelOfKey(key);
+    const next = new Map(had.map((b) => [b.policyUuid, b]));
+    for (const old of had) {
+      const wanted = want.get(old.policyUuid);
+      // An unmarked binding (an earlier release's) is replaced by a marked one, not updated in place.
+      if (wanted !== undefined && old.unmarked !== true) continue;
+      const result = await auditedWrite(writes, { operation: 'deletePolicyBinding', target: applied.uuid, detail: `${key}: ${describeBinding(old)}` }, () =>
+        context.accountApi.deletePolicyBinding(level, applied.uuid, old.policyUuid, bridgeSelector(old)),
+      );
+      if (!(context.dryRun && result === null)) next.delete(old.policyUuid);
     }
-  }
-  const bindings: Record<string, readonly string[]> = { ...applied.bindings };
-  const keys = new Set([...Object.keys(applied.bindings), ...desired.keys()]);
-  for (const key of keys) {
-    const want = desired.get(key) ?? new Set<string>();
-    const had = new Set(applied.bindings[key] ?? []);
-    if (sameSet(want, had)) continue;
-    const level = context.policies.levelOfKey(key);
-    const current = await context.accountApi.getGroupPolicyBindings(level, applied.uuid);
-    const next = [...new Set([...current.filter((uuid) => !had.has(uuid)), ...want])];
-    const result = await auditedWrite(
-      writes,
-      { operation: 'replaceGroupPolicyBindings', target: applied.uuid, detail: `${key}: ${[...want].join(',') || '(none)'}` },
-      () => context.accountApi.replaceGroupPolicyBindings(level, applied.uuid, next),
-    );
-    if (context.dryRun && result === null) continue;
-    if (want.size === 0) delete bindings[key];
-    else bindings[key] = [...want];
+    for (const binding of want.values()) {
+      const old = next.get(binding.policyUuid);
+      if (old !== undefined && old.unmarked !== true && sameLimits(old, binding)) continue;
+      const result = await auditedWrite(writes, { operation: 'putPolicyBinding', target: applied.uuid, detail: `${key}: ${describeBinding(binding)}` }, () =>
+        context.accountApi.putPolicyBinding(level, applied.uuid, bridgeBinding(binding), bridgeSelector(null)),
+      );
+      if (!(context.dryRun && result === null)) next.set(binding.policyUuid, appliedBinding(binding));
+    }
+    if (next.size === 0) delete bindings[key];
+    else bindings[key] = [...next.values()];
   }
   const updated = { ...applied, bindings };
   await context.store.putAppliedGroup(updated);
-  if (unresolved.length > 0) throw new PermanentSyncError(`group "${target.dynatraceGroup}": ${unresolved.join('; ')}`);
+  if (problems.length > 0) throw new PermanentSyncError(`group "${target.dynatraceGroup}": ${problems.join('; ')}`);
   return updated;
 }
 
@@ -197,6 +196,3 @@ function requireLocal(group: DtGroup): void {
   }
 }
 
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  return a.size === b.size && [...a].every((x) => b.has(x));
-}

@@ -1,14 +1,18 @@
 // Reconcile: compares what the bridge applied with what Dynatrace really holds — users missing from
-// the account, members missing from or extra in managed groups, groups gone, bindings removed, Davis
-// Assistant users gone or changed, SCIM resources never synced — and repairs the drift by
-// re-queueing the work (or only reports it). Costs 2 + (managed groups) + (bound levels) calls, and
+// the account, members missing from or extra in managed groups, groups gone, bindings the bridge made
+// removed or with other boundaries or parameters, Davis Assistant users gone or changed, SCIM
+// resources never synced — and repairs the drift by re-queueing the work (or only reports it).
+// Bindings others made on managed groups are reported and never touched. Costs 2 + (managed groups) + (bound levels) calls, and
 // one more with Davis Assistant user management on: it lists, it never fetches user by user.
-import type { AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
+import type { DtGroupBindings } from '../../ports/account-api.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
 import type { DavisUser } from '../../ports/davis-assistant-api.js';
 import type { JsonObject } from '../../ports/json.js';
 import type { SyncItem, SyncTarget } from '../../ports/sync-queue.js';
 import { groupTarget } from '../mapping/mapping.js';
 import { auditedWrite } from './audited-write.js';
+import { sameLimits } from './binding-resolver.js';
+import { describeBinding, isBridgeBinding } from './bridge-binding.js';
 import type { SyncContext } from './sync-context.js';
 
 export type FindingKind =
@@ -17,6 +21,7 @@ export type FindingKind =
   | 'missing_membership'
   | 'extra_membership'
   | 'wrong_bindings'
+  | 'foreign_binding'
   | 'missing_davis_user'
   | 'wrong_davis_user'
   | 'unsynced_user'
@@ -36,6 +41,7 @@ export interface ReconcileReport {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly dryRun: boolean;
+  /** A repair ran and had something to repair (report-only findings such as `foreign_binding` do not count). */
   readonly repaired: boolean;
   readonly counts: Readonly<Record<FindingKind, number>>;
   readonly findings: readonly ReconcileFinding[];
@@ -69,7 +75,9 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
   const writes = { store, item, dryRun: !repair, now: context.now, stopSignal: context.stopSignal };
 
   progress('listing Dynatrace users and groups', 0, 2);
-  const accountEmails = new Set((await accountApi.listUsers()).map((u) => u.email.toLowerCase()));
+  const accountUsers = await accountApi.listUsers();
+  context.userDirectory.load(accountUsers);
+  const accountEmails = new Set(accountUsers.map((u) => u.email.toLowerCase()));
   const accountGroups = new Map((await accountApi.listGroups()).map((g) => [g.uuid, g]));
   context.groupDirectory.refresh();
   progress('listing Dynatrace users and groups', 2, 2);
@@ -110,7 +118,8 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     }
   }
   const counts = Object.fromEntries(FINDING_KINDS.map((kind) => [kind, findings.filter((f) => f.kind === kind).length])) as Record<FindingKind, number>;
-  return { startedAt, finishedAt: context.now().toISOString(), dryRun: !repair, repaired: repair && findings.length > 0, counts, findings };
+  const repairable = findings.some((f) => !REPORT_ONLY.has(f.kind));
+  return { startedAt, finishedAt: context.now().toISOString(), dryRun: !repair, repaired: repair && repairable, counts, findings };
 
   async function checkMembers(group: AppliedGroup): Promise<void> {
     const actual = new Set((await accountApi.listGroupMembers(group.uuid)).map((u) => u.email.toLowerCase()));
@@ -142,18 +151,38 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
     }
   }
 
+  /**
+   * Per level the group has bindings of the bridge at: one read with details. A binding the bridge made
+   * that is gone, or whose boundaries or parameters were changed, is drift: forgotten from the applied
+   * state so that the worker writes it again. A binding someone else made is only reported.
+   */
   async function checkBindings(group: AppliedGroup): Promise<void> {
-    for (const [key, uuids] of Object.entries(group.bindings)) {
-      const current = new Set(await accountApi.getGroupPolicyBindings(context.policies.levelOfKey(key), group.uuid));
-      const missing = uuids.filter((uuid) => !current.has(uuid));
-      if (missing.length === 0) continue;
-      findings.push({ kind: 'wrong_bindings', resourceType: 'Group', resourceId: group.groupId, target: group.name, detail: `${key}: policies ${missing.join(', ')} are not bound` });
-      if (repair) {
-        const { [key]: _removed, ...rest } = group.bindings;
-        await store.putAppliedGroup({ ...group, bindings: rest });
+    const bindings = { ...group.bindings };
+    let drifted = false;
+    for (const [key, applied] of Object.entries(group.bindings)) {
+      if (applied.length === 0) continue;
+      const current = await accountApi.getGroupBindings(context.bindings.levelOfKey(key), group.uuid);
+      const drift: string[] = [];
+      const kept = applied.filter((b) => {
+        const problem = bindingDrift(b, current);
+        if (problem === null) return true;
+        drift.push(`${describeBinding(b)} ${problem}`);
+        // An unmarked binding still there stays applied: the worker replaces it with a marked one.
+        return b.unmarked === true && problem === UNMARKED;
+      });
+      const unmarkedPolicies = new Set(applied.filter((b) => b.unmarked === true).map((b) => b.policyUuid));
+      for (const other of current.bindings ?? []) {
+        if (isBridgeBinding(other) || unmarkedPolicies.has(other.policyUuid)) continue;
+        findings.push({ kind: 'foreign_binding', resourceType: 'Group', resourceId: group.groupId, target: group.name, detail: `${key}: ${describeBinding(other)}, made outside the bridge (never changed by it)` });
       }
-      requeue.set(`Group:${group.groupId}`, { resourceType: 'Group', resourceId: group.groupId });
+      if (drift.length === 0) continue;
+      findings.push({ kind: 'wrong_bindings', resourceType: 'Group', resourceId: group.groupId, target: group.name, detail: `${key}: ${drift.join('; ')}` });
+      bindings[key] = kept;
+      drifted = true;
     }
+    if (!drifted) return;
+    if (repair) await store.putAppliedGroup({ ...group, bindings });
+    requeue.set(`Group:${group.groupId}`, { resourceType: 'Group', resourceId: group.groupId });
   }
 
   /**
@@ -217,6 +246,20 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
   }
 }
 
+/** Findings reconcile reports and never repairs: what someone else made is theirs. */
+const REPORT_ONLY: ReadonlySet<FindingKind> = new Set(['foreign_binding']);
+
+const UNMARKED = 'was made by an earlier release without the bridge\'s metadata: it is written again with it';
+
+/** What is wrong with a binding the bridge made, as Dynatrace now holds the group's bindings at its level; null when nothing. */
+function bindingDrift(applied: AppliedBinding, current: DtGroupBindings): string | null {
+  if (current.bindings === null) return current.policyUuids.includes(applied.policyUuid) ? null : 'is not bound';
+  if (applied.unmarked === true) return current.bindings.some((b) => b.policyUuid === applied.policyUuid) ? UNMARKED : 'is not bound';
+  const mine = current.bindings.find((b) => b.policyUuid === applied.policyUuid && isBridgeBinding(b));
+  if (mine === undefined) return 'is not bound';
+  return sameLimits(mine, applied) ? null : `was changed to ${describeBinding(mine)}`;
+}
+
 /** Every kind a report counts, in report order. */
 export const FINDING_KINDS: readonly FindingKind[] = [
   'missing_user',
@@ -224,6 +267,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   'missing_membership',
   'extra_membership',
   'wrong_bindings',
+  'foreign_binding',
   'missing_davis_user',
   'wrong_davis_user',
   'unsynced_user',

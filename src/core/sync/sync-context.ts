@@ -1,11 +1,12 @@
 // What the sync steps share: the store, the Dynatrace ports, the current mapping, and the
-// process-wide helpers (group locks, the account's group directory, policy resolution).
+// process-wide helpers (group locks, the account's group and user directories, binding resolution).
 import type { AccountApi, DtGroup } from '../../ports/account-api.js';
 import type { DavisAssistantApi } from '../../ports/davis-assistant-api.js';
 import type { Store } from '../../ports/store.js';
 import type { Mapping } from '../mapping/mapping.js';
 import type { KeyedLock } from './keyed-lock.js';
-import type { PolicyResolver } from './policy-resolver.js';
+import type { BindingResolver } from './binding-resolver.js';
+import type { UserDirectory } from './user-directory.js';
 
 export interface SyncContext {
   readonly store: Store;
@@ -13,9 +14,10 @@ export interface SyncContext {
   readonly davisApi: DavisAssistantApi;
   /** The mapping in force (it may be reloaded between items). */
   readonly mapping: () => Mapping;
-  readonly policies: PolicyResolver;
+  readonly bindings: BindingResolver;
   readonly groupLocks: KeyedLock;
   readonly groupDirectory: GroupDirectory;
+  readonly userDirectory: UserDirectory;
   readonly dryRun: boolean;
   readonly defaultTimezone: string;
   readonly now: () => Date;

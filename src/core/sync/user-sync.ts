@@ -1,6 +1,7 @@
-// Brings one SCIM user's Dynatrace account to its desired state with the fewest calls: a joiner
-// is one create plus one add-to-groups; a mover one add and/or one remove; a leaver loses its
-// managed groups or its account; an email change migrates. Davis Assistant follows when enabled.
+// Brings one SCIM user's Dynatrace account to its desired state with the fewest calls: a joiner is
+// one create (or an adoption, when the account has the user already) plus one add-to-groups; a
+// mover one add and/or one remove; a leaver loses its managed groups or its account; an email
+// change migrates. Davis Assistant follows when enabled.
 import type { AppliedUser } from '../../ports/applied-state.js';
 import type { DavisUser } from '../../ports/davis-assistant-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
@@ -11,6 +12,11 @@ import { desiredUser, type DesiredUser } from './desired-state.js';
 import { ensureGroup } from './group-sync.js';
 import type { SyncContext } from './sync-context.js';
 import { PermanentSyncError } from './sync-failure.js';
+
+/** The user the bridge linked is no longer in the account: forgotten, to be invited again. */
+class UserGone extends Error {
+  override readonly name = 'UserGone';
+}
 
 export async function syncUser(context: SyncContext, item: SyncItem): Promise<void> {
   const { store } = context;
@@ -45,19 +51,45 @@ export async function syncUser(context: SyncContext, item: SyncItem): Promise<vo
   if (!desired.present) return;
   const email = desired.email as string;
 
-  let current: AppliedUser | null = applied;
+  const current = applied ?? (await linkUser(context, writes, userId, email));
   if (current === null) {
-    const created = await auditedWrite(writes, { operation: 'createUser', target: email }, () => context.accountApi.createUser(email));
-    if (created === null) {
-      await planGroups(context, writes, desired, { userId, email, uid: null, provenance: 'created', groupUuids: [], davis: null });
-      return;
-    }
-    current = { userId, email, uid: created.uid, provenance: created.created ? 'created' : 'adopted', groupUuids: [], davis: null };
-    await store.putAppliedUser(current);
+    await planGroups(context, writes, desired, { userId, email, uid: null, provenance: 'created', groupUuids: [], davis: null });
+    return;
   }
-  const groups = await planGroups(context, writes, desired, current);
+  let groups: { applied: AppliedUser; blocked: string[] };
+  try {
+    groups = await planGroups(context, writes, desired, current);
+  } catch (error) {
+    if (!(error instanceof UserGone)) throw error;
+    // Invited again at once (the directory has forgotten it); gone a second time is an error like any other.
+    const again = await linkUser(context, writes, userId, email);
+    if (again === null) return;
+    groups = await planGroups(context, writes, desired, again);
+  }
   await syncDavis(context, writes, desired.davis, groups.applied);
   if (groups.blocked.length > 0) throw new PermanentSyncError(groups.blocked.join('; '));
+}
+
+/**
+ * Adopts the account's user of this email when the account has one (looked up in the user
+ * directory), else invites it; a duplicate answer to the invitation adopts too (the client reads the
+ * existing user). Null in dry-run, where nothing is recorded.
+ */
+async function linkUser(context: SyncContext, writes: WriteContext, userId: string, email: string): Promise<AppliedUser | null> {
+  const existing = await context.userDirectory.find(email);
+  let linked: AppliedUser;
+  if (existing !== undefined) {
+    await auditSkipped(writes, { operation: 'createUser', target: email }, 'the account has this user already: adopted');
+    if (context.dryRun) return null;
+    linked = { userId, email, uid: existing.uid, provenance: 'adopted', groupUuids: [], davis: null };
+  } else {
+    const created = await auditedWrite(writes, { operation: 'createUser', target: email }, () => context.accountApi.createUser(email));
+    if (created === null) return null;
+    context.userDirectory.remember(email, created.uid);
+    linked = { userId, email, uid: created.uid, provenance: created.created ? 'created' : 'adopted', groupUuids: [], davis: null };
+  }
+  await context.store.putAppliedUser(linked);
+  return linked;
 }
 
 /** Adds and removes only the difference between the managed groups applied and desired. */
@@ -86,9 +118,19 @@ async function planGroups(
   let next = current;
   // Applied state is saved after each write, so a retry after a failure does not repeat it.
   if (add.length > 0) {
-    await auditedWrite(writes, { operation: 'addUserToGroups', target: current.email, detail: add.join(',') }, () =>
-      context.accountApi.addUserToGroups(current.email, add),
-    );
+    try {
+      await auditedWrite(writes, { operation: 'addUserToGroups', target: current.email, detail: add.join(',') }, () =>
+        context.accountApi.addUserToGroups(current.email, add),
+      );
+    } catch (error) {
+      if (error instanceof UpstreamError && error.code === 'not_found' && (await context.accountApi.getUser(current.email)) === null) {
+        // The user left the account since it was listed or made (deleted by hand).
+        context.userDirectory.forget(current.email);
+        await context.store.deleteAppliedUser(current.userId);
+        throw new UserGone(current.email);
+      }
+      throw error;
+    }
     if (!context.dryRun) {
       next = { ...next, groupUuids: [...had, ...add] };
       await context.store.putAppliedUser(next);
@@ -130,5 +172,7 @@ async function removeAccount(context: SyncContext, writes: WriteContext, applied
     await auditedWrite(writes, { operation: 'deleteDavisUser', target: applied.email }, () => context.davisApi.deleteUser(applied.email));
   }
   await auditedWrite(writes, { operation: 'deleteUser', target: applied.email }, () => context.accountApi.deleteUser(applied.email));
-  if (!context.dryRun) await context.store.deleteAppliedUser(applied.userId);
+  if (context.dryRun) return;
+  context.userDirectory.forget(applied.email);
+  await context.store.deleteAppliedUser(applied.userId);
 }

@@ -1,18 +1,20 @@
 // PostgreSQL applied state: one row per SCIM User / Group id, upserted (keeping its seq, the listing
-// order); group_uuids, davis and bindings travel as JSON text, as in the SQLite engine.
+// order); group_uuids, davis and bindings travel as JSON text, as in the SQLite engine; one row
+// naming the account.
 import type { AppliedGroup } from '../../../ports/applied-state.js';
 import { appliedGroupOf, appliedUserOf, type AppliedGroupRow, type AppliedUserRow } from '../applied-state-rows.js';
 import type { AppliedStateEngine } from '../applied-state-port.js';
 import type { AsyncEngine } from './checked-ports.js';
-import type { Sql } from './postgres-database.js';
+import type { Database } from './postgres-database.js';
 
 const userColumns = 'user_id AS "userId", email, uid, provenance, group_uuids AS "groupUuids", davis';
 const groupColumns = 'group_id AS "groupId", uuid, name, provenance, bindings';
 
-/** The applied-state statements over `schema` (quoted); each call is one statement on `db`. */
-export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine<AppliedStateEngine> {
+/** The applied-state statements over `schema` (quoted); each call is one statement on `db`, forgetting the rows of another account one transaction. */
+export function createPostgresAppliedState(db: Database, schema: string): AsyncEngine<AppliedStateEngine> {
   const users = `${schema}.applied_users`;
   const groups = `${schema}.applied_groups`;
+  const account = `${schema}.applied_account`;
   const s = {
     getUser: { name: 'applied_get_user', text: `SELECT ${userColumns} FROM ${users} WHERE user_id = $1` },
     putUser: {
@@ -32,6 +34,13 @@ export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine
     },
     deleteGroup: { name: 'applied_delete_group', text: `DELETE FROM ${groups} WHERE group_id = $1` },
     listGroups: { name: 'applied_list_groups', text: `SELECT ${groupColumns} FROM ${groups} ORDER BY seq` },
+    getAccount: { name: 'applied_get_account', text: `SELECT account FROM ${account} WHERE id = 1` },
+    setAccount: {
+      name: 'applied_set_account',
+      text: `INSERT INTO ${account} (id, account) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET account = excluded.account`,
+    },
+    forgetUsers: { name: 'applied_forget_users', text: `DELETE FROM ${users}` },
+    forgetGroups: { name: 'applied_forget_groups', text: `DELETE FROM ${groups}` },
   };
 
   return {
@@ -69,6 +78,19 @@ export function createPostgresAppliedState(db: Sql, schema: string): AsyncEngine
     },
     async listGroups() {
       return (await db.rows<AppliedGroupRow>(s.listGroups)).map(appliedGroupOf);
+    },
+    async getAccount() {
+      const [row] = await db.rows<{ account: string }>(s.getAccount);
+      return row?.account ?? null;
+    },
+    async setAccount(next, forgetApplied) {
+      await db.transaction(async (tx) => {
+        if (forgetApplied) {
+          await tx.run(s.forgetUsers);
+          await tx.run(s.forgetGroups);
+        }
+        await tx.run(s.setAccount, [next]);
+      });
     },
   };
 }

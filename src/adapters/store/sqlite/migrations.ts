@@ -153,6 +153,20 @@ export const migrations: readonly Migration[] = [
     sql: '',
     rewrite: refoldKeys,
   },
+  {
+    version: 5,
+    name: 'applied-account',
+    /*
+     * applied_account: the one Dynatrace account (API URL and account UUID, or the sandbox) the
+     * applied_* rows describe; at most one row.
+     */
+    sql: `
+      CREATE TABLE applied_account (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        account TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */

@@ -1,5 +1,5 @@
 // SQLite applied state: one row per SCIM User / Group id, upserted (keeping its seq, the listing
-// order); group_uuids, davis and bindings travel as JSON text.
+// order); group_uuids, davis and bindings travel as JSON text; one row naming the account.
 import type Database from 'better-sqlite3';
 import type { AppliedGroup, Provenance } from '../../../ports/applied-state.js';
 import { appliedGroupOf, appliedUserOf, type AppliedGroupRow, type AppliedUserRow } from '../applied-state-rows.js';
@@ -29,6 +29,10 @@ export function createSqliteAppliedState(db: Database.Database): AppliedStateEng
     ),
     deleteGroup: db.prepare<[string]>('DELETE FROM applied_groups WHERE group_id = ?'),
     listGroups: db.prepare<[], AppliedGroupRow>(`SELECT ${groupColumns} FROM applied_groups ORDER BY seq`),
+    getAccount: db.prepare<[], string>('SELECT account FROM applied_account WHERE id = 1').pluck(),
+    setAccount: db.prepare<[string]>('INSERT INTO applied_account (id, account) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET account = excluded.account'),
+    forgetUsers: db.prepare('DELETE FROM applied_users'),
+    forgetGroups: db.prepare('DELETE FROM applied_groups'),
   };
 
   return {
@@ -65,6 +69,16 @@ export function createSqliteAppliedState(db: Database.Database): AppliedStateEng
     },
     listGroups() {
       return s.listGroups.all().map(appliedGroupOf);
+    },
+    getAccount() {
+      return s.getAccount.get() ?? null;
+    },
+    setAccount(account, forgetApplied) {
+      if (forgetApplied) {
+        s.forgetUsers.run();
+        s.forgetGroups.run();
+      }
+      s.setAccount.run(account);
     },
   };
 }
