@@ -111,7 +111,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     bindings: createBindingResolver({ accountApi: upstream.accountApi }),
     groupLocks: createKeyedLock(),
     groupDirectory: createGroupDirectory({ accountApi: upstream.accountApi }),
-    userDirectory: createUserDirectory({ accountApi: upstream.accountApi }),
+    userDirectory: createUserDirectory({ accountApi: upstream.accountApi, now }),
     dryRun: config.sync.dryRun,
     defaultTimezone: config.sync.defaultTimezone,
     now,

@@ -56,6 +56,9 @@ describe('joiner', () => {
     expect(writes).toHaveLength(2);
     expect(writes[0]).toBe('POST /users');
     expect(writes[1]).toBe('POST /users/ada%40example.com');
+    // Looked up first, in the account's user list read after the SCIM change arrived; not there: invited.
+    const reads = bridge.sandbox.state.requestLog.slice(mark).filter((r) => r.service === 'account-management' && r.method === 'GET');
+    expect(reads.map((r) => r.url.replace(/\/iam\/v1\/accounts\/[^/]+/, ''))).toEqual(['/users']);
     expect(dtUser('ada@example.com')?.userStatus).toBe('PENDING');
     expect(dtGroupNames('ada@example.com')).toEqual(['Default group with all users', 'Dev', 'Ops', 'Sec']);
   });
@@ -75,22 +78,45 @@ describe('joiner', () => {
   });
 
   for (const answer of [409, 400, 201] as const) {
-    it(`when the user appears after the account was listed and the invitation answers ${answer}, then it is adopted`, async () => {
+    it(`when the user appears after the account was listed, then it is looked up by name for the later SCIM change and adopted without an invitation, whatever a duplicate invitation would answer (${answer})`, async () => {
       await start();
       await createUser('first@example.com'); // the account's users are listed now
       await bridge.worker.drain();
       bridge.sandbox.state.addUser({ email: 'late@example.com', userStatus: 'ACTIVE' });
       bridge.sandbox.state.setFaults({ duplicateUserAnswer: answer });
       const team = (await bridge.scim('POST', '/Groups', groupBody('Team'))).body.id;
+      await bridge.worker.drain();
+      const mark = bridge.sandbox.state.requestLog.length;
       const id = await createUser('late@example.com');
       await bridge.scim('PATCH', `/Groups/${team}`, patchBody({ op: 'add', path: 'members', value: [{ value: id }] }));
       await bridge.worker.drain();
       expect((await bridge.store.syncQueueStats({ failedLimit: 10 })).failedCount).toBe(0);
       expect(dtGroupNames('late@example.com')).toEqual(['Default group with all users', 'Team']);
-      // A 201 cannot be told from a new invitation; the others are adoptions.
-      expect(await bridge.store.getAppliedUser(id)).toMatchObject({ email: 'late@example.com', provenance: answer === 201 ? 'created' : 'adopted' });
+      const lookups = bridge.sandbox.state.requestLog.slice(mark).filter((r) => r.method === 'GET' && /\/users(\/|$)/.test(r.url));
+      expect(lookups.map((r) => r.url.replace(/.*\/users/, '/users'))).toEqual(['/users/late%40example.com']);
+      expect(writesSince(mark)).toEqual(['POST /users/late%40example.com']);
+      expect(await bridge.store.getAppliedUser(id)).toMatchObject({ email: 'late@example.com', provenance: 'adopted' });
     });
   }
+
+  it('when users arrive together, then one listing answers for all of them; a lone joiner after it is looked up by name (404) and invited, several together by a new listing', async () => {
+    await start();
+    const mark = bridge.sandbox.state.requestLog.length;
+    for (const name of ['one', 'two', 'three']) await createUser(`${name}@example.com`);
+    await bridge.worker.drain();
+    const reads = () => bridge.sandbox.state.requestLog.slice(mark).filter((r) => r.service === 'account-management' && r.method === 'GET');
+    expect(reads().map((r) => r.url.replace(/.*\/users/, '/users'))).toEqual(['/users']);
+    await createUser('four@example.com');
+    await bridge.worker.drain();
+    expect(reads().slice(1).map((r) => `${r.url.replace(/.*\/users/, '/users')} ${r.status}`)).toEqual(['/users/four%40example.com 404']);
+    // Someone signs in, then three more arrive together: one new listing answers for them all.
+    bridge.sandbox.state.addUser({ email: 'six@example.com', userStatus: 'ACTIVE' });
+    for (const name of ['five', 'six', 'seven']) await createUser(`${name}@example.com`);
+    await bridge.worker.drain();
+    expect(reads().slice(2).map((r) => r.url.replace(/.*\/users/, '/users'))).toEqual(['/users']);
+    expect(writesSince(mark).filter((w) => w === 'POST /users')).toHaveLength(6);
+    expect(dtUser('six@example.com')?.userStatus).toBe('ACTIVE');
+  });
 
   it('when a listed user was deleted by hand before the bridge adopts it, then the bridge invites it again', async () => {
     await start();

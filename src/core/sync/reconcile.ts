@@ -75,8 +75,9 @@ export async function reconcile(context: SyncContext, options: ReconcileOptions)
   const writes = { store, item, dryRun: !repair, now: context.now, stopSignal: context.stopSignal };
 
   progress('listing Dynatrace users and groups', 0, 2);
+  const listedAt = context.now().toISOString();
   const accountUsers = await accountApi.listUsers();
-  context.userDirectory.load(accountUsers);
+  context.userDirectory.load(accountUsers, listedAt);
   const accountEmails = new Set(accountUsers.map((u) => u.email.toLowerCase()));
   const accountGroups = new Map((await accountApi.listGroups()).map((g) => [g.uuid, g]));
   context.groupDirectory.refresh();

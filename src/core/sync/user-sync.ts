@@ -71,12 +71,15 @@ export async function syncUser(context: SyncContext, item: SyncItem): Promise<vo
 }
 
 /**
- * Adopts the account's user of this email when the account has one (looked up in the user
- * directory), else invites it; a duplicate answer to the invitation adopts too (the client reads the
- * existing user). Null in dry-run, where nothing is recorded.
+ * Adopts the account's user of this email when the account has one (looked up in the user directory,
+ * or by `GET /users/{email}` when the directory's listing is older than the change), else invites it;
+ * a duplicate answer to the invitation (a user made between the lookup and the invitation) adopts too.
+ * Null in dry-run, where nothing is recorded.
  */
 async function linkUser(context: SyncContext, writes: WriteContext, userId: string, email: string): Promise<AppliedUser | null> {
-  const existing = await context.userDirectory.find(email);
+  const listed = await context.userDirectory.find(email, writes.item.firstEnqueuedAt);
+  // A listing older than the change may miss a user who signed in since: asked for by name (404: absent).
+  const existing = listed === 'unknown' ? ((await context.accountApi.getUser(email)) ?? undefined) : listed === 'absent' ? undefined : listed;
   let linked: AppliedUser;
   if (existing !== undefined) {
     await auditSkipped(writes, { operation: 'createUser', target: email }, 'the account has this user already: adopted');
