@@ -22,6 +22,7 @@ import {
   type RateBudget,
   type RetryPolicy,
 } from '../../src/adapters/dynatrace/index.js';
+import { createOutboundHttp } from '../../src/adapters/outbound-http.js';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { Store } from '../../src/ports/store.js';
@@ -214,7 +215,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     logger,
     scimTokens: config.scimTokens,
     store,
-    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider },
+    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider, outbound: createOutboundHttp(config.outboundProxy) },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
     stopSignal: options.stopSignal,
