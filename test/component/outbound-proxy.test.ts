@@ -4,7 +4,7 @@
 // at loopback addresses nobody listens on, which the proxy alone routes to the sandbox: a call that
 // went around the proxy would be refused. Over https, the spawned bridge trusts the test certificate
 // through NODE_EXTRA_CA_CERTS, as it would a TLS-inspecting proxy's CA. Proxy credentials never appear
-// in an error or the output.
+// in an error or the output. In sandbox mode (no call leaves the process) the clients go direct.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
@@ -91,6 +91,16 @@ describe('outbound calls through a forward proxy', () => {
     cleanups.push(() => otherPort.close());
     await otherPort.accountApi.listEnvironments();
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${host}`]));
+  });
+
+  it('when the bridge runs in sandbox mode behind a proxy, then its clients reach the in-process sandbox directly', async () => {
+    const proxy = await startForwardProxy(cleanups);
+    const upstream = await startUpstream({ config: loadConfig({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url }), logger: createLogger({ level: 'silent' }) });
+    cleanups.push(() => upstream.close());
+    expect(upstream.sandbox).not.toBeNull();
+    await upstream.accountApi.createUser('sandboxed@example.com');
+    expect(upstream.sandbox?.state.findUser('sandboxed@example.com')).not.toBeNull();
+    expect(proxy.seen).toEqual([]);
   });
 
   it('when the proxy demands credentials, then those in the proxy URL are sent, and wrong ones fail the call as unavailable with no trace of them', async () => {
