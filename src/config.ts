@@ -41,6 +41,21 @@ export interface Config {
    * not take the only pod out of the Service while changes could be accepted and queued.
    */
   readonly readinessRequiresDynatrace: boolean;
+  /** The forward proxy every outbound call (Dynatrace, Davis Assistant, JWKS) goes through; both null = direct. */
+  readonly outboundProxy: OutboundProxyConfig;
+}
+
+/**
+ * HTTP(S)_PROXY and NO_PROXY, lower-case names first (as curl and undici read them). The URLs may
+ * carry proxy credentials (`http://user:password@proxy:3128`): never log them.
+ */
+export interface OutboundProxyConfig {
+  /** Proxy for http:// calls. */
+  readonly httpProxy: string | null;
+  /** Proxy for https:// calls; null = `httpProxy`. */
+  readonly httpsProxy: string | null;
+  /** Hosts (and domain suffixes, optionally `:port`; `*` = all) reached directly, comma- or space-separated. */
+  readonly noProxy: string;
 }
 
 /** Verification of OAuth 2.0 access tokens that are JWTs (RFC 9068), keys from the issuer's JWKS. */
@@ -206,6 +221,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     trustProxy: readTrustProxy(env, problems),
     shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000),
     readinessRequiresDynatrace: reader.boolean('READINESS_REQUIRES_DYNATRACE', true),
+    outboundProxy: readOutboundProxy(env, problems),
     sync: {
       mappingFile: env.MAPPING_FILE?.trim() || null,
       dryRun: reader.boolean('DRY_RUN', false),
@@ -316,6 +332,33 @@ function readClientRateLimit(reader: Reader): ClientRateLimitConfig | null {
   const perMinute = reader.integer('RATE_LIMIT_PER_MINUTE', 6_000, 0, 6_000_000);
   const burst = reader.integer('RATE_LIMIT_BURST', 300, 1, 1_000_000);
   return perMinute === 0 ? null : { perMinute, burst };
+}
+
+function readOutboundProxy(env: Env, problems: string[]): OutboundProxyConfig {
+  const proxyUrl = (name: string, lower: string | undefined, upper: string | undefined): string | null => {
+    const text = lower?.trim() || upper?.trim() || '';
+    if (text === '') return null;
+    if (!isProxyUrl(text)) {
+      // Not echoed: the value may carry the proxy's credentials.
+      problems.push(`${name} (or ${name.toLowerCase()}) must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (the value is not shown: it may hold credentials)`);
+      return null;
+    }
+    return text;
+  };
+  return {
+    httpProxy: proxyUrl('HTTP_PROXY', env.http_proxy, env.HTTP_PROXY),
+    httpsProxy: proxyUrl('HTTPS_PROXY', env.https_proxy, env.HTTPS_PROXY),
+    noProxy: (env.no_proxy ?? env.NO_PROXY ?? '').trim(),
+  };
+}
+
+function isProxyUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
 }
 
 const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];

@@ -24,6 +24,7 @@ import {
   type OAuthTokenProvider,
   type RateBudget,
 } from './adapters/dynatrace/index.js';
+import { createOutboundHttp, type OutboundHttp } from './adapters/outbound-http.js';
 import { createPostgresStore, createSqliteStore } from './adapters/store/index.js';
 import { createJwtVerifier } from './http/jwt-verifier.js';
 import { MappingFileError } from './mapping-file.js';
@@ -42,7 +43,7 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity' | 'outbound'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
@@ -186,7 +187,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     defaultPageSize: config.defaultPageSize,
     maxPageSize: config.maxPageSize,
     maxBodyBytes: config.maxBodyBytes,
-    jwtVerifier: config.jwt === null ? null : createJwtVerifier(config.jwt),
+    jwtVerifier: config.jwt === null ? null : createJwtVerifier(config.jwt, upstream.outbound.fetch),
     clientRateLimit: config.clientRateLimit,
     clientRateLimitClock: () => performance.now(),
     trustProxy: config.trustProxy,
@@ -219,12 +220,15 @@ export interface Upstream {
   readonly rateBudget: RateBudget;
   /** Set in sandbox mode. */
   readonly sandbox: SandboxHandle | null;
+  /** Every outbound call to the outside (the account's clients, a JWT issuer's JWKS) goes through its proxy settings. */
+  readonly outbound: OutboundHttp;
   close(): Promise<void>;
 }
 
 /**
- * Builds the Dynatrace clients for the configured account, or — with no credentials configured —
- * starts the sandbox on loopback and points the same clients at it.
+ * Builds the Dynatrace clients for the configured account, through the outbound proxy settings, or —
+ * with no credentials configured — starts the sandbox on loopback and points the same clients at it
+ * directly (it runs in this process: no call leaves the machine).
  */
 export async function startUpstream(options: {
   config: Config;
@@ -235,6 +239,7 @@ export async function startUpstream(options: {
 }): Promise<Upstream> {
   const { config, logger } = options;
   const observer = options.observer ?? noopObserver;
+  const outbound = createOutboundHttp(config.outboundProxy);
   let sandbox: SandboxHandle | null = null;
   let account: { accountUuid: string; clientId: string; clientSecret: string; apiUrl: string; tokenUrl: string; scopes: string };
   if (config.dynatrace.mode === 'account') {
@@ -244,13 +249,14 @@ export async function startUpstream(options: {
     const { accountUuid, clientId, clientSecret, url, tokenUrl } = sandbox;
     account = { accountUuid, clientId, clientSecret, apiUrl: url, tokenUrl, scopes: DEFAULT_DT_SCOPES };
   }
+  const seams = { observer, ...(sandbox ? {} : { fetch: outbound.fetch }) };
   const tokenProvider = createOAuthTokenProvider({
     clientId: account.clientId,
     clientSecret: account.clientSecret,
     accountUuid: account.accountUuid,
     tokenUrl: account.tokenUrl,
     scopes: account.scopes,
-    observer,
+    ...seams,
   });
   const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
   const accountApi = createAccountManagementClient({
@@ -259,12 +265,12 @@ export async function startUpstream(options: {
     tokenProvider,
     rateBudget,
     onDeprecation: (notice) => logger.warn({ ...notice }, 'Dynatrace marks this endpoint deprecated'),
-    observer,
+    ...seams,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
   // Davis Assistant's own budget (the budget's default rate, as its client would make), abandoned on shutdown too.
   const davisBudget = createRateBudget({ signal: options.stopSignal });
-  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
+  const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, ...seams });
   return {
     // The in-process sandbox is new and empty at every start, under a new account UUID.
     accountIdentity: sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`,
@@ -273,8 +279,10 @@ export async function startUpstream(options: {
     tokenProvider,
     rateBudget,
     sandbox,
+    outbound,
     close: async () => {
       await sandbox?.stop();
+      await outbound.close();
     },
   };
 }

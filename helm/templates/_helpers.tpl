@@ -81,22 +81,46 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- add (int .Values.preStopSleepSeconds) (div (add (int64 .Values.shutdownTimeoutMs) 999) 1000) 10 }}
 {{- end }}
 
-{{/* Fails the render on combinations of values the bridge cannot run with. */}}
+{{/*
+Fails the render, with what to change, on combinations of values that contradict each other: the bridge could
+not run with them, or would silently do something else than they say (values.schema.json checks each value alone).
+*/}}
 {{- define "scim-bridge.validate" -}}
+{{- $dt := .Values.dynatrace }}
+{{- if and (not $dt.accountUuid) (or $dt.clientId (and $dt.clientSecret (not .Values.existingSecret))) }}
+{{- fail "dynatrace.clientId or dynatrace.clientSecret is set but dynatrace.accountUuid is empty: the bridge would run the in-process sandbox and provision nothing. Set dynatrace.accountUuid too, or clear all three for sandbox mode." }}
+{{- end }}
+{{- if and $dt.accountUuid (not $dt.clientId) }}
+{{- fail "dynatrace.accountUuid is set but dynatrace.clientId is empty: set the OAuth client id (dt0s02.…) too, or clear dynatrace.accountUuid for sandbox mode." }}
+{{- end }}
 {{- if and (not .Values.database.enabled) (gt (int .Values.replicaCount) 1) }}
 {{- fail "replicaCount > 1 needs PostgreSQL: set database.enabled=true and database.url (or key database-url of existingSecret). The SQLite file belongs to one process." }}
 {{- end }}
 {{- if and (not .Values.database.enabled) .Values.autoscaling.enabled }}
 {{- fail "autoscaling.enabled needs PostgreSQL: set database.enabled=true and database.url (or key database-url of existingSecret). The SQLite file belongs to one process." }}
 {{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas is above autoscaling.maxReplicas." }}
+{{- end }}
+{{- if and .Values.database.enabled .Values.persistence.existingClaim }}
+{{- fail "persistence.existingClaim is set but database.enabled keeps the state in PostgreSQL and mounts no claim: clear persistence.existingClaim." }}
+{{- end }}
 {{- if and .Values.database.enabled (not (include "scim-bridge.hasScimTokens" .)) }}
 {{- fail "database.enabled needs SCIM tokens: set auth.scimTokens (or key scim-tokens of existingSecret); a generated token would exist on one pod only." }}
 {{- end }}
-{{- if not .Values.existingSecret }}
+{{- if .Values.existingSecret }}
+{{- $ignored := list }}
+{{- range $name, $given := dict "auth.scimTokens" .Values.auth.scimTokens "dynatrace.clientSecret" $dt.clientSecret "database.url" .Values.database.url "davisAssistant.token" .Values.davisAssistant.token "metrics.token" .Values.metrics.token "proxy.httpsProxy" .Values.proxy.httpsProxy "proxy.httpProxy" .Values.proxy.httpProxy }}
+{{- if $given }}{{ $ignored = append $ignored $name }}{{ end }}
+{{- end }}
+{{- if $ignored }}
+{{- fail (printf "existingSecret is set, so %s would be ignored: put it in that Secret (keys in the chart's README) and clear it here." (join ", " $ignored)) }}
+{{- end }}
+{{- else }}
 {{- if and .Values.database.enabled (not .Values.database.url) }}
 {{- fail "database.enabled needs database.url (postgres://user:password@host:5432/db) or existingSecret with key database-url." }}
 {{- end }}
-{{- if and .Values.dynatrace.accountUuid (not .Values.dynatrace.clientSecret) }}
+{{- if and $dt.accountUuid (not $dt.clientSecret) }}
 {{- fail "dynatrace.accountUuid needs dynatrace.clientSecret (or existingSecret with key dt-client-secret)." }}
 {{- end }}
 {{- if and .Values.davisAssistant.enabled (not .Values.davisAssistant.token) }}
@@ -106,7 +130,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "metrics.requireToken needs metrics.token (or existingSecret with key metrics-token)." }}
 {{- end }}
 {{- end }}
-{{- if and .Values.serviceMonitor.enabled (not .Values.metrics.enabled) }}
-{{- fail "serviceMonitor.enabled needs metrics.enabled." }}
+{{- if and (not .Values.davisAssistant.enabled) .Values.davisAssistant.token }}
+{{- fail "davisAssistant.token is set but davisAssistant.enabled is false: enable it, or clear the token." }}
+{{- end }}
+{{- $jwt := .Values.auth.jwt }}
+{{- if and $jwt.enabled (or (not $jwt.jwksUrl) (not $jwt.issuer) (not $jwt.audiences)) }}
+{{- fail "auth.jwt.enabled needs auth.jwt.jwksUrl, auth.jwt.issuer and at least one of auth.jwt.audiences." }}
+{{- end }}
+{{- if and .Values.mapping.content .Values.mapping.existingConfigMap }}
+{{- fail "mapping.content and mapping.existingConfigMap are both set: choose one (inline, or your own ConfigMap)." }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
+{{- fail "ingress.enabled needs ingress.hosts: at least one host name (e.g. scim.example.com), the address Okta or Entra ID calls." }}
+{{- end }}
+{{- range $name := list "serviceMonitor" "prometheusRule" "grafanaDashboard" }}
+{{- if and (index $.Values $name).enabled (not $.Values.metrics.enabled) }}
+{{- fail (printf "%s.enabled needs metrics.enabled: without /metrics there is nothing to scrape, alert on or show." $name) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.metrics.requireToken (not .Values.metrics.enabled) }}
+{{- fail "metrics.requireToken is set but metrics.enabled is false: enable metrics, or clear metrics.requireToken." }}
 {{- end }}
 {{- end }}

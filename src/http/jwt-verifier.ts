@@ -5,6 +5,7 @@
 // token nor its claims leave this file: a verified token becomes an opaque principal key.
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { OutboundFetch } from '../adapters/outbound-http.js';
 import type { JwtConfig } from '../config.js';
 
 /** The token is not acceptable; the message says which check failed and is safe to show the client. */
@@ -37,7 +38,8 @@ export interface JwtVerifier {
   verify(token: string): Promise<string>;
 }
 
-export function createJwtVerifier(config: JwtConfig): JwtVerifier {
+/** `fetch` is the bridge's outbound fetch (its proxy settings), which every key fetch goes through. */
+export function createJwtVerifier(config: JwtConfig, fetch: OutboundFetch): JwtVerifier {
   let fetchAgainAt = 0;
   const retryAfterSeconds = () => Math.max(1, Math.ceil((fetchAgainAt - Date.now()) / 1000));
   const remoteKeys = createRemoteJWKSet(new URL(config.jwksUrl), {

@@ -1,7 +1,8 @@
 // Issue 6 §4: the real bridge process runs a full scenario with every secret configured — two SCIM
 // tokens, the Dynatrace OAuth client secret, the Davis Assistant token, the metrics token, JWTs from
-// a loopback JWKS issuer, and (on PostgreSQL) the database password — once from the environment on
-// SQLite, once from *_FILE files on PostgreSQL. All of stdout and stderr (LOG_LEVEL=trace) and a
+// a loopback JWKS issuer, the credentials of the forward proxy every outbound call goes through, and
+// (on PostgreSQL) the database password — once from the environment on SQLite, once from *_FILE files
+// on PostgreSQL. All of stdout and stderr (LOG_LEVEL=trace) and a
 // /metrics scrape are then searched for each secret, each JWT and every base64url part of one.
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -17,6 +18,7 @@ import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge } from '../helpers/spawned-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { listenOnLoopback } from '../helpers/loopback-server.js';
+import { startForwardProxy } from '../helpers/forward-proxy.js';
 
 const ISSUER = 'https://idp.example.test/oauth2/default';
 const AUDIENCE = 'api://dynatrace-scim-bridge';
@@ -84,6 +86,9 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
   // The generated client secret is `<client id>.<random>`: its random part alone is a secret too.
   secrets.push(sandbox.clientSecret.slice(sandbox.clientId.length + 1));
   for (const jwt of [issuer.valid, issuer.tampered, issuer.expired]) secrets.push(jwt, ...jwt.split('.').filter((part) => part.length > 8));
+  const proxyCredentials = { user: 'bridge-proxy-user', password: randomSecret('proxy') };
+  const proxy = await startForwardProxy(cleanups, { credentials: proxyCredentials });
+  secrets.push(proxy.url, proxyCredentials.password, Buffer.from(`${proxyCredentials.user}:${proxyCredentials.password}`).toString('base64'));
 
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
@@ -101,6 +106,7 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
     JWT_REQUIRED_SCOPE: SCOPE,
+    HTTP_PROXY: proxy.url,
   };
   const direct: Record<string, string> = {
     SCIM_TOKENS: scimTokens.join(','),
@@ -188,6 +194,11 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
   const scraped = await fetch(`${metricsBase}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
   expect(scraped.status).toBe(200);
   const scrape = await scraped.text();
+
+  // Every outbound call went through the proxy (the sandbox, the JWKS), none was refused by it.
+  const origins = new Set(proxy.seen);
+  expect(origins).toEqual(new Set([`CONNECT ${new URL(sandbox.url).host}`, `CONNECT ${new URL(issuer.jwksUrl).host}`]));
+  expect(proxy.refused).toBe(0);
 
   bridge.signal('SIGTERM');
   const { code } = await bridge.exited;

@@ -178,8 +178,18 @@ describe('the bridge process when PostgreSQL is not reachable at start', () => {
 
   it('when the server comes while the bridge waits, then it logs each refused attempt (no password) and starts serving', async () => {
     const { relay, env, password } = await unreachableDatabase();
-    const starting = spawnBridge(built.entry, { ...env, DATABASE_START_TIMEOUT_MS: '30000' }, { startTimeoutMs: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The server comes back once the bridge has been refused twice (however long its start took).
+    let refusedTwice: () => void = () => undefined;
+    const twice = new Promise<void>((resolve) => {
+      refusedTwice = resolve;
+    });
+    const starting = spawnBridge(built.entry, { ...env, DATABASE_START_TIMEOUT_MS: '30000' }, {
+      startTimeoutMs: 30_000,
+      onOutput: (output) => {
+        if (output.split('PostgreSQL is not reachable yet').length > 2) refusedTwice();
+      },
+    });
+    await Promise.race([twice, starting]);
     await relay.restore();
     const bridge = await starting;
     cleanups.push(() => bridge.kill());

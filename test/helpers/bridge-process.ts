@@ -23,6 +23,7 @@ import {
   type RateBudget,
   type RetryPolicy,
 } from '../../src/adapters/dynatrace/index.js';
+import { createOutboundHttp } from '../../src/adapters/outbound-http.js';
 import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { Store } from '../../src/ports/store.js';
@@ -215,7 +216,14 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     logger,
     scimTokens: config.scimTokens,
     store,
-    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider, accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid) },
+    upstream: {
+      accountApi,
+      davisAssistantApi,
+      rateBudget,
+      tokenProvider,
+      accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid),
+      outbound: createOutboundHttp(config.outboundProxy),
+    },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
     stopSignal: options.stopSignal,

@@ -65,7 +65,11 @@ export async function runUntilExit(entry: string, env: Record<string, string>, t
  * Starts the compiled bridge with exactly `env` (HOST/PORT default to 127.0.0.1:0) and waits until it
  * listens — and, with METRICS_PORT set, until its metrics listener does too.
  */
-export async function spawnBridge(entry: string, env: Record<string, string>, options: { readonly startTimeoutMs?: number } = {}): Promise<SpawnedBridge> {
+export async function spawnBridge(
+  entry: string,
+  env: Record<string, string>,
+  options: { readonly startTimeoutMs?: number; /** Told of everything written so far, as it arrives (before the bridge listens too). */ readonly onOutput?: (output: string) => void } = {},
+): Promise<SpawnedBridge> {
   const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: root,
     env: { HOST: '127.0.0.1', PORT: '0', ...env },
@@ -76,9 +80,11 @@ export async function spawnBridge(entry: string, env: Record<string, string>, op
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
     stdout += chunk.toString('utf8');
+    options.onOutput?.(output);
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
+    options.onOutput?.(output);
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const wantMetrics = env['METRICS_PORT'] !== undefined;

@@ -189,6 +189,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ READINESS_REQUIRES_DYNATRACE: 'sometimes' })).toEqual(['READINESS_REQUIRES_DYNATRACE must be true or false, got "sometimes"']);
   });
 
+  it('when the proxy variables are set, then lower-case names win, NO_PROXY is kept as given, and a bad URL is a problem that does not echo it', () => {
+    expect(loadConfig({}).outboundProxy).toEqual({ httpProxy: null, httpsProxy: null, noProxy: '' });
+    expect(
+      loadConfig({ HTTPS_PROXY: 'http://upper.example:3128', https_proxy: 'http://lower.example:3128', HTTP_PROXY: 'http://plain.example:8080', NO_PROXY: ' .corp.example, 10.0.0.1 ' }).outboundProxy,
+    ).toEqual({ httpProxy: 'http://plain.example:8080', httpsProxy: 'http://lower.example:3128', noProxy: '.corp.example, 10.0.0.1' });
+    expect(loadConfig({ NO_PROXY: 'upper.example', no_proxy: 'lower.example' }).outboundProxy.noProxy).toBe('lower.example');
+    const problems = problemsOf({ https_proxy: 'socks5://user:pr0xy-pa55@proxy.example:1080', HTTP_PROXY: 'proxy.example:3128' });
+    expect(problems).toEqual([
+      'HTTP_PROXY (or http_proxy) must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (the value is not shown: it may hold credentials)',
+      'HTTPS_PROXY (or https_proxy) must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (the value is not shown: it may hold credentials)',
+    ]);
+  });
+
   it('when DATABASE_URL is set, then the pool, timeouts and the start wait carry their documented defaults or the values given, and bad ones are problems', () => {
     expect(loadConfig({}).database).toBeNull();
     const url = 'postgres://bridge:pw@db:5432/bridge';

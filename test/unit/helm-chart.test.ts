@@ -1,7 +1,8 @@
 // The Helm chart (helm/), checked without a helm binary: every values file against values.schema.json
-// (as helm lint does), the templates' references to values and their block structure, the documentation
-// of every value, and that the chart sets only environment variables src/config.ts reads, with the
-// bridge's own defaults, so that chart and code cannot drift apart.
+// (as helm lint does), the render-time refusal of contradicting values (the chart's own validate template,
+// run by a small Go-template interpreter), the templates' references to values and their block structure,
+// the documentation of every value, that the chart sets only environment variables src/config.ts reads,
+// with the bridge's own defaults, and that its alerts and dashboard use only metrics the bridge exports.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { parseMapping } from '../../src/mapping-file.js';
+import { HelmFailure, parseDefines, runDefine } from '../helpers/helm-template.js';
 
 type Values = Record<string, unknown>;
 
@@ -102,16 +104,13 @@ describe('Helm chart: values.schema.json', () => {
     ['a nested key is misspelt', { persistence: { sizes: '1Gi' } }, '/persistence'],
     ['scim.basePath ends with a slash', { scim: { basePath: '/scim/v2/' } }, '/scim/basePath'],
     ['a SCIM token is shorter than 16 characters', { auth: { scimTokens: ['short-token'] } }, '/auth/scimTokens/0'],
-    ['JWT is enabled without an issuer', { auth: { jwt: { enabled: true, jwksUrl: 'https://idp.example.com/jwks', audiences: ['scim'] } } }, '/auth/jwt/issuer'],
     ['JWT algorithms include HS256', { auth: { jwt: { algorithms: ['HS256'] } } }, '/auth/jwt/algorithms/0'],
-    ['a Dynatrace account is set without a client id', { dynatrace: { accountUuid: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' } }, '/dynatrace/clientId'],
-    ['a Dynatrace client id is set without an account', { dynatrace: { clientId: 'dt0s02.X' } }, '/dynatrace/clientId'],
     ['the metrics port is the SCIM port', { metrics: { port: 8080 } }, '/metrics/port'],
-    ['the ingress is enabled without a host', { ingress: { enabled: true } }, '/ingress/hosts'],
-    ['the mapping is both inline and in an existing ConfigMap', { mapping: { content: 'groups: []', existingConfigMap: 'mapping' } }, '/mapping'],
     ['the database URL is not PostgreSQL', { database: { enabled: true, url: 'mysql://db/bridge' } }, '/database/url'],
     ['the pull policy is unknown', { image: { pullPolicy: 'Sometimes' } }, '/image/pullPolicy'],
     ['the shutdown timeout is below the bridge minimum', { shutdownTimeoutMs: 500 }, '/shutdownTimeoutMs'],
+    ['the https proxy is not an http(s) URL', { proxy: { httpsProxy: 'socks5://proxy.example.com:1080' } }, '/proxy/httpsProxy'],
+    ['the proxy URL has a path', { proxy: { httpProxy: 'http://proxy.example.com:3128/path' } }, '/proxy/httpProxy'],
   ];
   it.each(wrong)('when %s, then the schema rejects it', (_case, override, path) => {
     const problems = schemaProblems(mergeValues(values, override));
@@ -122,6 +121,73 @@ describe('Helm chart: values.schema.json', () => {
     const content = valueAt(ciValues(file), 'mapping.content') as string;
     if (content !== '') expect(() => parseMapping(content)).not.toThrow();
     expect(valueAt(values, 'mapping.content')).toBe('');
+  });
+});
+
+const defines = parseDefines(readChart('templates/_helpers.tpl'));
+
+/** The message of the chart's `fail` for these values over values.yaml, or null when the render goes on. */
+function renderFailure(override: Values): string | null {
+  try {
+    runDefine(defines, 'scim-bridge.validate', { Values: mergeValues(values, override) });
+    return null;
+  } catch (error) {
+    if (error instanceof HelmFailure) return error.message;
+    throw error;
+  }
+}
+
+const ACCOUNT = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+const POSTGRES: Values = { database: { enabled: true, url: 'postgres://bridge:pw@db:5432/bridge' }, auth: { scimTokens: ['ci-token-0123456789abcdef'] } };
+
+describe('Helm chart: contradictions are refused at render time', () => {
+  it('when the deployment renders, then it runs the validate template first', () => {
+    expect(deployment.split('\n')[1]).toBe('{{- include "scim-bridge.validate" . }}');
+  });
+
+  it('when values.yaml and each ci scenario are rendered, then nothing is refused', () => {
+    expect(renderFailure({})).toBeNull();
+    for (const file of ciFiles) expect(renderFailure(parse(readChart(`ci/${file}`)) as Values), file).toBeNull();
+  });
+
+  it('when the interpreter runs the chart helpers, then it computes what helm would (tokens present, the grace period)', () => {
+    expect(runDefine(defines, 'scim-bridge.hasScimTokens', { Values: values })).toBe('');
+    expect(runDefine(defines, 'scim-bridge.hasScimTokens', { Values: mergeValues(values, { existingSecret: 'mine' }) })).toBe('true');
+    expect(runDefine(defines, 'scim-bridge.terminationGracePeriodSeconds', { Values: values })).toBe('40');
+    expect(runDefine(defines, 'scim-bridge.terminationGracePeriodSeconds', { Values: mergeValues(values, { shutdownTimeoutMs: 30_001, preStopSleepSeconds: 0 }) })).toBe('41');
+  });
+
+  const contradictions: [string, Values, string][] = [
+    ['a Dynatrace client id and secret are set without an account', { dynatrace: { clientId: 'dt0s02.X', clientSecret: 'dt0s02.X.secret' } }, 'dynatrace.accountUuid is empty: the bridge would run the in-process sandbox'],
+    ['a Dynatrace client secret alone is set', { dynatrace: { clientSecret: 'dt0s02.X.secret' } }, 'dynatrace.accountUuid is empty'],
+    ['a Dynatrace account is set without a client id', { dynatrace: { accountUuid: ACCOUNT, clientSecret: 'dt0s02.X.secret' } }, 'dynatrace.accountUuid is set but dynatrace.clientId is empty'],
+    ['a Dynatrace account and client id are set without a secret', { dynatrace: { accountUuid: ACCOUNT, clientId: 'dt0s02.X' } }, 'dynatrace.accountUuid needs dynatrace.clientSecret'],
+    ['several replicas run on SQLite', { replicaCount: 2 }, 'replicaCount > 1 needs PostgreSQL'],
+    ['the autoscaler runs on SQLite', { autoscaling: { enabled: true } }, 'autoscaling.enabled needs PostgreSQL'],
+    ['the autoscaler has more minimum than maximum pods', { ...POSTGRES, autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, 'autoscaling.minReplicas is above autoscaling.maxReplicas'],
+    ['PostgreSQL runs without SCIM tokens', { database: { enabled: true, url: 'postgres://db/bridge' } }, 'database.enabled needs SCIM tokens'],
+    ['PostgreSQL is enabled without a URL', { database: { enabled: true }, auth: { scimTokens: ['ci-token-0123456789abcdef'] } }, 'database.enabled needs database.url'],
+    ['PostgreSQL is enabled beside an existing claim for SQLite', { ...POSTGRES, persistence: { existingClaim: 'old-data' } }, 'persistence.existingClaim is set but database.enabled'],
+    ['an ingress has no host', { ingress: { enabled: true } }, 'ingress.enabled needs ingress.hosts'],
+    ['the mapping is both inline and in an existing ConfigMap', { mapping: { content: 'groups: []', existingConfigMap: 'mapping' } }, 'mapping.content and mapping.existingConfigMap are both set'],
+    ['JWT authentication has no issuer', { auth: { jwt: { enabled: true, jwksUrl: 'https://idp.example.com/jwks', audiences: ['scim'] } } }, 'auth.jwt.enabled needs auth.jwt.jwksUrl, auth.jwt.issuer'],
+    ['JWT authentication has no audience', { auth: { jwt: { enabled: true, jwksUrl: 'https://idp.example.com/jwks', issuer: 'https://idp.example.com/' } } }, 'at least one of auth.jwt.audiences'],
+    [
+      'secret values are set beside an existing Secret',
+      { existingSecret: 'mine', dynatrace: { accountUuid: ACCOUNT, clientId: 'dt0s02.X', clientSecret: 'dt0s02.X.secret' }, proxy: { httpsProxy: 'http://user:pw@proxy:3128' } },
+      'existingSecret is set, so dynatrace.clientSecret, proxy.httpsProxy would be ignored',
+    ],
+    ['Davis Assistant is enabled without a token', { davisAssistant: { enabled: true } }, 'davisAssistant.enabled needs davisAssistant.token'],
+    ['a Davis Assistant token is set with Davis Assistant disabled', { davisAssistant: { token: 'davis-token' } }, 'davisAssistant.token is set but davisAssistant.enabled is false'],
+    ['a metrics token is required but not given', { metrics: { requireToken: true } }, 'metrics.requireToken needs metrics.token'],
+    ['a metrics token is required with metrics disabled', { metrics: { enabled: false, requireToken: true, token: 'metrics-token-0123456789' } }, 'metrics.requireToken is set but metrics.enabled is false'],
+    ['a ServiceMonitor is enabled without metrics', { metrics: { enabled: false }, serviceMonitor: { enabled: true } }, 'serviceMonitor.enabled needs metrics.enabled'],
+    ['the PrometheusRule is enabled without metrics', { metrics: { enabled: false }, prometheusRule: { enabled: true } }, 'prometheusRule.enabled needs metrics.enabled'],
+    ['the Grafana dashboard is enabled without metrics', { metrics: { enabled: false }, grafanaDashboard: { enabled: true } }, 'grafanaDashboard.enabled needs metrics.enabled'],
+  ];
+  it.each(contradictions)('when %s, then the render fails saying what to change', (_case, override, message) => {
+    expect(schemaProblems(mergeValues(values, override))).toEqual([]);
+    expect(renderFailure(override)).toContain(message);
   });
 });
 
@@ -179,7 +245,7 @@ describe('Helm chart: templates', () => {
     expect(numeric.filter((entry) => !entry.value.includes('| int64 |')).map((entry) => entry.name)).toEqual([]);
   });
 
-  it("when values.yaml's defaults become the environment, then the bridge's configuration is its own default one (but the metrics port)", () => {
+  it("when values.yaml's defaults become the environment, then the bridge's configuration is its own default one but for the metrics port and readiness, which follows the store", () => {
     const env: Record<string, string> = {};
     for (const entry of deploymentEnv()) {
       const value = renderEnvValue(entry.value, values);
@@ -188,7 +254,16 @@ describe('Helm chart: templates', () => {
     expect(Object.keys(env).length).toBeGreaterThan(25);
     const fromChart = loadConfig(env);
     expect(fromChart.metrics.port).toBe(9464);
-    expect({ ...fromChart, metrics: { ...fromChart.metrics, port: null } }).toEqual(loadConfig({}));
+    expect(fromChart.readinessRequiresDynatrace).toBe(false);
+    expect({ ...fromChart, metrics: { ...fromChart.metrics, port: null }, readinessRequiresDynatrace: true }).toEqual(loadConfig({}));
+  });
+
+  it('when the proxy settings reach the container, then the proxy URLs (which may carry credentials) come only from the Secret, under the keys the chart writes', () => {
+    for (const [name, key] of [['HTTPS_PROXY', 'https-proxy'], ['HTTP_PROXY', 'http-proxy']] as const) {
+      expect(deployment).toMatch(new RegExp(`- name: ${name}\\n\\s+valueFrom:\\n\\s+secretKeyRef:\\n\\s+name: \\{\\{ include "scim-bridge.secretName" \\. \\}\\}\\n\\s+key: ${key}\\n\\s+optional: true`));
+      expect(readChart('templates/secret.yaml')).toContain(`${key}: {{ . | b64enc | quote }}`);
+    }
+    expect(deploymentEnv().filter((entry) => /^(HTTPS?|NO)_PROXY$/.test(entry.name)).map((entry) => entry.name)).toEqual(['NO_PROXY']);
   });
 
   it('when the deployment derives terminationGracePeriodSeconds, then it is the preStop pause plus the shutdown timeout plus 10 seconds', () => {
@@ -197,6 +272,63 @@ describe('Helm chart: templates', () => {
     );
     expect(deployment).toContain('terminationGracePeriodSeconds: {{ include "scim-bridge.terminationGracePeriodSeconds" . }}');
     expect(deployment).toContain('command: ["sleep", "{{ int .Values.preStopSleepSeconds }}"]');
+  });
+});
+
+/** Every metric name the bridge registers (src/observability), with the series a histogram adds. */
+function exportedSeries(): Set<string> {
+  const names = new Set<string>();
+  for (const file of ['metrics.ts', 'metrics-state.ts']) {
+    const source = readFileSync(fileURLToPath(new URL(`../../src/observability/${file}`, import.meta.url)), 'utf8');
+    for (const match of source.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '(scim_bridge_[a-z_]+)'/g)) {
+      names.add(match[2]!);
+      if (match[1] === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${match[2]!}${suffix}`);
+    }
+  }
+  return names;
+}
+
+const seriesIn = (expr: string): string[] => [...expr.matchAll(/\bscim_bridge_[a-z_]+/g)].map((match) => match[0]);
+
+describe('Helm chart: alerts and dashboard', () => {
+  const exported = exportedSeries();
+  const rules = parse(readChart('files/prometheus-rules.yaml')) as { groups: { name: string; rules: { alert: string; expr: string; labels: Values; annotations: Values }[] }[] };
+  const alerts = rules.groups.flatMap((group) => group.rules);
+  const dashboard = JSON.parse(readChart('files/grafana-dashboard.json')) as { uid: string; title: string; panels: { type: string; targets?: { expr: string }[] }[] };
+
+  it('when the metric names are collected, then they are the documented ones', () => {
+    expect(exported.size).toBeGreaterThan(15);
+    const documented = readFileSync(fileURLToPath(new URL('../../docs/metrics.md', import.meta.url)), 'utf8');
+    for (const name of exported) if (!/_(bucket|sum|count)$/.test(name)) expect(documented, name).toContain(`\`${name}\``);
+  });
+
+  it('when the alerts are read, then they cover queue age, failed items, upstream errors, 429s and readiness, each with a severity and a summary, on exported series only', () => {
+    const covered = new Set(alerts.flatMap((alert) => seriesIn(alert.expr)));
+    for (const name of ['scim_bridge_sync_queue_oldest_age_seconds', 'scim_bridge_sync_failed_items', 'scim_bridge_upstream_requests_total', 'scim_bridge_upstream_throttled_total', 'scim_bridge_ready', 'scim_bridge_readiness']) {
+      expect(covered, name).toContain(name);
+    }
+    for (const alert of alerts) {
+      expect(seriesIn(alert.expr).filter((name) => !exported.has(name)), alert.alert).toEqual([]);
+      expect(alert.labels['severity'], alert.alert).toMatch(/^(critical|warning|info)$/);
+      expect(alert.annotations['summary'], alert.alert).toEqual(expect.any(String));
+    }
+    expect(new Set(alerts.map((alert) => alert.alert)).size).toBe(alerts.length);
+  });
+
+  it('when the dashboard is read, then every panel query uses exported series only and every metric family of the bridge is shown', () => {
+    expect(dashboard).toMatchObject({ uid: 'dynatrace-scim-bridge', title: expect.any(String) });
+    const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+    expect(queries.length).toBeGreaterThan(10);
+    const shown = new Set(queries.flatMap(seriesIn));
+    expect([...shown].filter((name) => !exported.has(name))).toEqual([]);
+    const families = [...exported].filter((name) => !/_(bucket|sum|count)$/.test(name) && name !== 'scim_bridge_reconcile_findings_total' && name !== 'scim_bridge_reconcile_runs_total');
+    expect(families.filter((name) => ![...shown].some((series) => series.startsWith(name)))).toEqual([]);
+  });
+
+  it('when the templates carry them, then the PrometheusRule and the dashboard ConfigMap (sidecar label by default) come from these files', () => {
+    expect(readChart('templates/prometheusrule.yaml')).toContain('.Files.Get "files/prometheus-rules.yaml"');
+    expect(readChart('templates/grafana-dashboard.yaml')).toContain('.Files.Get "files/grafana-dashboard.json"');
+    expect(valueAt(values, 'grafanaDashboard.labels')).toEqual({ grafana_dashboard: '1' });
   });
 });
 
