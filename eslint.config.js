@@ -9,7 +9,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Use explicit named exports (architecture.md convention 1).' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Use explicit named exports (docs/architecture.md).' }],
     },
   },
   {
@@ -21,7 +21,29 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['express', 'scimmy', 'pg', 'better-sqlite3', 'pino', '**/scim/**', '**/http/**', '**/adapters/**'], message: 'core/ and ports/ depend on nothing outer (architecture.md).' },
+          {
+            group: ['express', 'scimmy', 'pg', 'better-sqlite3', 'pino', 'undici', '**/scim/**', '**/http/**', '**/adapters/**', '**/sandbox/**', '**/observability/**', '**/console/**'],
+            message: 'core/ and ports/ depend on nothing outer (docs/architecture.md).',
+          },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/scim/**', '**/console/**'], message: 'http/ knows no SCIM and no console: they build on it (docs/architecture.md).' }],
+      }],
+    },
+  },
+  {
+    files: ['src/scim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['pg', 'better-sqlite3', '**/adapters/**', '**/sandbox/**'], message: 'scim/ reaches storage and Dynatrace only through core/ (docs/architecture.md).' },
+          { group: ['**/http/*', '!**/http/index.js'], message: 'scim/ uses http/ through its public entry, http/index.js (docs/architecture.md).' },
         ],
       }],
     },

@@ -12,14 +12,14 @@ import { createClientRateLimit } from './http/client-rate-limit.js';
 import type { JwtVerifier } from './http/jwt-verifier.js';
 import { createFrontDoor } from './http/front-door.js';
 import { ALLOWED_METHODS } from './http/options-requests.js';
+import { createErrorHandler, HttpError } from './http/index.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { createRequestMetrics } from './http/request-metrics.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Readiness } from './observability/readiness.js';
 import type { Store } from './ports/store.js';
-import { ScimError } from './scim/scim-error.js';
-import { registerScimRoutes, scimErrorHandler } from './scim/scim-router.js';
+import { registerScimRoutes, toScimError } from './scim/index.js';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -79,8 +79,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/admin', createAdminRoutes({ admin: deps.admin, authenticate }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}`));
+    next(new HttpError(404, `nothing at ${req.method} ${req.path}`));
   });
-  app.use(scimErrorHandler);
+  app.use(createErrorHandler({ translate: toScimError }));
   return app;
 }

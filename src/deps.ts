@@ -37,7 +37,7 @@ import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
 import { noopObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
-import { groupSchema, userSchema } from './scim/scim-schemas.js';
+import { groupSchema, userSchema } from './scim/index.js';
 
 export interface BuildDepsOptions {
   readonly config: Config;

@@ -2,7 +2,7 @@
 // /admin/sync/retry-failed and /admin/mapping/reload. Same bearer tokens as SCIM.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AdminService } from '../core/admin.js';
-import { ScimError } from '../scim/scim-error.js';
+import { HttpError } from './http-error.js';
 
 /**
  * Largest JSON body /admin accepts, fixed: no admin endpoint reads a body, so this only bounds what a
@@ -50,6 +50,6 @@ export function createAdminRoutes(options: {
 function boundedInteger(value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   const text = String(value);
-  if (!/^\d{1,15}$/.test(text)) throw new ScimError(400, 'invalidValue', `expected a whole number, got "${text}"`);
+  if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, `expected a whole number, got "${text}"`, { type: 'invalidValue' });
   return Math.min(max, Math.max(min, Number(text)));
 }

@@ -5,16 +5,18 @@
 // RFC 6750 challenge (403 `insufficient_scope` for a valid token without the required scope); an issuer
 // whose keys cannot be fetched is a 503, because the token may be valid.
 import type { NextFunction, Request, Response } from 'express';
-import { ScimError } from '../scim/scim-error.js';
+import { HttpError } from './http-error.js';
 import { JwksUnavailableError, JwtInsufficientScopeError, JwtRejectedError, type JwtVerifier } from './jwt-verifier.js';
 import { requestContextOf } from './request-context.js';
 import { createSecretMatcher } from './secret-compare.js';
 
 /** A refused credential: 401, challenging with `error="invalid_token"` when a bearer token was sent (RFC 6750 §3.1). */
-export class AuthenticationError extends ScimError {
+export class AuthenticationError extends HttpError {
+  override readonly name = 'AuthenticationError';
+
   constructor(detail: string, options: { tokenSent: boolean }) {
     const challenge = options.tokenSent ? 'Bearer realm="SCIM", error="invalid_token"' : 'Bearer realm="SCIM"';
-    super(401, undefined, detail, { 'WWW-Authenticate': challenge });
+    super(401, detail, { headers: { 'WWW-Authenticate': challenge } });
   }
 }
 
@@ -62,8 +64,8 @@ export function createBearerAuth(options: { readonly tokens: readonly string[]; 
 function refusal(error: unknown): unknown {
   if (error instanceof JwtRejectedError) return new AuthenticationError(error.message, { tokenSent: true });
   if (error instanceof JwtInsufficientScopeError) {
-    return new ScimError(403, undefined, error.message, { 'WWW-Authenticate': `Bearer realm="SCIM", error="insufficient_scope", scope="${error.scope}"` });
+    return new HttpError(403, error.message, { headers: { 'WWW-Authenticate': `Bearer realm="SCIM", error="insufficient_scope", scope="${error.scope}"` } });
   }
-  if (error instanceof JwksUnavailableError) return new ScimError(503, undefined, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
+  if (error instanceof JwksUnavailableError) return new HttpError(503, error.message, { headers: { 'Retry-After': String(error.retryAfterSeconds) } });
   return error;
 }

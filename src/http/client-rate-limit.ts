@@ -5,7 +5,7 @@
 // buckets idle long enough to be full again are dropped, and each map holds at most `maxKeys`.
 import type { NextFunction, Request, Response } from 'express';
 import type { ClientRateLimitConfig } from '../config.js';
-import { ScimError } from '../scim/scim-error.js';
+import { HttpError } from './http-error.js';
 import { principalOf } from './bearer-auth.js';
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
@@ -102,8 +102,8 @@ export function createClientRateLimit(options: { readonly limit: ClientRateLimit
   };
 }
 
-function tooManyRequests(seconds: number, reason: string): ScimError {
-  return new ScimError(429, undefined, `${reason}; retry after ${seconds} s`, { 'Retry-After': String(seconds) });
+function tooManyRequests(seconds: number, reason: string): HttpError {
+  return new HttpError(429, `${reason}; retry after ${seconds} s`, { headers: { 'Retry-After': String(seconds) } });
 }
 
 /**

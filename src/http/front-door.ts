@@ -9,8 +9,8 @@ import type { Logger } from '../observability/logger.js';
 import { answerOptions } from './options-requests.js';
 import { openRequestContext, requestContextOf } from './request-context.js';
 import type { RequestObserver } from './request-metrics.js';
+import { HttpError } from './http-error.js';
 import { writeSecurityHeaders } from './security-headers.js';
-import { ScimError } from '../scim/scim-error.js';
 
 export interface FrontDoorOptions {
   readonly logger: Logger;
@@ -57,6 +57,6 @@ export function createFrontDoor(options: FrontDoorOptions) {
 }
 
 /** RFC 9110 §10.1.1: the only expectation defined, and met (by Node), is 100-continue. */
-function unmetExpectation(): ScimError {
-  return new ScimError(417, undefined, 'the Expect header asks for something this server does not do; only "100-continue" is understood');
+function unmetExpectation(): HttpError {
+  return new HttpError(417, 'the Expect header asks for something this server does not do; only "100-continue" is understood');
 }

@@ -3,7 +3,7 @@
 // on the main app or on the separate metrics listener (metrics-server.ts).
 import type { NextFunction, Request, Response } from 'express';
 import type { Metrics } from '../observability/metrics.js';
-import { ScimError } from '../scim/scim-error.js';
+import { HttpError } from './http-error.js';
 import { secretsEqual } from './secret-compare.js';
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i;
@@ -15,7 +15,7 @@ export function createMetricsHandler(options: { readonly metrics: Pick<Metrics, 
       const presented = BEARER.exec(req.get('authorization') ?? '')?.[1];
       if (presented === undefined || !secretsEqual(presented, token)) {
         const challenge = presented === undefined ? 'Bearer realm="metrics"' : 'Bearer realm="metrics", error="invalid_token"';
-        return next(new ScimError(401, undefined, 'the metrics endpoint requires its bearer token', { 'WWW-Authenticate': challenge }));
+        return next(new HttpError(401, 'the metrics endpoint requires its bearer token', { headers: { 'WWW-Authenticate': challenge } }));
       }
     }
     const { contentType, text } = await metrics.render();

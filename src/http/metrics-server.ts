@@ -1,5 +1,5 @@
 // The separate metrics listener (METRICS_PORT): GET /metrics on HOST and nothing else — every other
-// request is a 404 SCIM error — so the port can stay inside the cluster while the main one is public.
+// request is a 404 error (the bridge's one error format) — so the port can stay inside the cluster while the main one is public.
 // The listener has the main server's hardening (server-hardening.ts): timeouts, SCIM JSON for requests
 // Node cannot parse.
 import { once } from 'node:events';
@@ -7,9 +7,9 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { ScimError } from '../scim/scim-error.js';
-import { scimErrorHandler } from '../scim/scim-router.js';
 import { createAppServer } from './app-server.js';
+import { createErrorHandler } from './error-handler.js';
+import { HttpError } from './http-error.js';
 import { createMetricsHandler } from './metrics-endpoint.js';
 import { createFrontDoor } from './front-door.js';
 import { trackForDrain } from './server-drain.js';
@@ -35,9 +35,9 @@ export async function startMetricsServer(options: {
   app.use(createFrontDoor({ logger, allow: null }));
   app.get('/metrics', createMetricsHandler({ metrics: options.metrics, token: options.token }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));
+    next(new HttpError(404, `nothing at ${req.method} ${req.path}; this port serves GET /metrics only`));
   });
-  app.use(scimErrorHandler);
+  app.use(createErrorHandler());
   const server: Server = createAppServer(app).listen(options.port, options.host);
   hardenServer(server, { logger });
   const drain = trackForDrain(server);

@@ -5,7 +5,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
-import { ERROR_SCHEMA } from '../scim/scim-error.js';
+import { ERROR_CONTENT_TYPE, HttpError } from './http-error.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 /** Whole header block within 20 s, whole request within 60 s; idle keep-alive above a load balancer's usual 60 s. */
@@ -34,10 +34,10 @@ export function hardenServer(server: Server, options: { readonly logger: Logger 
       return;
     }
     options.logger.debug({ code: error.code, status }, 'unparseable request refused');
-    const body = JSON.stringify({ schemas: [ERROR_SCHEMA], status: String(status), detail: DETAIL[status] });
+    const body = JSON.stringify(new HttpError(status, DETAIL[status] ?? 'the request cannot be read').toBody());
     const head = [
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-      'Content-Type: application/scim+json',
+      `Content-Type: ${ERROR_CONTENT_TYPE}`,
       `Content-Length: ${Buffer.byteLength(body)}`,
       'Connection: close',
       ...SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}`),

@@ -1,10 +1,10 @@
-// SCIM error responses (RFC 7644 §3.12): the only place where failures become HTTP statuses and
-// scimType keywords. Details never carry tokens, upstream bodies or stack traces.
+// SCIM errors (RFC 7644 §3.12): the SCIM edge's HttpError, with its scimType keyword, and the one
+// place where the failures of the layers below (provisioning, filters, scimmy, the body reader) become
+// HTTP statuses and scimType keywords. Details never carry tokens, upstream bodies or stack traces.
 import SCIMMY from 'scimmy';
 import { ProvisioningError, type ProvisioningErrorCode } from '../core/provisioning-error.js';
+import { HttpError } from '../http/index.js';
 import { FilterSyntaxError } from './filter-parser.js';
-
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 export type ScimType =
   | 'invalidFilter'
@@ -18,27 +18,16 @@ export type ScimType =
   | 'invalidVers'
   | 'sensitive';
 
-export class ScimError extends Error {
+/** An HttpError with the SCIM edge's argument order: status, scimType, detail, headers. */
+export class ScimError extends HttpError {
   override readonly name = 'ScimError';
-  readonly status: number;
-  readonly scimType: ScimType | undefined;
-  /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
-  readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: number, scimType: ScimType | undefined, detail: string, headers: Record<string, string> = {}) {
-    super(detail);
-    this.status = status;
-    this.scimType = scimType;
-    this.headers = headers;
+    super(status, detail, { ...(scimType === undefined ? {} : { type: scimType }), headers });
   }
 
-  toBody(): Record<string, unknown> {
-    return {
-      schemas: [ERROR_SCHEMA],
-      status: String(this.status),
-      ...(this.scimType ? { scimType: this.scimType } : {}),
-      detail: this.message,
-    };
+  get scimType(): ScimType | undefined {
+    return this.type as ScimType | undefined;
   }
 }
 
@@ -60,9 +49,12 @@ const PROVISIONING_STATUS: Record<ProvisioningErrorCode, [number, ScimType | und
 
 const RETRY_AFTER_SECONDS = '30';
 
-/** The SCIM error for anything thrown while serving a request; unknown errors become a 500 naming the request id. */
-export function toScimError(error: unknown, requestId: string): ScimError {
-  if (error instanceof ScimError) return error;
+/**
+ * The error answer for what the layers below the SCIM edge throw while serving a request (the app's
+ * ErrorTranslation); null for an error it does not know, which the handler answers with a 500.
+ */
+export function toScimError(error: unknown, requestId: string): HttpError | null {
+  if (error instanceof HttpError) return error;
   if (error instanceof ProvisioningError) {
     const [status, scimType] = PROVISIONING_STATUS[error.code];
     const headers: Record<string, string> = status === 503 ? { 'Retry-After': RETRY_AFTER_SECONDS } : {};
@@ -83,7 +75,7 @@ export function toScimError(error: unknown, requestId: string): ScimError {
   // that does not decompress as its Content-Encoding says.
   const exposed = exposedClientStatus(error);
   if (exposed !== null) return new ScimError(exposed, exposed === 400 ? 'invalidSyntax' : undefined, 'the request body could not be read');
-  return new ScimError(500, undefined, `internal error (request id ${requestId})`);
+  return null;
 }
 
 /** express.json() failures: malformed JSON, bodies over the limit, unsupported charsets. */

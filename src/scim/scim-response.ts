@@ -3,7 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { ChangeOrigin } from '../core/change-context.js';
-import { requestContextOf } from '../http/request-context.js';
+import { requestContextOf } from '../http/index.js';
 import type { JsonObject } from '../ports/json.js';
 
 /** RFC 7644 §8.1: the media type defines no parameters; JSON text is UTF-8 (RFC 8259 §8.1). */

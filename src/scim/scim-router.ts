@@ -5,13 +5,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { GroupService } from '../core/groups.js';
 import type { UserService } from '../core/users.js';
-import { requestContextOf } from '../http/request-context.js';
 import { registerDiscoveryRoutes, type AcceptedCredentials } from './discovery-routes.js';
 import { registerGroupsRoutes } from './groups-routes.js';
 import { registerListRoutes } from './list-routes.js';
 import type { ScimRouteTable } from './scim-route-table.js';
-import { ScimError, toScimError } from './scim-error.js';
-import { sendScim } from './scim-response.js';
+import { ScimError } from './scim-error.js';
 import { groupSchema, userSchema } from './scim-schemas.js';
 import { registerUsersRoutes } from './users-routes.js';
 
@@ -93,14 +91,4 @@ function nestedDeeperThan(body: unknown, limit: number): boolean {
     for (const child of Object.values(value)) pending.push([child, depth + 1]);
   }
   return false;
-}
-
-export function scimErrorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (res.headersSent) return next(error);
-  const { requestId, log } = requestContextOf(res);
-  // A refused credential (AuthenticationError) is a ScimError carrying its own challenge.
-  const scimError = toScimError(error, requestId);
-  if (scimError.status >= 500) log.error({ err: error }, 'request failed');
-  for (const [name, value] of Object.entries(scimError.headers)) res.setHeader(name, value);
-  sendScim(res, scimError.status, scimError.toBody());
 }
