@@ -5,6 +5,7 @@ import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument } f
 import type { Document } from 'yaml';
 import { DEFAULT_MAPPING } from './core/mapping/mapping.js';
 import type { GroupRule, Mapping, PolicyBindingRule, PolicyLevelKind } from './core/mapping/mapping.js';
+import { isJsonObject } from './ports/json.js';
 
 /** Longest `scimPattern` accepted (characters of RegExp source). */
 export const MAX_PATTERN_LENGTH = 500;
@@ -89,7 +90,7 @@ const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const TEMPLATE_REF = /\$(\d)/g;
 
 function readMapping(root: unknown, report: Report): Mapping {
-  if (!isRecord(root)) {
+  if (!isJsonObject(root)) {
     report([], `must be a mapping with the keys ${TOP_KEYS.join(', ')}; got ${describe(root)}`);
     return DEFAULT_MAPPING;
   }
@@ -107,7 +108,7 @@ function readMapping(root: unknown, report: Report): Mapping {
 }
 
 function readRule(item: unknown, path: Path, report: Report): GroupRule | null {
-  if (!isRecord(item)) {
+  if (!isJsonObject(item)) {
     report(path, `must be a mapping with scim or scimPattern; got ${describe(item)}`);
     return null;
   }
@@ -190,7 +191,7 @@ function checkTemplate(template: string, hasPattern: boolean, compiled: Compiled
 }
 
 function readPolicy(item: unknown, path: Path, report: Report): PolicyBindingRule | null {
-  if (!isRecord(item)) {
+  if (!isJsonObject(item)) {
     report(path, `must be a mapping with level, id and names or uuids; got ${describe(item)}`);
     return null;
   }
@@ -230,7 +231,7 @@ function readPolicy(item: unknown, path: Path, report: Report): PolicyBindingRul
 
 /** `parameters`: a mapping of placeholder names to string values. null when anything was wrong. */
 function readParameters(value: unknown, path: Path, report: Report): Record<string, string> | null {
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     report(path, `must be a mapping of policy parameter names to values, e.g. { team: "payments" }; got ${describe(value)}`);
     return null;
   }
@@ -360,9 +361,6 @@ function checkKeys(object: Record<string, unknown>, path: Path, allowed: readonl
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';

@@ -1,5 +1,6 @@
 // What a sandbox handler returns, the refusals it throws (in the body shapes Dynatrace uses), and
 // the checks of request bodies every API area shares.
+import { isJsonObject } from '../ports/json.js';
 
 export interface HandlerResult {
   readonly status: number;
@@ -32,9 +33,6 @@ export function dtoError(status: number, message: string, errorsMap: Record<stri
   return new SandboxHttpError(status, { code: status, message, errorsMap });
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function stringArray(value: unknown, what: string, refuse: (message: string) => SandboxHttpError = (m) => iamError(400, m)): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw refuse(`${what} must be an array of strings`);
@@ -44,7 +42,7 @@ export function stringArray(value: unknown, what: string, refuse: (message: stri
 /** An optional JSON object of strings (binding `parameters` and `metadata`); absent is `{}`. */
 export function stringMap(value: unknown, what: string): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+  if (!isJsonObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
     throw dtoError(400, `${what} must be an object of strings`, { [what]: 'must be an object of strings' });
   }
   return { ...(value as Record<string, string>) };

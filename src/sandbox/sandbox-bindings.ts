@@ -3,8 +3,9 @@
 // boundaries. The whole-set group endpoint overwrites every binding of the group at the level; the
 // per-policy endpoints touch only the bindings their `parameters[…]`/`metadata[…]` query selects.
 import type { HandlerResult } from './sandbox-answers.js';
-import { dtoError, isRecord, stringArray, stringMap } from './sandbox-answers.js';
+import { dtoError, stringArray, stringMap } from './sandbox-answers.js';
 import type { SandboxBinding, SandboxState } from './sandbox-state.js';
+import { isJsonObject } from '../ports/json.js';
 
 interface Selector {
   readonly parameters: Record<string, string>;
@@ -69,7 +70,7 @@ export class SandboxBindings {
   }
 
   private readBinding(body: unknown): Pick<SandboxBinding, 'parameters' | 'metadata' | 'boundaries'> {
-    if (!isRecord(body)) throw dtoError(400, 'A JSON object is required');
+    if (!isJsonObject(body)) throw dtoError(400, 'A JSON object is required');
     const refuse = (m: string) => dtoError(400, m, { boundaries: m });
     const boundaries = body['boundaries'] === undefined ? [] : stringArray(body['boundaries'], 'boundaries', refuse);
     const unknown = boundaries.filter((uuid) => !this.state.boundaryRecords.has(uuid));
@@ -92,7 +93,7 @@ export class SandboxBindings {
   /** `PUT …/bindings/groups/{g}` `{policyUuids}`: every binding of the group at the level is replaced by plain ones. */
   replaceGroupPolicies(levelType: string, levelId: string, groupUuid: string, body: unknown): HandlerResult {
     this.writable(levelType, levelId, groupUuid);
-    if (!isRecord(body) || !Array.isArray(body['policyUuids']) || body['policyUuids'].some((v) => typeof v !== 'string')) {
+    if (!isJsonObject(body) || !Array.isArray(body['policyUuids']) || body['policyUuids'].some((v) => typeof v !== 'string')) {
       throw dtoError(400, 'policyUuids must be an array of strings', { policyUuids: 'must be an array of strings' });
     }
     const uuids = [...new Set(body['policyUuids'] as string[])];

@@ -3,14 +3,15 @@
 // client which trusts such answers can be caught.
 import type { DavisUser } from '../ports/davis-assistant-api.js';
 import type { HandlerResult } from './sandbox-answers.js';
-import { isRecord, SandboxHttpError } from './sandbox-answers.js';
+import { SandboxHttpError } from './sandbox-answers.js';
 import type { SandboxState } from './sandbox-state.js';
+import { isJsonObject } from '../ports/json.js';
 
 export class SandboxDavis {
   constructor(private readonly state: SandboxState) {}
 
   private read(email: string, body: unknown): DavisUser {
-    if (!isRecord(body)) throw new SandboxHttpError(400, { message: 'A JSON object is required' });
+    if (!isJsonObject(body)) throw new SandboxHttpError(400, { message: 'A JSON object is required' });
     const { firstName, lastName, timezone, admin } = body;
     const bodyEmail = body['email'];
     if (bodyEmail !== undefined && (typeof bodyEmail !== 'string' || bodyEmail.toLowerCase() !== email.toLowerCase())) {

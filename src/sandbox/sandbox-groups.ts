@@ -2,8 +2,9 @@
 // member listing, with owners (`SCIM` and `ALL_USERS` groups refuse edits), federated attribute
 // values turning LOCAL ↔ SAML, and the recorded answers next to the spec's.
 import type { HandlerResult } from './sandbox-answers.js';
-import { iamError, isRecord, stringArray } from './sandbox-answers.js';
+import { iamError, stringArray } from './sandbox-answers.js';
 import type { GroupOwner, SandboxGroup, SandboxState } from './sandbox-state.js';
+import { isJsonObject } from '../ports/json.js';
 
 /** The documented example's MAX_GROUPS_PER_ACCOUNT limit. */
 export const MAX_GROUPS_PER_ACCOUNT = 1_000;
@@ -33,7 +34,7 @@ export class SandboxGroups {
   }
 
   private readInput(value: unknown): GroupInput {
-    if (!isRecord(value) || typeof value['name'] !== 'string' || value['name'].trim() === '') throw iamError(400, 'Group name is required');
+    if (!isJsonObject(value) || typeof value['name'] !== 'string' || value['name'].trim() === '') throw iamError(400, 'Group name is required');
     const description = value['description'];
     if (description !== undefined && description !== null && (typeof description !== 'string' || description.length > 255)) {
       throw iamError(400, 'description must be a string of at most 255 characters');

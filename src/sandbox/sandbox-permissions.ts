@@ -1,8 +1,9 @@
 // The sandbox's legacy role-based permissions (`/groups/{uuid}/permissions`), deprecated upstream:
 // every answer carries the recorded Deprecation and Sunset headers.
 import type { HandlerResult } from './sandbox-answers.js';
-import { iamError, isRecord } from './sandbox-answers.js';
+import { iamError } from './sandbox-answers.js';
 import type { SandboxPermission, SandboxState } from './sandbox-state.js';
+import { isJsonObject } from '../ports/json.js';
 
 /** Permission names of the legacy API [spec PermissionsDto enum]. */
 export const PERMISSION_NAMES: ReadonlySet<string> = new Set([
@@ -40,7 +41,7 @@ export class SandboxPermissions {
   private read(body: unknown): PermissionInput[] {
     if (!Array.isArray(body)) throw iamError(400, 'An array of permissions is required');
     return body.map((p) => {
-      if (!isRecord(p)) throw iamError(400, 'A permission must be an object');
+      if (!isJsonObject(p)) throw iamError(400, 'A permission must be an object');
       const { permissionName, scope, scopeType } = p;
       if (typeof permissionName !== 'string' || !PERMISSION_NAMES.has(permissionName)) throw iamError(400, `Unknown permissionName ${String(permissionName)}`);
       if (scopeType !== 'account' && scopeType !== 'tenant' && scopeType !== 'management-zone') throw iamError(400, `Unknown scopeType ${String(scopeType)}`);

@@ -2,8 +2,9 @@
 // lookups, removal, and group membership edited from the user's side, with the ALL_USERS group
 // every user keeps and the native-SCIM groups nobody may edit here.
 import type { HandlerResult } from './sandbox-answers.js';
-import { iamError, isRecord, stringArray } from './sandbox-answers.js';
+import { iamError, stringArray } from './sandbox-answers.js';
 import type { SandboxGroup, SandboxState, SandboxUser } from './sandbox-state.js';
+import { isJsonObject } from '../ports/json.js';
 
 /** Invitations the account accepts (the documented example's REGULAR_USER limit). */
 export const REGULAR_USER_LIMIT = 10_000;
@@ -73,7 +74,7 @@ export class SandboxUsers {
   }
 
   create(body: unknown): HandlerResult {
-    if (!isRecord(body) || typeof body['email'] !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body['email'])) throw iamError(400, 'A valid email is required');
+    if (!isJsonObject(body) || typeof body['email'] !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(body['email'])) throw iamError(400, 'A valid email is required');
     const email = body['email'].toLowerCase();
     if (this.state.faults.refusedEmails.includes(email)) throw iamError(400, `User ${email} cannot be invited`);
     if (this.state.userRecords.has(email)) return this.duplicate(email);

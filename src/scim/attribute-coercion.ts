@@ -2,7 +2,7 @@
 // (Entra ID: https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility):
 // "True"/"False" strings on booleans, explicit nulls, and the enterprise `manager` as a string,
 // {value} or Entra's [{$ref,value}].
-import type { JsonObject, JsonValue } from '../ports/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
 import type { ScimAttributeDefinition } from './scim-schemas.js';
 
 /** The value with nulls dropped and booleans coerced; `undefined` when nothing is left (treat as absent). */
@@ -25,7 +25,7 @@ function coerceSingle(value: JsonValue, definition: ScimAttributeDefinition): Js
     if (lower === 'false') return false;
     return value;
   }
-  if (definition.type === 'complex' && isObject(value)) return coerceComplex(value, definition.subAttributes);
+  if (definition.type === 'complex' && isJsonObject(value)) return coerceComplex(value, definition.subAttributes);
   return dropNulls(value);
 }
 
@@ -48,7 +48,7 @@ export function coerceManager(value: JsonValue): JsonValue | undefined {
   let candidate: JsonValue | undefined = value;
   if (Array.isArray(candidate)) candidate = candidate.find((item) => item !== null);
   if (typeof candidate === 'string') return candidate.trim() === '' ? undefined : { value: candidate };
-  if (isObject(candidate)) {
+  if (isJsonObject(candidate)) {
     const field = (name: string) => {
       const key = Object.keys(candidate).find((k) => k.toLowerCase() === name);
       return key === undefined ? undefined : candidate[key];
@@ -66,7 +66,7 @@ export function coerceManager(value: JsonValue): JsonValue | undefined {
 function dropNulls(value: JsonValue): JsonValue | undefined {
   if (value === null) return undefined;
   if (Array.isArray(value)) return value.map(dropNulls).filter((item): item is JsonValue => item !== undefined);
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const result: JsonObject = {};
     for (const [key, item] of Object.entries(value)) {
       const kept = dropNulls(item);
@@ -77,6 +77,3 @@ function dropNulls(value: JsonValue): JsonValue | undefined {
   return value;
 }
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -5,8 +5,8 @@ import { valueMatchesFilter } from '../core/filter/evaluate.js';
 import type { FilterNode } from '../core/filter/ast.js';
 import { sameJson } from '../core/json-equality.js';
 import type { AttributeCatalogue } from '../core/filter/attribute-catalogue.js';
-import type { JsonObject, JsonValue } from '../ports/json.js';
-import { coerceManager, coerceToDefinition, isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
+import { coerceManager, coerceToDefinition } from './attribute-coercion.js';
 import type { PathOperation } from './patch-normaliser.js';
 import { resolveTarget, type PatchTarget } from './patch-target.js';
 import { ScimError } from './scim-error.js';
@@ -55,7 +55,7 @@ function write(resource: JsonObject, target: PatchTarget, op: 'add' | 'replace',
   if (isManager(target)) {
     // The same manager again keeps the $ref it has.
     const current = getKey(container, attribute.name);
-    if (!(isObject(current) && isObject(value) && current.value === value.value)) setKey(container, attribute.name, value);
+    if (!(isJsonObject(current) && isJsonObject(value) && current.value === value.value)) setKey(container, attribute.name, value);
     return;
   }
   if (filter !== null) return writeFiltered(container, target, value, pathText, catalogue);
@@ -69,21 +69,21 @@ function write(resource: JsonObject, target: PatchTarget, op: 'add' | 'replace',
       return;
     }
     if (attribute.type === 'complex') {
-      if (!isObject(value)) throw new ScimError(400, 'invalidValue', `${pathText} takes an object of sub-attributes`);
-      setKey(container, attribute.name, merge(isObject(current) ? current : {}, value, attribute));
+      if (!isJsonObject(value)) throw new ScimError(400, 'invalidValue', `${pathText} takes an object of sub-attributes`);
+      setKey(container, attribute.name, merge(isJsonObject(current) ? current : {}, value, attribute));
       return;
     }
     setKey(container, attribute.name, value);
     return;
   }
   if (attribute.multiValued) {
-    const entries = Array.isArray(current) && current.length > 0 ? current.filter(isObject) : null;
+    const entries = Array.isArray(current) && current.length > 0 ? current.filter(isJsonObject) : null;
     if (entries === null) setKey(container, attribute.name, [{ [sub.name]: value }]);
     else for (const entry of entries) setKey(entry, sub.name, value);
     if (sub.name === 'primary') keepOnePrimary(getKey(container, attribute.name) as JsonValue[], []);
     return;
   }
-  const object = isObject(current) ? current : {};
+  const object = isJsonObject(current) ? current : {};
   setKey(object, sub.name, value);
   setKey(container, attribute.name, object);
 }
@@ -98,10 +98,10 @@ function writeFiltered(container: JsonObject, target: PatchTarget, value: JsonVa
   const { attribute, sub } = target;
   const filter = target.filter as FilterNode;
   const patch = sub !== null ? { [sub.name]: value } : Array.isArray(value) && value.length === 1 ? value[0] : value;
-  if (!isObject(patch)) throw new ScimError(400, 'invalidValue', `${pathText} takes an object of sub-attributes`);
+  if (!isJsonObject(patch)) throw new ScimError(400, 'invalidValue', `${pathText} takes an object of sub-attributes`);
   const current = getKey(container, attribute.name);
   const values = Array.isArray(current) ? current : [];
-  const matching = values.filter((entry) => isObject(entry) && valueMatchesFilter(target.path, filter, entry, catalogue));
+  const matching = values.filter((entry) => isJsonObject(entry) && valueMatchesFilter(target.path, filter, entry, catalogue));
   if (matching.length > 0) {
     for (const entry of matching) merge(entry as JsonObject, patch, attribute);
     keepOnePrimary(values, matching);
@@ -125,17 +125,17 @@ function remove(resource: JsonObject, target: PatchTarget, value: JsonValue | un
   if (filter !== null || (attribute.multiValued && sub === null && value !== undefined && value !== null)) {
     if (!Array.isArray(current)) return;
     const selected = (entry: JsonValue) =>
-      filter !== null ? isObject(entry) && valueMatchesFilter(target.path, filter, entry, catalogue) : listed(entry, value as JsonValue, attribute);
+      filter !== null ? isJsonObject(entry) && valueMatchesFilter(target.path, filter, entry, catalogue) : listed(entry, value as JsonValue, attribute);
     if (sub === null) {
       setKey(container, attribute.name, current.filter((entry) => !selected(entry)));
     } else {
-      for (const entry of current) if (isObject(entry) && selected(entry)) deleteKey(entry, sub.name);
+      for (const entry of current) if (isJsonObject(entry) && selected(entry)) deleteKey(entry, sub.name);
     }
   } else if (sub === null) {
     deleteKey(container, attribute.name);
   } else if (Array.isArray(current)) {
-    for (const entry of current) if (isObject(entry)) deleteKey(entry, sub.name);
-  } else if (isObject(current)) {
+    for (const entry of current) if (isJsonObject(entry)) deleteKey(entry, sub.name);
+  } else if (isJsonObject(current)) {
     deleteKey(current, sub.name);
   }
   dropIfEmpty(container, attribute.name);
@@ -146,7 +146,7 @@ function remove(resource: JsonObject, target: PatchTarget, value: JsonValue | un
 function listed(entry: JsonValue, value: JsonValue, attribute: ScimAttributeDefinition): boolean {
   const items = Array.isArray(value) ? value : [value];
   return items.some((item) => {
-    if (!isObject(item) || !isObject(entry)) return sameJson(entry, item);
+    if (!isJsonObject(item) || !isJsonObject(entry)) return sameJson(entry, item);
     return Object.entries(item).every(([key, expected]) => {
       const actual = getKey(entry, key);
       const definition = attribute.subAttributes.get(key.toLowerCase());
@@ -160,7 +160,7 @@ function listed(entry: JsonValue, value: JsonValue, attribute: ScimAttributeDefi
 function holder(resource: JsonObject, target: PatchTarget, create: boolean): JsonObject | undefined {
   if (target.extension === null) return resource;
   const existing = getKey(resource, target.extension);
-  if (isObject(existing)) return existing;
+  if (isJsonObject(existing)) return existing;
   if (!create) return undefined;
   const created: JsonObject = {};
   setKey(resource, target.extension, created);
@@ -196,16 +196,16 @@ function equalities(filter: FilterNode, attribute: ScimAttributeDefinition): Jso
  * automatically set "primary" to "false" for any other values in the array" (RFC 7644 §3.5.2).
  */
 function keepOnePrimary(values: readonly JsonValue[], written: readonly JsonValue[]): void {
-  const chosen = written.find((value) => isObject(value) && getKey(value, 'primary') === true);
+  const chosen = written.find((value) => isJsonObject(value) && getKey(value, 'primary') === true);
   if (chosen === undefined) return;
   for (const value of values) {
-    if (value !== chosen && isObject(value) && getKey(value, 'primary') === true) setKey(value, 'primary', false);
+    if (value !== chosen && isJsonObject(value) && getKey(value, 'primary') === true) setKey(value, 'primary', false);
   }
 }
 
 function dropIfEmpty(container: JsonObject, name: string): void {
   const value = getKey(container, name);
-  if ((Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0)) deleteKey(container, name);
+  if ((Array.isArray(value) && value.length === 0) || (isJsonObject(value) && Object.keys(value).length === 0)) deleteKey(container, name);
 }
 
 /** Own property `name`, matched case-insensitively (RFC 7643 §2.1). */

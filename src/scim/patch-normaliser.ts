@@ -1,8 +1,7 @@
 // Rewrites PATCH operations from any IdP dialect into per-path operations (RFC 7644 §3.5.2): a
 // path-less value is split into one operation per key, its dotted (`name.givenName`) and URN keys
 // included, as Entra's `aadOptscim062020` dialect and Okta send them.
-import type { JsonObject, JsonValue } from '../ports/json.js';
-import { isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
 import type { PatchOperation } from './patch-request.js';
 
 /** Echoed by clients inside path-less values (Okta's group rename sends `id`): skipped there. */
@@ -27,12 +26,12 @@ export function splitPathless(operations: readonly PatchOperation[], coreSchema:
   const split = (op: PatchOperation['op'], value: JsonObject): void => {
     for (const [key, item] of Object.entries(value)) {
       if (ECHOED.has(key.toLowerCase())) continue;
-      if (isCore(key) && isObject(item)) split(op, item);
+      if (isCore(key) && isJsonObject(item)) split(op, item);
       else result.push({ op, path: key, value: item, fromPathless: true });
     }
   };
   for (const operation of operations) {
-    if (operation.path === null || (isCore(operation.path) && isObject(operation.value))) split(operation.op, operation.value as JsonObject);
+    if (operation.path === null || (isCore(operation.path) && isJsonObject(operation.value))) split(operation.op, operation.value as JsonObject);
     else result.push({ op: operation.op, path: operation.path, value: operation.value, fromPathless: false });
   }
   return result;

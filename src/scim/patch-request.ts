@@ -1,7 +1,6 @@
 // Parses a PatchOp message (RFC 7644 §3.5.2) into operations, accepting both IdP dialects:
 // `op` in any case (Entra sends "Replace"), with or without `path`.
-import type { JsonValue } from '../ports/json.js';
-import { isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonValue } from '../ports/json.js';
 import { ScimError } from './scim-error.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -17,7 +16,7 @@ export interface PatchOperation {
 }
 
 export function parsePatchRequest(body: unknown): PatchOperation[] {
-  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'the request body must be a PatchOp JSON object');
+  if (!isJsonObject(body)) throw new ScimError(400, 'invalidSyntax', 'the request body must be a PatchOp JSON object');
   const schemasKey = Object.keys(body).find((k) => k.toLowerCase() === 'schemas');
   const schemas = schemasKey === undefined ? undefined : body[schemasKey];
   if (schemas !== undefined && !(Array.isArray(schemas) && schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase()))) {
@@ -35,7 +34,7 @@ export function parsePatchRequest(body: unknown): PatchOperation[] {
 }
 
 function parseOperation(operation: JsonValue, position: number): PatchOperation {
-  if (!isObject(operation)) throw new ScimError(400, 'invalidSyntax', `operation ${position} must be an object`);
+  if (!isJsonObject(operation)) throw new ScimError(400, 'invalidSyntax', `operation ${position} must be an object`);
   const field = (name: string): JsonValue | undefined => {
     const key = Object.keys(operation).find((k) => k.toLowerCase() === name);
     return key === undefined ? undefined : operation[key];
@@ -52,7 +51,7 @@ function parseOperation(operation: JsonValue, position: number): PatchOperation 
   const value = field('value');
   const text = typeof path === 'string' ? path.trim() : null;
   if (text === null && kind === 'remove') throw new ScimError(400, 'noTarget', `operation ${position}: remove needs a path`);
-  if (text === null && !isObject(value)) {
+  if (text === null && !isJsonObject(value)) {
     throw new ScimError(400, 'invalidValue', `operation ${position}: ${kind} without a path needs an object value`);
   }
   return { op: kind, path: text, value };

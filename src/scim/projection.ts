@@ -1,7 +1,7 @@
 // `attributes` and `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) applied to a rendered resource.
 // `id` and `schemas` are always returned; attribute names match case-insensitively.
 import type { AttributePath } from '../core/filter/ast.js';
-import type { JsonObject, JsonValue } from '../ports/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
 import type { Projection } from './list-parameters.js';
 import type { ResourceSchema } from './scim-schemas.js';
 
@@ -60,10 +60,10 @@ function keepOnly(resource: JsonObject, paths: readonly AttributePath[], schema:
     if (container !== null) {
       const containerKey = findKey(resource, container);
       const value = containerKey === undefined ? undefined : resource[containerKey];
-      if (containerKey === undefined || !isObject(value)) continue;
+      if (containerKey === undefined || !isJsonObject(value)) continue;
       source = value;
       const existing = result[containerKey];
-      target = isObject(existing) ? existing : (result[containerKey] = {});
+      target = isJsonObject(existing) ? existing : (result[containerKey] = {});
     }
     const key = findKey(source, attribute);
     if (key === undefined) continue;
@@ -79,8 +79,8 @@ function mergeSub(existing: JsonValue | undefined, value: JsonValue, sub: string
     const previous = Array.isArray(existing) ? existing : [];
     return value.map((item, i) => mergeSub(previous[i], item, sub));
   }
-  if (!isObject(value)) return existing ?? null;
-  const base = isObject(existing) ? { ...existing } : {};
+  if (!isJsonObject(value)) return existing ?? null;
+  const base = isJsonObject(existing) ? { ...existing } : {};
   const key = findKey(value, sub);
   if (key !== undefined) base[key] = value[key] as JsonValue;
   return base;
@@ -94,7 +94,7 @@ function exclude(resource: JsonObject, paths: readonly AttributePath[], schema: 
     if (container !== null) {
       const containerKey = findKey(result, container);
       const value = containerKey === undefined ? undefined : result[containerKey];
-      if (containerKey === undefined || !isObject(value)) continue;
+      if (containerKey === undefined || !isJsonObject(value)) continue;
       target = { ...value };
       result[containerKey] = target;
     }
@@ -112,13 +112,10 @@ function exclude(resource: JsonObject, paths: readonly AttributePath[], schema: 
 
 function withoutSub(value: JsonValue, sub: string): JsonValue {
   if (Array.isArray(value)) return value.map((item) => withoutSub(item, sub));
-  if (!isObject(value)) return value;
+  if (!isJsonObject(value)) return value;
   const copy = { ...value };
   const key = findKey(copy, sub);
   if (key !== undefined) delete copy[key];
   return copy;
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

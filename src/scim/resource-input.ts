@@ -1,8 +1,7 @@
 // Turns a request body into the attributes the core stores: normalised for the IdP dialect, then
 // validated and coerced by scimmy's schema (RFC 7643 §2, §4); unknown attributes are dropped.
 import SCIMMY from 'scimmy';
-import type { JsonObject } from '../ports/json.js';
-import { isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonObject } from '../ports/json.js';
 import { normaliseResource } from './resource-normaliser.js';
 import { ScimError } from './scim-error.js';
 import { configureScimSchemas, type ResourceSchema } from './scim-schemas.js';
@@ -34,7 +33,7 @@ export function memberIds(value: unknown): string[] {
   if (value === null || value === undefined) return [];
   const items = Array.isArray(value) ? value : [value];
   const ids = items.map((item) => {
-    const key = isObject(item) ? Object.keys(item).find((k) => k.toLowerCase() === 'value') : undefined;
+    const key = isJsonObject(item) ? Object.keys(item).find((k) => k.toLowerCase() === 'value') : undefined;
     const id = key === undefined ? undefined : (item as JsonObject)[key];
     if (typeof id !== 'string' || id.trim() === '') {
       throw new ScimError(400, 'invalidValue', 'each member must be an object with a non-empty string "value" (the User id)');

@@ -1,8 +1,8 @@
 // Normalises a User or Group body from any IdP dialect before schema validation: read-only and
 // write-only attributes dropped (id, meta, groups, password), explicit nulls treated as absent,
 // string booleans coerced, URN-qualified keys folded into their extension (idp-dialects.md §5.3).
-import type { JsonObject, JsonValue } from '../ports/json.js';
-import { coerceComplex, coerceToDefinition, isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
+import { coerceComplex, coerceToDefinition } from './attribute-coercion.js';
 import { ScimError } from './scim-error.js';
 import type { ResourceSchema } from './scim-schemas.js';
 
@@ -16,7 +16,7 @@ const SCHEMA_TYPOS: ReadonlyMap<string, string> = new Map([
 ]);
 
 export function normaliseResource(body: unknown, schema: ResourceSchema): JsonObject {
-  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', `the request body must be a JSON object (a ${schema.resourceType})`);
+  if (!isJsonObject(body)) throw new ScimError(400, 'invalidSyntax', `the request body must be a JSON object (a ${schema.resourceType})`);
   const known = new Map([schema.coreSchema, ...schema.extensions].map((urn) => [urn.toLowerCase(), urn]));
   const result: JsonObject = {};
   for (const [key, value] of coreAtTopLevel(body, schema.coreSchema)) {
@@ -49,7 +49,7 @@ function coreAtTopLevel(body: JsonObject, coreSchema: string): Array<[string, Js
   const nested: Array<[string, JsonValue]> = [];
   for (const [key, value] of Object.entries(body)) {
     const lower = key.toLowerCase();
-    if (lower === core && isObject(value)) nested.push(...Object.entries(value));
+    if (lower === core && isJsonObject(value)) nested.push(...Object.entries(value));
     else if (lower.startsWith(`${core}:`)) top.push([key.slice(core.length + 1), value]);
     else top.push([key, value]);
   }
@@ -71,9 +71,9 @@ function normaliseSchemas(value: JsonValue, known: ReadonlyMap<string, string>):
 
 function mergeExtension(result: JsonObject, urn: string, value: JsonValue, schema: ResourceSchema): void {
   if (value === null) return;
-  if (!isObject(value)) throw new ScimError(400, 'invalidValue', `${urn} must be an object`);
+  if (!isJsonObject(value)) throw new ScimError(400, 'invalidValue', `${urn} must be an object`);
   const definition = schema.topLevel.get(urn.toLowerCase());
   const coerced = coerceComplex(value, definition?.subAttributes ?? new Map());
   const existing = result[urn];
-  result[urn] = isObject(existing) ? { ...existing, ...coerced } : coerced;
+  result[urn] = isJsonObject(existing) ? { ...existing, ...coerced } : coerced;
 }

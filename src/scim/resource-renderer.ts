@@ -2,8 +2,7 @@
 // read-only `groups`/`members` with `$ref`, and `meta` with location and version.
 import type { GroupView } from '../core/groups.js';
 import type { UserView } from '../core/users.js';
-import type { JsonObject } from '../ports/json.js';
-import { isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonObject } from '../ports/json.js';
 import type { MemberRef, ResourceMeta, StoredResource } from '../ports/store.js';
 import { formatETag } from './etag.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './scim-schemas.js';
@@ -19,8 +18,8 @@ const NO_MANAGERS: KnownManagers = new Map();
 export function managerIdOf(record: StoredResource): string | null {
   if (record.attributesJson !== undefined && !record.attributesJson.includes('"manager"')) return null;
   const extension = record.attributes[ENTERPRISE_USER_SCHEMA];
-  const manager = isObject(extension) ? extension.manager : undefined;
-  return isObject(manager) && typeof manager.value === 'string' ? manager.value : null;
+  const manager = isJsonObject(extension) ? extension.manager : undefined;
+  return isJsonObject(manager) && typeof manager.value === 'string' ? manager.value : null;
 }
 
 /**
@@ -29,7 +28,7 @@ export function managerIdOf(record: StoredResource): string | null {
  */
 function withManager(extension: JsonObject, base: BaseUrl, managers: KnownManagers): JsonObject {
   const manager = extension.manager;
-  if (!isObject(manager) || typeof manager.value !== 'string' || !managers.has(manager.value)) return extension;
+  if (!isJsonObject(manager) || typeof manager.value !== 'string' || !managers.has(manager.value)) return extension;
   const displayName = managers.get(manager.value);
   return {
     ...extension,
@@ -58,7 +57,7 @@ export function renderUser(view: UserView, base: BaseUrl, managers: KnownManager
     id: record.id,
     ...attributes,
   };
-  if (isObject(extension) && managers.size > 0) resource[ENTERPRISE_USER_SCHEMA] = withManager(extension, base, managers);
+  if (isJsonObject(extension) && managers.size > 0) resource[ENTERPRISE_USER_SCHEMA] = withManager(extension, base, managers);
   if (view.groups !== null && view.groups.length > 0) resource.groups = groupRefs(view, base);
   resource.meta = renderMeta('User', record, userLocation(base, record.id));
   return resource;

@@ -1,7 +1,6 @@
 // Reads a SearchRequest (RFC 7644 §3.4.3, `POST …/.search`) as the query parameters of the GET it
 // stands for, so a search gets exactly the filters, paging, projections, limits and errors of a GET.
-import type { JsonValue } from '../ports/json.js';
-import { isObject } from './attribute-coercion.js';
+import { isJsonObject, type JsonValue } from '../ports/json.js';
 import { ScimError } from './scim-error.js';
 
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
@@ -12,7 +11,7 @@ const LISTS = new Set(['attributes', 'excludedattributes']);
 
 /** The query a GET would carry; `schemas`, when sent, must name SearchRequest (names match case-insensitively). */
 export function searchRequestQuery(body: unknown): Record<string, string> {
-  if (!isObject(body)) throw new ScimError(400, 'invalidSyntax', 'the request body must be a SearchRequest JSON object');
+  if (!isJsonObject(body)) throw new ScimError(400, 'invalidSyntax', 'the request body must be a SearchRequest JSON object');
   const query: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) {
     const lower = key.toLowerCase();

@@ -14,7 +14,7 @@ import type {
   DtUser,
   DtUserWithGroups,
 } from '../../ports/account-api.js';
-import { isRecord } from './client-options.js';
+import { isJsonObject } from '../../ports/json.js';
 
 export class BadShape extends Error {
   override readonly name = 'BadShape';
@@ -23,7 +23,7 @@ export class BadShape extends Error {
 type Rec = Record<string, unknown>;
 
 function record(value: unknown, what: string): Rec {
-  if (!isRecord(value)) throw new BadShape(`${what} is not an object`);
+  if (!isJsonObject(value)) throw new BadShape(`${what} is not an object`);
   return value;
 }
 

@@ -36,23 +36,14 @@ import {
   toUser,
   toUserWithGroups,
 } from './account-dto.js';
-import {
-  isRecord,
-  normaliseEmail,
-  requireOptions,
-  requireString,
-  requireStringArray,
-  resolveAccountUuid,
-  resolveCallSeams,
-  resolveClock,
-  resolveUrl,
-} from './client-options.js';
+import { normaliseEmail, requireOptions, requireString, requireStringArray, resolveAccountUuid, resolveCallSeams, resolveClock, resolveUrl } from './client-options.js';
 import type { OAuthTokenProvider } from './oauth-token-provider.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { Authorizer, FetchFn, UpstreamRequest, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
+import { isJsonObject } from '../../ports/json.js';
 
 export const DEFAULT_API_URL = 'https://api.dynatrace.com';
 
@@ -102,7 +93,7 @@ export interface AccountManagementClientOptions {
 }
 
 function validateGroupInput(group: unknown, where: string): DtGroupInput {
-  if (!isRecord(group)) throw new TypeError(`${where}: group must be an object`);
+  if (!isJsonObject(group)) throw new TypeError(`${where}: group must be an object`);
   const name = requireString(group['name'], where, 'group.name');
   const description = group['description'];
   if (description !== undefined && (typeof description !== 'string' || description.length > 255)) {
@@ -116,7 +107,7 @@ function validateGroupInput(group: unknown, where: string): DtGroupInput {
 }
 
 function validatePermission(value: unknown, where: string): DtPermission {
-  if (!isRecord(value)) throw new TypeError(`${where}: permission must be an object`);
+  if (!isJsonObject(value)) throw new TypeError(`${where}: permission must be an object`);
   const scopeType = value['scopeType'];
   if (typeof scopeType !== 'string' || !PERMISSION_SCOPE_TYPES.has(scopeType)) {
     throw new TypeError(`${where}: permission.scopeType must be account, tenant or management-zone`);
@@ -129,7 +120,7 @@ function validatePermission(value: unknown, where: string): DtPermission {
 }
 
 function validateLevel(level: unknown, where: string): DtPolicyLevel {
-  if (!isRecord(level) || typeof level['levelType'] !== 'string' || !LEVEL_TYPES.has(level['levelType'])) {
+  if (!isJsonObject(level) || typeof level['levelType'] !== 'string' || !LEVEL_TYPES.has(level['levelType'])) {
     throw new TypeError(`${where}: level.levelType must be global, account or environment`);
   }
   return { levelType: level['levelType'] as DtPolicyLevel['levelType'], levelId: requireString(level['levelId'], where, 'level.levelId') };
@@ -143,12 +134,12 @@ function writableLevel(level: unknown, where: string): DtPolicyLevel {
 
 function stringRecord(value: unknown, where: string, name: string): Record<string, string> {
   if (value === undefined) return {};
-  if (!isRecord(value) || Object.values(value).some((v) => typeof v !== 'string')) throw new TypeError(`${where}: ${name} must be an object of strings`);
+  if (!isJsonObject(value) || Object.values(value).some((v) => typeof v !== 'string')) throw new TypeError(`${where}: ${name} must be an object of strings`);
   return { ...(value as Record<string, string>) };
 }
 
 function validateBinding(value: unknown, where: string): DtPolicyBinding {
-  if (!isRecord(value)) throw new TypeError(`${where}: binding must be an object`);
+  if (!isJsonObject(value)) throw new TypeError(`${where}: binding must be an object`);
   return {
     policyUuid: requireString(value['policyUuid'], where, 'binding.policyUuid'),
     boundaries: [...new Set(requireStringArray(value['boundaries'], where, 'binding.boundaries'))],
@@ -159,7 +150,7 @@ function validateBinding(value: unknown, where: string): DtPolicyBinding {
 
 /** `parameters[k]=v&metadata[k]=v` [spec `query-params`]. */
 function selectorQuery(select: unknown, where: string): URLSearchParams {
-  if (!isRecord(select)) throw new TypeError(`${where}: select must be an object`);
+  if (!isJsonObject(select)) throw new TypeError(`${where}: select must be an object`);
   const query = new URLSearchParams();
   for (const kind of ['parameters', 'metadata'] as const) {
     for (const [k, v] of Object.entries(stringRecord(select[kind], where, `select.${kind}`))) query.append(`${kind}[${k}]`, v);
@@ -278,7 +269,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
     accountUuid,
 
     async listUsers(opts = {}) {
-      if (!isRecord(opts)) throw new TypeError('listUsers: options must be an object');
+      if (!isJsonObject(opts)) throw new TypeError('listUsers: options must be an object');
       const query = opts.includeServiceUsers === true ? '?service-users=true' : '';
       return read('listUsers', `${accountPath}/users${query}`, (b) => listItems(b, 'UserListDto').map(toUser));
     },
@@ -299,7 +290,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         const response = await request({ operation: 'createUser', method: 'POST', url: `${accountPath}/users`, json: { email: key }, idempotent: false });
         // Observed: 200 {"userUuid"}; spec: 201 without body. Both are success.
         const body = response.text.trim() === '' ? undefined : parseBody('createUser', response, (b) => b);
-        const uid = isRecord(body) ? (typeof body['userUuid'] === 'string' ? body['userUuid'] : typeof body['uid'] === 'string' ? body['uid'] : null) : null;
+        const uid = isJsonObject(body) ? (typeof body['userUuid'] === 'string' ? body['userUuid'] : typeof body['uid'] === 'string' ? body['uid'] : null) : null;
         return { email: key, uid, created: true } satisfies DtCreatedUser;
       } catch (error) {
         const duplicate = isUpstreamError(error) && (error.code === 'conflict' || (error.status === 400 && ALREADY_EXISTS.test(error.upstreamMessage ?? '')));
@@ -382,7 +373,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
 
     async listPolicies(level, opts = {}) {
       const l = validateLevel(level, 'listPolicies');
-      if (!isRecord(opts)) throw new TypeError('listPolicies: options must be an object');
+      if (!isJsonObject(opts)) throw new TypeError('listPolicies: options must be an object');
       const query = opts.name === undefined ? '' : `?${new URLSearchParams({ name: requireString(opts.name, 'listPolicies', 'name') }).toString()}`;
       return read('listPolicies', `${levelPath(l)}/policies${query}`, (b) => arrayField(b, 'policies', 'PolicyDtoList').map(toPolicy));
     },
@@ -413,7 +404,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         'listBoundaries',
         (page) => `${url}?${new URLSearchParams({ page: page ?? '1', size: String(pageSize) }).toString()}`,
         (b) => {
-          const r = isRecord(b) ? b : {};
+          const r = isJsonObject(b) ? b : {};
           const items = arrayField(b, 'content', 'PolicyBoundaryDtoList').map(toBoundary);
           const pageNumber = typeof r['pageNumber'] === 'number' ? r['pageNumber'] : 1;
           const total = typeof r['totalCount'] === 'number' ? r['totalCount'] : 0;
@@ -492,7 +483,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
             'listEnvironments',
             (page) => `${baseUrl}/env/v3/accounts/${accountUuid}/environments?${new URLSearchParams(page === null ? { 'page-size': String(Math.min(pageSize as number, ENVIRONMENTS_MAX_PAGE_SIZE)) } : { page }).toString()}`,
             (b) => {
-              const r = isRecord(b) ? b : {};
+              const r = isJsonObject(b) ? b : {};
               const key = r['nextPageKey'];
               const next = r['hasNextPage'] !== false && typeof key === 'string' && key !== '' ? key : null;
               return { items: arrayField(b, 'records', 'EnvironmentPageDto').map(toEnvironment), next };
@@ -512,7 +503,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         'listServiceUsers',
         (key) => `${accountPath}/service-users?${new URLSearchParams(key === null ? { 'page-size': String(pageSize) } : { 'page-key': key }).toString()}`,
         (b) => {
-          const r = isRecord(b) ? b : {};
+          const r = isJsonObject(b) ? b : {};
           const key = r['nextPageKey'];
           return { items: arrayField(b, 'results', 'ServiceUserListDto').map(toServiceUser), next: typeof key === 'string' && key !== '' ? key : null };
         },

@@ -7,11 +7,12 @@ import { noopObserver } from '../../ports/observer.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
+import { isJsonObject } from '../../ports/json.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function requireOptions(options: unknown, where: string): Record<string, unknown> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError(`${where}: options must be an object`);
+  if (!isJsonObject(options)) throw new TypeError(`${where}: options must be an object`);
   return options as Record<string, unknown>;
 }
 
@@ -70,9 +71,6 @@ export function resolveMs(value: unknown, fallback: number, where: string, name:
   return value;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Lower-cases, trims and checks an email used as a Dynatrace key (misuse → TypeError). */
 export function normaliseEmail(value: unknown, where: string): string {

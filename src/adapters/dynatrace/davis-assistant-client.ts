@@ -7,20 +7,13 @@ import type { Clock } from '../../core/clock.js';
 import type { DavisAssistantApi, DavisUser } from '../../ports/davis-assistant-api.js';
 import type { UpstreamObserver } from '../../ports/observer.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
-import {
-  isRecord,
-  normaliseEmail,
-  requireOptions,
-  requireString,
-  resolveCallSeams,
-  resolveClock,
-  resolveUrl,
-} from './client-options.js';
+import { normaliseEmail, requireOptions, requireString, resolveCallSeams, resolveClock, resolveUrl } from './client-options.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { FetchFn, UpstreamCaller, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
+import { isJsonObject } from '../../ports/json.js';
 
 export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
 
@@ -42,7 +35,7 @@ export interface DavisAssistantClientOptions {
 }
 
 function validateUser(value: unknown, where: string): DavisUser {
-  if (!isRecord(value)) throw new TypeError(`${where}: user must be an object`);
+  if (!isJsonObject(value)) throw new TypeError(`${where}: user must be an object`);
   const admin = value['admin'];
   if (typeof admin !== 'boolean') throw new TypeError(`${where}: user.admin must be a boolean`);
   const text = (key: string): string => {
@@ -77,7 +70,7 @@ function answeredUser(response: UpstreamResponse): DavisUser | null {
 }
 
 function toDavisUser(value: unknown): DavisUser | null {
-  if (!isRecord(value) || typeof value['email'] !== 'string') return null;
+  if (!isJsonObject(value) || typeof value['email'] !== 'string') return null;
   const str = (key: string): string => (typeof value[key] === 'string' ? (value[key] as string) : '');
   return { email: value['email'], firstName: str('firstName'), lastName: str('lastName'), timezone: str('timezone'), admin: value['admin'] === true };
 }

@@ -1,12 +1,10 @@
 // Defensive reading of Dynatrace error bodies, whose shape varies by endpoint: ErrorDto
 // `{code, message, errorsMap}`, `{error: {code, message}}`, `{message, statusCode}`,
 // `{error: true, message}`, OAuth `{error, error_description}`, or plain text (docs/dynatrace.md, "Errors").
+import { isJsonObject } from '../../ports/json.js';
 
 const MAX_MESSAGE_LENGTH = 300;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function nonEmpty(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
@@ -22,10 +20,10 @@ export function readErrorMessage(bodyText: string): string | null {
   } catch {
     return text.startsWith('<') ? null : text; // an HTML error page says nothing useful
   }
-  if (!isRecord(parsed)) return nonEmpty(parsed);
+  if (!isJsonObject(parsed)) return nonEmpty(parsed);
   const parts: string[] = [];
   const error = parsed['error'];
-  if (isRecord(error)) {
+  if (isJsonObject(error)) {
     const m = nonEmpty(error['message']);
     if (m !== null) parts.push(m);
   } else {
@@ -37,7 +35,7 @@ export function readErrorMessage(bodyText: string): string | null {
     if (m !== null && !parts.includes(m)) parts.push(m);
   }
   const errorsMap = parsed['errorsMap'];
-  if (isRecord(errorsMap)) {
+  if (isJsonObject(errorsMap)) {
     for (const [k, v] of Object.entries(errorsMap)) {
       const m = nonEmpty(v);
       if (m !== null) parts.push(`${k}: ${m}`);

@@ -6,18 +6,11 @@ import type { UpstreamObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode } from '../../ports/upstream-error.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
 import type { Clock } from '../../core/clock.js';
-import {
-  isRecord,
-  requireOptions,
-  requireString,
-  resolveAccountUuid,
-  resolveCallSeams,
-  resolveClock,
-  resolveUrl,
-} from './client-options.js';
+import { requireOptions, requireString, resolveAccountUuid, resolveCallSeams, resolveClock, resolveUrl } from './client-options.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
 import { createUpstreamCaller, defaultCodeForStatus, readJson } from './upstream-call.js';
+import { isJsonObject } from '../../ports/json.js';
 
 export const DEFAULT_TOKEN_URL = 'https://sso.dynatrace.com/sso/oauth2/token';
 export const DEFAULT_SCOPES: readonly string[] = Object.freeze(['account-idm-read', 'account-idm-write', 'account-env-read', 'iam-policies-management']);
@@ -108,7 +101,7 @@ export function createOAuthTokenProvider(options: OAuthTokenProviderOptions): OA
     const invalid = (): never => {
       throw new UpstreamError({ service: 'oauth', operation: 'token', code: 'invalid_response', status: response.status, attempts: response.attempts });
     };
-    if (!isRecord(body)) return invalid();
+    if (!isJsonObject(body)) return invalid();
     const token = body['access_token'];
     const tokenType = body['token_type'];
     if (typeof token !== 'string' || token === '') return invalid();

@@ -1,7 +1,8 @@
 // The AppliedStateStore port over an engine's synchronous tables: inputs checked (misuse throws
 // TypeError) and normalised to exactly the port's fields, so every engine stores the same thing.
 import type { AppliedBinding, AppliedGroup, AppliedStateStore, AppliedUser, Provenance } from '../../ports/applied-state.js';
-import type { JsonObject } from '../../ports/json.js';
+import { isJsonObject, type JsonObject } from '../../ports/json.js';
+import { assertNonEmptyString, assertString } from '../../ports/misuse.js';
 import type { StoreRunner } from './sync-queue-port.js';
 import { uniqueIds } from './store-input.js';
 
@@ -26,13 +27,7 @@ export interface AppliedStateEngine {
 
 const provenances: ReadonlySet<string> = new Set<Provenance>(['created', 'adopted']);
 
-function assertKey(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-}
 
-function assertString(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-}
 
 function assertProvenance(value: unknown): asserts value is Provenance {
   if (typeof value !== 'string' || !provenances.has(value)) {
@@ -47,28 +42,25 @@ function stringList(value: unknown, name: string): string[] {
   return [...(value as string[])];
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The user with exactly the port's fields, arrays and objects copied. */
 export function normaliseAppliedUser(user: AppliedUser): AppliedUser {
-  if (!isPlainObject(user)) throw new TypeError('an applied user is required');
-  assertKey(user.userId, 'userId');
+  if (!isJsonObject(user)) throw new TypeError('an applied user is required');
+  assertNonEmptyString(user.userId, 'userId');
   assertString(user.email, 'email');
   if (user.uid !== null && typeof user.uid !== 'string') throw new TypeError('uid must be a string or null');
   assertProvenance(user.provenance);
   const groupUuids = stringList(user.groupUuids, 'groupUuids');
-  if (user.davis !== null && !isPlainObject(user.davis)) throw new TypeError('davis must be a JSON object or null');
+  if (user.davis !== null && !isJsonObject(user.davis)) throw new TypeError('davis must be a JSON object or null');
   const davis = user.davis === null ? null : (JSON.parse(JSON.stringify(user.davis)) as JsonObject);
   return { userId: user.userId, email: user.email, uid: user.uid, provenance: user.provenance, groupUuids, davis };
 }
 
 function normaliseBinding(value: unknown, name: string): AppliedBinding {
-  if (!isPlainObject(value)) throw new TypeError(`${name} must be a binding object`);
-  assertKey(value['policyUuid'], `${name}.policyUuid`);
+  if (!isJsonObject(value)) throw new TypeError(`${name} must be a binding object`);
+  assertNonEmptyString(value['policyUuid'], `${name}.policyUuid`);
   const parameters = value['parameters'];
-  if (!isPlainObject(parameters) || !Object.values(parameters).every((v) => typeof v === 'string')) throw new TypeError(`${name}.parameters must be an object of strings`);
+  if (!isJsonObject(parameters) || !Object.values(parameters).every((v) => typeof v === 'string')) throw new TypeError(`${name}.parameters must be an object of strings`);
   const unmarked = value['unmarked'];
   if (unmarked !== undefined && unmarked !== true) throw new TypeError(`${name}.unmarked must be true or absent`);
   return {
@@ -81,12 +73,12 @@ function normaliseBinding(value: unknown, name: string): AppliedBinding {
 
 /** The group with exactly the port's fields, bindings copied. */
 export function normaliseAppliedGroup(group: AppliedGroup): AppliedGroup {
-  if (!isPlainObject(group)) throw new TypeError('an applied group is required');
-  assertKey(group.groupId, 'groupId');
+  if (!isJsonObject(group)) throw new TypeError('an applied group is required');
+  assertNonEmptyString(group.groupId, 'groupId');
   assertString(group.uuid, 'uuid');
   assertString(group.name, 'name');
   assertProvenance(group.provenance);
-  if (!isPlainObject(group.bindings)) throw new TypeError('bindings must be an object of binding lists');
+  if (!isJsonObject(group.bindings)) throw new TypeError('bindings must be an object of binding lists');
   const bindings: Record<string, AppliedBinding[]> = {};
   for (const [level, list] of Object.entries(group.bindings)) {
     if (!Array.isArray(list)) throw new TypeError(`bindings["${level}"] must be an array of bindings`);
@@ -99,7 +91,7 @@ export function normaliseAppliedGroup(group: AppliedGroup): AppliedGroup {
 export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): AppliedStateStore {
   return {
     async getAppliedUser(userId) {
-      assertKey(userId, 'userId');
+      assertNonEmptyString(userId, 'userId');
       return run(() => engine.getUser(userId));
     },
 
@@ -109,14 +101,14 @@ export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): 
     },
 
     async deleteAppliedUser(userId) {
-      assertKey(userId, 'userId');
+      assertNonEmptyString(userId, 'userId');
       run(() => engine.deleteUser(userId));
     },
 
     async getAppliedGroups(groupIds) {
       if (!Array.isArray(groupIds)) throw new TypeError('groupIds must be an array');
       const ids = uniqueIds(groupIds);
-      for (const id of ids) assertKey(id, 'groupId');
+      for (const id of ids) assertNonEmptyString(id, 'groupId');
       if (ids.length === 0) return run(() => new Map<string, AppliedGroup>());
       return run(() => engine.getGroups(ids));
     },
@@ -127,7 +119,7 @@ export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): 
     },
 
     async deleteAppliedGroup(groupId) {
-      assertKey(groupId, 'groupId');
+      assertNonEmptyString(groupId, 'groupId');
       run(() => engine.deleteGroup(groupId));
     },
 
@@ -144,8 +136,8 @@ export function appliedStatePort(engine: AppliedStateEngine, run: StoreRunner): 
     },
 
     async setAppliedAccount(account, options) {
-      assertKey(account, 'account');
-      if (!isPlainObject(options) || typeof options.forgetApplied !== 'boolean') throw new TypeError('options.forgetApplied must be a boolean');
+      assertNonEmptyString(account, 'account');
+      if (!isJsonObject(options) || typeof options.forgetApplied !== 'boolean') throw new TypeError('options.forgetApplied must be a boolean');
       run(() => engine.setAccount(account, options.forgetApplied));
     },
   };

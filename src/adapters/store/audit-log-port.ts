@@ -1,6 +1,7 @@
 // The AuditLog port over an engine's synchronous log: entries checked (misuse throws TypeError)
 // and normalised to exactly the port's fields; a batch is appended in one transaction.
 import type { AuditEntry, AuditLog, AuditOutcome, StoredAuditEntry } from '../../ports/audit-log.js';
+import { assertCount, assertNullableString, assertString } from '../../ports/misuse.js';
 import type { StoreRunner } from './sync-queue-port.js';
 
 /** Entries get `seq` 1, 2, … in append order and are never rewritten; listing is newest (highest seq) first. */
@@ -12,19 +13,8 @@ export interface AuditLogEngine {
 const outcomes: ReadonlySet<string> = new Set<AuditOutcome>(['applied', 'dry-run', 'failed', 'skipped']);
 const resourceTypes: ReadonlySet<string> = new Set(['User', 'Group']);
 
-function assertString(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-}
 
-function assertNullableString(value: unknown, name: string): asserts value is string | null {
-  if (value !== null && typeof value !== 'string') throw new TypeError(`${name} must be a string or null`);
-}
 
-function assertCount(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
-  }
-}
 
 /** The entry with exactly the port's fields. */
 export function normaliseAuditEntry(entry: AuditEntry): AuditEntry {

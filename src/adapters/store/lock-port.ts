@@ -1,5 +1,6 @@
 // The LockStore port over an engine's synchronous lock table: inputs checked (misuse throws
 // TypeError), then one engine call in one transaction. Every engine keeps one row per held name.
+import { assertNonEmptyString } from '../../ports/misuse.js';
 import type { LockStore } from '../../ports/store.js';
 import type { StoreRunner } from './sync-queue-port.js';
 import { assertInstant } from './sync-queue-port.js';
@@ -13,16 +14,13 @@ export interface LockEngine {
   release(name: string, owner: string): void;
 }
 
-function assertText(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-}
 
 /** The LockStore port over `engine`, every call checked and then run through `run`. */
 export function lockPort(engine: LockEngine, run: StoreRunner): LockStore {
   return {
     async tryAcquireLock(name, owner, lease) {
-      assertText(name, 'name');
-      assertText(owner, 'owner');
+      assertNonEmptyString(name, 'name');
+      assertNonEmptyString(owner, 'owner');
       if (typeof lease !== 'object' || lease === null) throw new TypeError('tryAcquireLock needs { now, until }');
       assertInstant(lease.now, 'now');
       assertInstant(lease.until, 'until');
@@ -31,8 +29,8 @@ export function lockPort(engine: LockEngine, run: StoreRunner): LockStore {
     },
 
     async releaseLock(name, owner) {
-      assertText(name, 'name');
-      assertText(owner, 'owner');
+      assertNonEmptyString(name, 'name');
+      assertNonEmptyString(owner, 'owner');
       run(() => engine.release(name, owner));
     },
   };

@@ -1,5 +1,6 @@
 // The SyncQueue port over an engine's synchronous queue: input checks (misuse throws TypeError) and
 // the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
+import { assertCount, assertNonEmptyString } from '../../ports/misuse.js';
 import type { ChangeContext } from '../../ports/store.js';
 import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget } from '../../ports/sync-queue.js';
 
@@ -62,19 +63,11 @@ export function assertInstant(value: unknown, name: string): asserts value is st
   }
 }
 
-function assertText(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
-}
 
 function assertRequestId(value: unknown): asserts value is string | null {
   if (value !== null && typeof value !== 'string') throw new TypeError('requestId must be a string or null');
 }
 
-function assertCount(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
-  }
-}
 
 function assertResourceType(value: unknown): asserts value is SyncResourceType {
   if (typeof value !== 'string' || !resourceTypes.has(value)) {
@@ -109,7 +102,7 @@ function distinctTargets(targets: readonly SyncTarget[]): SyncTarget[] {
   const seen = new Map<string, SyncTarget>();
   for (const target of targets) {
     assertResourceType(target.resourceType);
-    assertText(target.resourceId, 'resourceId');
+    assertNonEmptyString(target.resourceId, 'resourceId');
     const key = targetKey(target);
     if (!seen.has(key)) seen.set(key, { resourceType: target.resourceType, resourceId: target.resourceId });
   }
@@ -119,9 +112,9 @@ function distinctTargets(targets: readonly SyncTarget[]): SyncTarget[] {
 function assertItem(item: SyncItem, owner: string): void {
   if (typeof item !== 'object' || item === null) throw new TypeError('a sync item is required');
   assertResourceType(item.resourceType);
-  assertText(item.resourceId, 'resourceId');
+  assertNonEmptyString(item.resourceId, 'resourceId');
   if (!Number.isSafeInteger(item.generation) || item.generation < 1) throw new TypeError('generation must be a positive integer');
-  assertText(owner, 'owner');
+  assertNonEmptyString(owner, 'owner');
 }
 
 /** The SyncQueue port over `engine`, every call checked and then run through `run`. */
@@ -143,7 +136,7 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
       assertInstant(options.now, 'now');
       assertInstant(options.leaseUntil, 'leaseUntil');
       assertCount(options.limit, 'limit');
-      assertText(options.owner, 'owner');
+      assertNonEmptyString(options.owner, 'owner');
       return run(() => engine.lease(options));
     },
 
@@ -172,7 +165,7 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
     },
 
     async releaseSyncLeases(owner) {
-      assertText(owner, 'owner');
+      assertNonEmptyString(owner, 'owner');
       run(() => engine.releaseLeases(owner));
     },
 

@@ -1,7 +1,7 @@
 // Evaluates a SCIM filter (RFC 7644 §3.4.2.2) against one full SCIM JSON resource, for what the
 // store's indexes cannot answer. Pure, allocation-light, and never throws for any resource.
 import { foldCase } from '../../ports/case-fold.js';
-import type { JsonObject, JsonValue } from '../../ports/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../ports/json.js';
 import type { AttributeCatalogue, AttributeInfo } from './attribute-catalogue.js';
 import type { AttributePath, CompareOperator, CompareValue, FilterNode } from './ast.js';
 
@@ -96,7 +96,7 @@ function anyEqual(
   const info = scope.describe(path);
   let valueInfo: AttributeInfo | undefined | null = null;
   for (const v of values) {
-    if (isObject(v)) {
+    if (isJsonObject(v)) {
       // A complex value compared as a whole: compare its `value` sub-attribute (RFC 7644 §3.4.2.2).
       if (path.subAttribute !== null) continue;
       const inner = get(v, 'value');
@@ -228,7 +228,7 @@ function valuePathDescribe(path: AttributePath, outer: Scope): Describe {
 
 function oneValueMatches(v: JsonValue, filter: FilterNode, describe: Describe): boolean {
   // A primitive value of a multi-valued attribute acts as its `value` sub-attribute.
-  const root: JsonObject | undefined = isObject(v) ? v : v === null || Array.isArray(v) ? undefined : { value: v };
+  const root: JsonObject | undefined = isJsonObject(v) ? v : v === null || Array.isArray(v) ? undefined : { value: v };
   return root !== undefined && evaluate(filter, { root, describe, insideValuePath: true });
 }
 
@@ -237,7 +237,7 @@ function resolve(root: JsonObject, path: AttributePath): readonly JsonValue[] {
   let container: JsonObject = root;
   if (path.schema !== null && !isCoreSchema(path.schema)) {
     const extension = get(root, path.schema);
-    if (!isObject(extension)) return NO_VALUES;
+    if (!isJsonObject(extension)) return NO_VALUES;
     container = extension;
   }
   const value = get(container, path.attribute);
@@ -245,13 +245,13 @@ function resolve(root: JsonObject, path: AttributePath): readonly JsonValue[] {
   const sub = path.subAttribute;
   if (sub === null) return Array.isArray(value) ? value : [value];
   if (!Array.isArray(value)) {
-    if (!isObject(value)) return NO_VALUES;
+    if (!isJsonObject(value)) return NO_VALUES;
     const s = get(value, sub);
     return s === undefined ? NO_VALUES : Array.isArray(s) ? s : [s];
   }
   const out: JsonValue[] = [];
   for (const element of value) {
-    if (!isObject(element)) continue;
+    if (!isJsonObject(element)) continue;
     const s = get(element, sub);
     if (s === undefined) continue;
     if (Array.isArray(s)) out.push(...s);
@@ -274,9 +274,6 @@ function get(obj: JsonObject, name: string): JsonValue | undefined {
   return undefined;
 }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function anyPresent(values: readonly JsonValue[]): boolean {
   for (const v of values) if (isPresent(v, 0)) return true;

@@ -1,7 +1,7 @@
 // Desired Dynatrace state derived from the SCIM resources and the mapping: whether a user's
 // account should exist, under which email, in which groups, and with which Davis Assistant fields.
 import type { DavisUser } from '../../ports/davis-assistant-api.js';
-import type { JsonObject, JsonValue } from '../../ports/json.js';
+import { isJsonObject, type JsonObject } from '../../ports/json.js';
 import type { StoredResource } from '../../ports/store.js';
 import { groupTarget, type GroupTarget, type Mapping } from '../mapping/mapping.js';
 
@@ -32,7 +32,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export function dynatraceEmail(attributes: JsonObject): string | null {
   const userName = attributes.userName;
   if (typeof userName === 'string' && EMAIL.test(userName.trim())) return userName.trim().toLowerCase();
-  const emails = Array.isArray(attributes.emails) ? attributes.emails.filter(isObject) : [];
+  const emails = Array.isArray(attributes.emails) ? attributes.emails.filter(isJsonObject) : [];
   const pick =
     emails.find((e) => e.primary === true) ?? emails.find((e) => typeof e.type === 'string' && e.type.toLowerCase() === 'work') ?? emails[0];
   const value = pick?.value;
@@ -58,7 +58,7 @@ export function desiredUser(
 }
 
 function davisUser(attributes: JsonObject, email: string, groups: readonly DesiredGroupMembership[], options: DesiredUserOptions): DavisUser {
-  const name = isObject(attributes.name) ? attributes.name : {};
+  const name = isJsonObject(attributes.name) ? attributes.name : {};
   return {
     email,
     firstName: typeof name.givenName === 'string' ? name.givenName : '',
@@ -68,6 +68,3 @@ function davisUser(attributes: JsonObject, email: string, groups: readonly Desir
   };
 }
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
