@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { DEFAULT_API_URL, DEFAULT_DAVIS_ASSISTANT_URL, DEFAULT_SCOPES, DEFAULT_TOKEN_URL } from './adapters/dynatrace/index.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -138,10 +139,8 @@ export interface DavisAssistantConfig {
   readonly token: string | null;
 }
 
-export const DEFAULT_DT_API_URL = 'https://api.dynatrace.com';
-export const DEFAULT_DT_TOKEN_URL = 'https://sso.dynatrace.com/sso/oauth2/token';
-export const DEFAULT_DT_SCOPES = 'account-idm-read account-idm-write account-env-read iam-policies-management';
-export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
+/** DT_SCOPES when unset: the scopes the bridge needs, space-separated. */
+export const DEFAULT_DT_SCOPES = DEFAULT_SCOPES.join(' ');
 /** Asymmetric JWS algorithms only: `none` and the HMAC family are never accepted. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const DEFAULT_JWT_ALGORITHMS = ['RS256', 'ES256'];
@@ -394,8 +393,8 @@ function readDynatrace(env: Env, reader: Reader, problems: string[]): DynatraceC
   const clientSecret = reader.secret('DT_CLIENT_SECRET') ?? '';
   const given = { DT_ACCOUNT_UUID: accountText, DT_CLIENT_ID: clientId, 'DT_CLIENT_SECRET (or DT_CLIENT_SECRET_FILE)': clientSecret };
   const missing = Object.entries(given).filter(([, value]) => value === '').map(([name]) => name);
-  const apiUrl = reader.url('DT_API_URL', DEFAULT_DT_API_URL);
-  const tokenUrl = reader.url('DT_TOKEN_URL', DEFAULT_DT_TOKEN_URL);
+  const apiUrl = reader.url('DT_API_URL', DEFAULT_API_URL);
+  const tokenUrl = reader.url('DT_TOKEN_URL', DEFAULT_TOKEN_URL);
   const scopes = reader.string('DT_SCOPES', DEFAULT_DT_SCOPES);
   if (missing.length === 3) return { mode: 'sandbox', rateLimitPerMinute };
   if (missing.length > 0) problems.push(`Dynatrace credentials are incomplete: set ${missing.join(', ')} too (or none of them, for the sandbox)`);

@@ -1,7 +1,7 @@
 // A virtual clock for tests of the Dynatrace clients and sandbox: `sleep` never waits in real time;
 // time jumps to the next sleeper only while no HTTP request is in flight (fetches made through
 // `trackFetch`), so a request is received at the virtual time it was sent.
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/ports/clock.js';
 import type { FetchFn } from '../../src/adapters/dynatrace/index.js';
 
 export interface VirtualClock extends Clock {

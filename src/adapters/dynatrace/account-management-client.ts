@@ -2,7 +2,6 @@
 // and bodies as Dynatrace's OpenAPI description gives them (the contract in test/fixtures/dynatrace/),
 // with the recorded departures listed in docs/dynatrace.md; resilience from upstream-call.ts; every
 // request drawn from the account's rate budget.
-import type { Clock } from '../../core/clock.js';
 import type {
   AccountApi,
   DtAccountLimit,
@@ -19,7 +18,6 @@ import type {
   DtServiceUser,
   DtUserWithGroups,
 } from '../../ports/account-api.js';
-import type { UpstreamObserver } from '../../ports/observer.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import {
   BadShape,
@@ -40,12 +38,12 @@ import { normaliseEmail, requireOptions, requireString, requireStringArray, reso
 import type { OAuthTokenProvider } from './oauth-token-provider.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
-import type { RetryPolicy } from './retry-policy.js';
-import type { Authorizer, FetchFn, UpstreamRequest, UpstreamResponse } from './upstream-call.js';
+import type { Authorizer, UpstreamRequest, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
 import { isJsonObject } from '../../ports/json.js';
+import type { TransportOptions } from './client-options.js';
+import { DEFAULT_API_URL } from './dynatrace-defaults.js';
 
-export const DEFAULT_API_URL = 'https://api.dynatrace.com';
 
 /** Group UUIDs per `DELETE …/groups?group-uuid=…` request, keeping URLs short. */
 const REMOVE_CHUNK = 50;
@@ -65,7 +63,8 @@ export interface DeprecationNotice {
   readonly sunset: string | null;
 }
 
-export interface AccountManagementClientOptions {
+/** Timeout default 30 000 ms. */
+export interface AccountManagementClientOptions extends TransportOptions {
   /** Account UUID, or `urn:dtaccount:<uuid>`. */
   readonly accountUuid: string;
   /** Where bearer tokens come from (createOAuthTokenProvider). */
@@ -76,20 +75,12 @@ export interface AccountManagementClientOptions {
   readonly rateBudget?: RateBudget;
   /** Used only when `rateBudget` is absent. Default 200. */
   readonly requestsPerMinute?: number;
-  /** Per-request timeout, default 30 000 ms. */
-  readonly timeoutMs?: number;
-  readonly retry?: Partial<RetryPolicy>;
   /** Entries per page of paged lists (service users, environments v3 — at most 500 —, boundaries), default 500. */
   readonly pageSize?: number;
   /** Bound on pages followed, default 1000. */
   readonly maxPages?: number;
   /** Told once per operation when a response carries `Deprecation`/`Sunset` headers. */
   readonly onDeprecation?: (notice: DeprecationNotice) => void;
-  readonly fetch?: FetchFn;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-  /** Told of every attempt, retry and rate-budget wait (metrics). */
-  readonly observer?: UpstreamObserver;
 }
 
 function validateGroupInput(group: unknown, where: string): DtGroupInput {

@@ -1,13 +1,27 @@
 // Validation shared by the Dynatrace client factories: misuse (wrong types, malformed URLs or
 // account UUIDs) throws TypeError when the factory is called, never later on a request.
-import type { Clock } from '../../core/clock.js';
-import { systemClock } from '../../core/clock.js';
+import type { Clock } from '../../ports/clock.js';
+import { systemClock } from '../../ports/clock.js';
 import type { UpstreamObserver } from '../../ports/observer.js';
 import { noopObserver } from '../../ports/observer.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { resolveRetryPolicy } from './retry-policy.js';
 import type { FetchFn } from './upstream-call.js';
 import { isJsonObject } from '../../ports/json.js';
+
+/**
+ * What every Dynatrace client takes beside what it calls: its per-request timeout (each client
+ * names its default), retry policy, and the I/O seams (`fetch`, `clock`, `random` for jitter, and the
+ * `observer` told of every attempt, retry and rate-budget wait, for metrics).
+ */
+export interface TransportOptions {
+  readonly timeoutMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly fetch?: FetchFn;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly observer?: UpstreamObserver;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

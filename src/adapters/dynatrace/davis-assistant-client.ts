@@ -3,21 +3,20 @@
 // api-token <token>`. Disabled when no token is configured (SaaS inherits users); 401/403 are an
 // operator's problem: `misconfigured`. A delete or update whose effect does not show is checked
 // against the user list, never taken on trust.
-import type { Clock } from '../../core/clock.js';
 import type { DavisAssistantApi, DavisUser } from '../../ports/davis-assistant-api.js';
-import type { UpstreamObserver } from '../../ports/observer.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import { normaliseEmail, requireOptions, requireString, resolveCallSeams, resolveClock, resolveUrl } from './client-options.js';
 import type { RateBudget } from './rate-budget.js';
 import { createRateBudget } from './rate-budget.js';
-import type { RetryPolicy } from './retry-policy.js';
-import type { FetchFn, UpstreamCaller, UpstreamResponse } from './upstream-call.js';
+import type { UpstreamCaller, UpstreamResponse } from './upstream-call.js';
 import { createUpstreamCaller, readJson } from './upstream-call.js';
 import { isJsonObject } from '../../ports/json.js';
+import type { TransportOptions } from './client-options.js';
+import { DEFAULT_DAVIS_ASSISTANT_URL } from './dynatrace-defaults.js';
 
-export const DEFAULT_DAVIS_ASSISTANT_URL = 'https://assistant.dynatrace.com';
 
-export interface DavisAssistantClientOptions {
+/** Timeout default 30 000 ms. */
+export interface DavisAssistantClientOptions extends TransportOptions {
   /** The Davis Assistant API token ("Can manage users"). Absent or empty: the client is disabled. */
   readonly token?: string | undefined;
   /** Default https://assistant.dynatrace.com */
@@ -25,13 +24,6 @@ export interface DavisAssistantClientOptions {
   /** Default: a budget of `requestsPerMinute` (200). */
   readonly rateBudget?: RateBudget;
   readonly requestsPerMinute?: number;
-  readonly timeoutMs?: number;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly fetch?: FetchFn;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-  /** Told of every attempt, retry and rate-budget wait (metrics). */
-  readonly observer?: UpstreamObserver;
 }
 
 function validateUser(value: unknown, where: string): DavisUser {

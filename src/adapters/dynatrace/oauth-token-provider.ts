@@ -2,18 +2,14 @@
 // (https://docs.dynatrace.com/docs/shortlink/oauth): form body with grant_type, client_id,
 // client_secret, scope and resource=urn:dtaccount:<uuid>; cached until shortly before `expires_in`
 // ends; one request in flight however many callers wait.
-import type { UpstreamObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode } from '../../ports/upstream-error.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
-import type { Clock } from '../../core/clock.js';
 import { requireOptions, requireString, resolveAccountUuid, resolveCallSeams, resolveClock, resolveUrl } from './client-options.js';
-import type { RetryPolicy } from './retry-policy.js';
-import type { FetchFn } from './upstream-call.js';
 import { createUpstreamCaller, defaultCodeForStatus, readJson } from './upstream-call.js';
 import { isJsonObject } from '../../ports/json.js';
+import type { TransportOptions } from './client-options.js';
+import { DEFAULT_SCOPES, DEFAULT_TOKEN_URL } from './dynatrace-defaults.js';
 
-export const DEFAULT_TOKEN_URL = 'https://sso.dynatrace.com/sso/oauth2/token';
-export const DEFAULT_SCOPES: readonly string[] = Object.freeze(['account-idm-read', 'account-idm-write', 'account-env-read', 'iam-policies-management']);
 /** Lifetime assumed when the token response has no `expires_in` (a "recommended" field). */
 const FALLBACK_LIFETIME_S = 60;
 
@@ -24,7 +20,8 @@ export interface OAuthTokenProvider {
   invalidate(token: string): void;
 }
 
-export interface OAuthTokenProviderOptions {
+/** Timeout default 10 000 ms. */
+export interface OAuthTokenProviderOptions extends TransportOptions {
   /** `dt0s02.…` */
   readonly clientId: string;
   readonly clientSecret: string;
@@ -36,14 +33,6 @@ export interface OAuthTokenProviderOptions {
   readonly scopes?: string | readonly string[];
   /** Refresh this long before expiry; at most half the token lifetime is used. Default 30 000. */
   readonly refreshMarginMs?: number;
-  /** Per-request timeout, default 10 000 ms. */
-  readonly timeoutMs?: number;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly fetch?: FetchFn;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-  /** Told of every attempt and retry (metrics). */
-  readonly observer?: UpstreamObserver;
 }
 
 function oauthCodeForStatus(status: number): UpstreamErrorCode {

@@ -2,8 +2,8 @@
 // window (default 200 a minute, Dynatrace's documented limit), so that steady state never provokes a 429.
 // A token bucket whose each token comes back exactly one window after it was spent. On shutdown (its
 // `signal` aborted) nobody waits for it any more: waiting callers are refused, free slots still granted.
-import type { Clock } from '../../core/clock.js';
-import { systemClock } from '../../core/clock.js';
+import type { Clock } from '../../ports/clock.js';
+import { systemClock } from '../../ports/clock.js';
 
 export interface RateBudget {
   /** Requests allowed in any window of `windowMs`. */

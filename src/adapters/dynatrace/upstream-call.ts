@@ -3,7 +3,7 @@
 // and every failure turned into an UpstreamError that carries no secret. On shutdown (the rate
 // budget's signal aborted) the call stops waiting — for the budget or before a retry — and rejects
 // with the signal's reason; a request already sent still gets its answer.
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../ports/clock.js';
 import type { UpstreamObserver, UpstreamRetryReason } from '../../ports/observer.js';
 import { noopObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode, UpstreamService } from '../../ports/upstream-error.js';
