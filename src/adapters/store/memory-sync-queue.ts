@@ -141,6 +141,21 @@ export function createMemorySyncQueue(): SyncQueueEngine {
       for (const row of rows.values()) if (row.leaseOwner === owner) releaseLease(row);
     },
 
+    retrying(limit) {
+      return [...rows.values()]
+        .filter((row) => row.failedAt === null && row.lastError !== null)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, limit)
+        .map((row) => ({ ...row }));
+    },
+
+    workOf(targets) {
+      return targets.flatMap((target) => {
+        const row = rows.get(targetKey(target));
+        return row === undefined ? [] : [{ ...row }];
+      });
+    },
+
     stats(failedLimit) {
       let depth = 0;
       let oldestEnqueuedAt: string | null = null;

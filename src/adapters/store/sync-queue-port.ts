@@ -1,7 +1,7 @@
 // The SyncQueue port over an engine's synchronous queue: input checks (misuse throws TypeError) and
 // the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
 import type { ChangeContext } from '../../ports/store.js';
-import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget } from '../../ports/sync-queue.js';
+import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget, SyncWorkState } from '../../ports/sync-queue.js';
 
 /** Runs one port call against the engine: the engine's open check, transaction and error translation. */
 export type StoreRunner = <T>(work: () => T) => T;
@@ -46,6 +46,10 @@ export interface SyncQueueEngine {
   retryFailed(dueAt: string): number;
   releaseLeases(owner: string): void;
   stats(failedLimit: number): SyncQueueStats;
+  /** Pending rows with a lastError, by row creation order. */
+  retrying(limit: number): QueueRow[];
+  /** The rows of these (distinct) targets that exist. */
+  workOf(targets: readonly SyncTarget[]): QueueRow[];
 }
 
 const resourceTypes: ReadonlySet<string> = new Set<SyncResourceType>(['User', 'Group']);
@@ -180,6 +184,18 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
       assertCount(options.failedLimit, 'failedLimit');
       return run(() => engine.stats(options.failedLimit));
     },
+
+    async retryingSyncWork(options) {
+      assertCount(options.limit, 'limit');
+      return run(() => engine.retrying(options.limit)).map(workStateOf);
+    },
+
+    async syncWorkOf(targets) {
+      if (!Array.isArray(targets)) throw new TypeError('targets must be an array');
+      const distinct = distinctTargets(targets);
+      if (distinct.length === 0) return [];
+      return run(() => engine.workOf(distinct)).map(workStateOf);
+    },
   };
 }
 
@@ -211,6 +227,10 @@ export function syncItemOf(row: QueueRow): SyncItem {
     requestId: row.requestId,
     lastError: row.lastError,
   };
+}
+
+export function workStateOf(row: QueueRow): SyncWorkState {
+  return { ...syncItemOf(row), dueAt: row.dueAt, failedReason: row.failedReason, failedAt: row.failedAt };
 }
 
 export function failedItemOf(row: QueueRow): FailedSyncItem {
