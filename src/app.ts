@@ -71,8 +71,9 @@ export function createApp(deps: AppDeps): Express {
   const observe = metrics === null ? undefined : createRequestMetrics({ record: metrics.httpRequest, mounts: ['/admin'] });
   app.use(createFrontDoor({ logger: deps.logger, observe, allow: ALLOWED_METHODS }));
   const bearerAuth = createBearerAuth({ tokens: deps.scimTokens, jwt: deps.jwtVerifier });
-  const authenticate =
-    deps.clientRateLimit === null ? bearerAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(bearerAuth);
+  // One limit for SCIM and /admin: a failing address is refused on both.
+  const rateLimit = deps.clientRateLimit === null ? null : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock });
+  const authenticate = rateLimit === null ? bearerAuth : rateLimit(bearerAuth);
   // SCIM first: an IdP's requests are nearly all of the traffic.
   registerScimRoutes(app, {
     users: deps.users,
@@ -93,8 +94,7 @@ export function createApp(deps: AppDeps): Express {
     adminTokens: deps.adminTokens,
     scim: deps.scimTokenOpensAdmin ? { tokens: deps.scimTokens, jwt: deps.jwtVerifier } : null,
   });
-  const authenticateOperator =
-    deps.clientRateLimit === null ? operatorAuth : createClientRateLimit({ limit: deps.clientRateLimit, now: deps.clientRateLimitClock })(operatorAuth);
+  const authenticateOperator = rateLimit === null ? operatorAuth : rateLimit(operatorAuth);
   app.use('/admin', createAdminRoutes({ admin: deps.admin, access: deps.access, authenticate: authenticateOperator }));
   app.use('/console', createConsole({ deps: deps.console, admin: deps.admin, adminTokens: deps.adminTokens }));
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -187,7 +187,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     problems.push(`SCIM_BASE_PATH must look like /scim/v2 (a leading slash, no trailing slash), got "${scimBasePath}"`);
   }
 
-  const scimTokens = readTokenList(reader, 'SCIM_TOKENS', problems);
+  const scimTokens = readTokenList(reader.secret('SCIM_TOKENS'), 'SCIM_TOKENS', problems);
 
   const logLevel = reader.string('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
@@ -246,7 +246,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
 }
 
 function readOperators(env: Env, reader: Reader, problems: string[]): OperatorAuthConfig {
-  const tokens = readTokenList(reader, 'ADMIN_TOKENS', problems);
+  const tokens = readTokenList(reader.secret('ADMIN_TOKENS'), 'ADMIN_TOKENS', problems);
   const sessionSecret = reader.secret('CONSOLE_SESSION_SECRET');
   if (sessionSecret !== null && sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
     problems.push(`CONSOLE_SESSION_SECRET is shorter than ${MIN_SESSION_SECRET_LENGTH} characters`);
@@ -278,9 +278,8 @@ function readOidc(env: Env, reader: Reader, problems: string[]): OidcConfig | nu
   return { issuer, clientId, clientSecret, scopes, claim, allowedValues, redirectUrl };
 }
 
-/** A comma-separated list of bearer tokens (NAME or NAME_FILE), each at least MIN_TOKEN_LENGTH long. */
-function readTokenList(reader: Reader, name: string, problems: string[]): string[] {
-  const text = reader.secret(name);
+/** A comma-separated list of bearer tokens (the secret NAME or NAME_FILE), each at least MIN_TOKEN_LENGTH long. */
+function readTokenList(text: string | null, name: string, problems: string[]): string[] {
   const tokens = text === null ? [] : text.split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (text !== null && tokens.length === 0) problems.push(`${name} is set but holds no token`);
   tokens.forEach((token, index) => {

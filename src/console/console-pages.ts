@@ -26,6 +26,8 @@ const PAGE_SIZE = 50;
 const OUTCOMES: readonly AuditOutcome[] = ['applied', 'dry-run', 'failed', 'skipped'];
 /** Members of a changed group listed in a mapping preview (the rest are counted). */
 const PREVIEW_PEOPLE = 20;
+/** Changed groups whose members a preview names (the others are counted). */
+const PREVIEW_NAMED_GROUPS = 50;
 
 export interface PersonRow {
   readonly id: string;
@@ -140,7 +142,8 @@ export function createConsolePages(options: { readonly deps: ConsoleDeps; readon
           const groups = await allGroups();
           const diff = diffMappings(inForce, next, groups);
           const ids = diff.groups.map((change) => change.group.id);
-          const [counts, members] = await Promise.all([store.countMembersOfGroups(ids), store.membersOfGroups(ids)]);
+          // Names for the first groups only: a change reaching every group must not load every member.
+          const [counts, members] = await Promise.all([store.countMembersOfGroups(ids), store.membersOfGroups(ids.slice(0, PREVIEW_NAMED_GROUPS))]);
           const people: Record<string, { total: number; names: string[] }> = {};
           for (const id of ids) people[id] = { total: counts.get(id) ?? 0, names: (members.get(id) ?? []).slice(0, PREVIEW_PEOPLE).map((m) => m.display) };
           preview = { diff, problems: [], people };

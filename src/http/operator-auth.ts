@@ -1,7 +1,7 @@
 // Who may call the /admin endpoints: a bearer admin token (ADMIN_TOKENS or the generated one), and the
 // IdP's SCIM credentials only where ADMIN_ACCEPTS_SCIM_TOKEN keeps an upgraded deployment's scripts working.
 import type { NextFunction, Request, Response } from 'express';
-import { AuthenticationError, createBearerAuth } from './bearer-auth.js';
+import { AuthenticationError, createBearerAuth, principalOf } from './bearer-auth.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 
 export function createOperatorAuth(options: {
@@ -16,5 +16,12 @@ export function createOperatorAuth(options: {
       next(new AuthenticationError('no operator credential is configured (ADMIN_TOKENS)', { tokenSent: false }));
     };
   }
-  return createBearerAuth({ tokens, jwt });
+  const bearerAuth = createBearerAuth({ tokens, jwt });
+  // Its own principal keys (`operator:token:0`), so an operator never shares a rate-limit bucket with an IdP.
+  return function operatorAuth(req: Request, res: Response, next: NextFunction): void {
+    bearerAuth(req, res, (error?: unknown) => {
+      if (error === undefined && principalOf(res) !== undefined) res.locals.principal = `operator:${principalOf(res) as string}`;
+      next(error);
+    });
+  };
 }

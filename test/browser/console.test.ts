@@ -194,20 +194,21 @@ describe.skipIf(!BROWSER_AVAILABLE)('the operator console in Chromium', () => {
   it('when a form is forged without this session\'s CSRF token, then it is refused and nothing happens', async () => {
     const { page } = browser;
     const before = (await bridge.deps.admin.status()).lastReconcile?.finishedAt;
-    await page.evaluate((action) => {
+    // Built in the page (the test's types know no DOM): a form posting a real action with a made-up token.
+    await page.evaluate(`(() => {
       const form = document.createElement('form');
       form.method = 'post';
-      form.action = action;
+      form.action = '/console/actions/reconcile';
       for (const [name, value] of [['_csrf', 'forged-token'], ['dryRun', 'false']]) {
         const input = document.createElement('input');
         input.type = 'hidden';
-        input.name = name as string;
-        input.value = value as string;
+        input.name = name;
+        input.value = value;
         form.append(input);
       }
       document.body.append(form);
       form.submit();
-    }, '/console/actions/reconcile');
+    })()`);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('CSRF check failed');
     expect((await bridge.deps.admin.status()).lastReconcile?.finishedAt).toBe(before);
   });

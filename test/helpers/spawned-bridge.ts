@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { copyConsoleAssets } from '../../tools/copy-console-assets.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -30,6 +31,7 @@ export function buildBridge(): BuiltBridge {
   const program = ts.createProgram([path.join(root, 'src/main.ts')], { ...parsed.options, noEmit: false, noEmitOnError: false, outDir, rootDir: root, sourceMap: false });
   const result = program.emit();
   if (result.emitSkipped) throw new Error('the bridge could not be compiled');
+  copyConsoleAssets(root, outDir);
   return { entry: path.join(outDir, 'src/main.js'), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 
