@@ -8,8 +8,8 @@ import type { StoreRunner } from './sync-queue-port.js';
 export interface AuditLogEngine {
   append(entries: readonly AuditEntry[]): void;
   list(offset: number, limit: number): { total: number; entries: StoredAuditEntry[] };
-  /** Entries matching every condition of `filter` (checked, only the conditions given), newest first. */
-  find(filter: AuditFilter, offset: number, limit: number): StoredAuditEntry[];
+  /** A page of the entries matching every condition of `filter` (checked, only the conditions given), newest first. */
+  find(filter: AuditFilter, offset: number, limit: number): { entries: StoredAuditEntry[]; more: boolean };
 }
 
 const outcomes: ReadonlySet<string> = new Set<AuditOutcome>(['applied', 'dry-run', 'failed', 'skipped']);
@@ -96,6 +96,11 @@ export function auditFilterSql(filter: AuditFilter, param: (n: number) => string
   return { where: conditions.length === 0 ? 'TRUE' : conditions.join(' AND '), params };
 }
 
+/** A page from the rows an engine read with one row more than `limit` (which tells whether more follow). */
+export function auditPage(rows: StoredAuditEntry[], limit: number): { entries: StoredAuditEntry[]; more: boolean } {
+  return { entries: rows.slice(0, limit), more: rows.length > limit };
+}
+
 /** Whether an entry meets a checked filter (the memory engine). */
 export function auditEntryMatches(entry: AuditEntry, filter: AuditFilter): boolean {
   return (
@@ -128,9 +133,7 @@ export function auditLogPort(engine: AuditLogEngine, run: StoreRunner): AuditLog
       assertCount(page.offset, 'offset');
       assertCount(page.limit, 'limit');
       const checked = normaliseAuditFilter(filter);
-      if (page.limit === 0) return { entries: [], more: false };
-      const found = await run(() => engine.find(checked, page.offset, page.limit + 1));
-      return { entries: found.slice(0, page.limit), more: found.length > page.limit };
+      return run(() => engine.find(checked, page.offset, page.limit));
     },
   };
 }

@@ -1,7 +1,7 @@
 // In-memory audit log: an append-only array whose index is `seq - 1`, listed from its end.
 import type { StoredAuditEntry } from '../../ports/audit-log.js';
 import type { AuditLogEngine } from './audit-log-port.js';
-import { auditEntryMatches } from './audit-log-port.js';
+import { auditEntryMatches, auditPage } from './audit-log-port.js';
 
 export function createMemoryAuditLog(): AuditLogEngine {
   const entries: StoredAuditEntry[] = [];
@@ -18,13 +18,13 @@ export function createMemoryAuditLog(): AuditLogEngine {
     find(filter, offset, limit) {
       const found: StoredAuditEntry[] = [];
       let skipped = 0;
-      for (let index = entries.length - 1; index >= 0 && found.length < limit; index -= 1) {
+      for (let index = entries.length - 1; index >= 0 && found.length <= limit; index -= 1) {
         const entry = entries[index] as StoredAuditEntry;
         if (!auditEntryMatches(entry, filter)) continue;
         if (skipped < offset) skipped += 1;
         else found.push({ ...entry });
       }
-      return found;
+      return auditPage(found, limit);
     },
   };
 }

@@ -2,7 +2,7 @@
 // per target; leasing walks the rows once and keeps only the best `limit` of them.
 import type { FailedSyncItem, SyncItem } from '../../ports/sync-queue.js';
 import type { EnqueueContext, LeaseOptions, QueueRow, SyncQueueEngine } from './sync-queue-port.js';
-import { failedItemOf, syncItemOf, targetKey } from './sync-queue-port.js';
+import { failedItemOf, syncItemOf, targetKey, workStateOf } from './sync-queue-port.js';
 
 type Row = { -readonly [K in keyof QueueRow]: QueueRow[K] };
 
@@ -146,13 +146,13 @@ export function createMemorySyncQueue(): SyncQueueEngine {
         .filter((row) => row.failedAt === null && row.lastError !== null)
         .sort((a, b) => a.seq - b.seq)
         .slice(0, limit)
-        .map((row) => ({ ...row }));
+        .map(workStateOf);
     },
 
     workOf(targets) {
       return targets.flatMap((target) => {
         const row = rows.get(targetKey(target));
-        return row === undefined ? [] : [{ ...row }];
+        return row === undefined ? [] : [workStateOf(row)];
       });
     },
 

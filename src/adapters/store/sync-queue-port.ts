@@ -46,10 +46,10 @@ export interface SyncQueueEngine {
   retryFailed(dueAt: string): number;
   releaseLeases(owner: string): void;
   stats(failedLimit: number): SyncQueueStats;
-  /** Pending rows with a lastError, by row creation order. */
-  retrying(limit: number): QueueRow[];
-  /** The rows of these (distinct) targets that exist. */
-  workOf(targets: readonly SyncTarget[]): QueueRow[];
+  /** Pending rows with a lastError, by row creation order (as workStateOf gives them). */
+  retrying(limit: number): SyncWorkState[];
+  /** The rows of these (distinct) targets that exist (as workStateOf gives them). */
+  workOf(targets: readonly SyncTarget[]): SyncWorkState[];
 }
 
 const resourceTypes: ReadonlySet<string> = new Set<SyncResourceType>(['User', 'Group']);
@@ -187,14 +187,14 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
 
     async retryingSyncWork(options) {
       assertCount(options.limit, 'limit');
-      return run(() => engine.retrying(options.limit)).map(workStateOf);
+      return run(() => engine.retrying(options.limit));
     },
 
     async syncWorkOf(targets) {
       if (!Array.isArray(targets)) throw new TypeError('targets must be an array');
       const distinct = distinctTargets(targets);
       if (distinct.length === 0) return [];
-      return run(() => engine.workOf(distinct)).map(workStateOf);
+      return run(() => engine.workOf(distinct));
     },
   };
 }

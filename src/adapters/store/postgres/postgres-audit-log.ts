@@ -2,7 +2,7 @@
 // INSERT (seq in batch order), and a page is read with its total in one statement (one snapshot).
 import type { AuditEntry, StoredAuditEntry } from '../../../ports/audit-log.js';
 import type { AuditLogEngine } from '../audit-log-port.js';
-import { auditFilterSql } from '../audit-log-port.js';
+import { auditFilterSql, auditPage } from '../audit-log-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
@@ -54,8 +54,8 @@ export function createPostgresAuditLog(db: Sql, schema: string): AsyncEngine<Aud
       const text = `SELECT seq, at, request_id AS "requestId", resource_type AS "resourceType", resource_id AS "resourceId",
           operation, target, outcome, detail
         FROM ${table} WHERE ${where} ORDER BY seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`;
-      const rows = await db.rows<Omit<StoredAuditEntry, 'seq'> & { seq: string }>({ name: `audit_find_${finderName(where)}`, text }, [...params, limit, offset]);
-      return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+      const rows = await db.rows<Omit<StoredAuditEntry, 'seq'> & { seq: string }>({ name: `audit_find_${finderName(where)}`, text }, [...params, limit + 1, offset]);
+      return auditPage(rows.map((row) => ({ ...row, seq: Number(row.seq) })), limit);
     },
     async list(offset, limit) {
       const rows = await db.rows<PageRow>(s.page, [limit, offset]);

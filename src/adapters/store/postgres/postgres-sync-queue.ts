@@ -3,7 +3,7 @@
 // hand out the same item; an enqueue is one upsert of every target, inside the caller's transaction.
 import type { SyncItem, SyncResourceType, SyncTarget } from '../../../ports/sync-queue.js';
 import type { EnqueueContext, QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf } from '../sync-queue-port.js';
+import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
@@ -164,12 +164,12 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
     },
 
     async retrying(limit) {
-      return (await db.rows<Row>(s.retrying, [limit])).map(queueRowOf);
+      return (await db.rows<Row>(s.retrying, [limit])).map((row) => workStateOf(queueRowOf(row)));
     },
 
     async workOf(targets) {
       const rows = await db.rows<Row>(s.workOf, [targets.map((t) => t.resourceType), targets.map((t) => t.resourceId)]);
-      return rows.map(queueRowOf);
+      return rows.map((row) => workStateOf(queueRowOf(row)));
     },
 
     async stats(failedLimit) {

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredAuditEntry } from '../../../ports/audit-log.js';
 import type { AuditLogEngine } from '../audit-log-port.js';
-import { auditFilterSql } from '../audit-log-port.js';
+import { auditFilterSql, auditPage } from '../audit-log-port.js';
 
 const entryColumns = `seq, at, request_id AS requestId, resource_type AS resourceType, resource_id AS resourceId, operation,
   target, outcome, detail`;
@@ -30,7 +30,7 @@ export function createSqliteAuditLog(db: Database.Database): AuditLogEngine {
         statement = db.prepare<unknown[], StoredAuditEntry>(`SELECT ${entryColumns} FROM audit_log WHERE ${where.replace('TRUE', '1')} ORDER BY seq DESC LIMIT ? OFFSET ?`);
         finders.set(where, statement);
       }
-      return statement.all(...params, limit, offset);
+      return auditPage(statement.all(...params, limit + 1, offset), limit);
     },
     append(entries) {
       for (const entry of entries) {

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { SyncResourceType } from '../../../ports/sync-queue.js';
 import type { QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf } from '../sync-queue-port.js';
+import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 
 const rowColumns = `seq, resource_type AS resourceType, resource_id AS resourceId, generation, attempts,
   first_enqueued_at AS firstEnqueuedAt, due_at AS dueAt, request_id AS requestId, last_error AS lastError,
@@ -118,11 +118,11 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
     },
 
     retrying(limit) {
-      return s.retrying.all(limit);
+      return s.retrying.all(limit).map(workStateOf);
     },
 
     workOf(targets) {
-      return targets.flatMap((target) => s.workOf.all(target.resourceType, target.resourceId));
+      return targets.flatMap((target) => s.workOf.all(target.resourceType, target.resourceId)).map(workStateOf);
     },
   };
 }
