@@ -31,6 +31,8 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export interface TestBridge {
   readonly url: string;
   readonly base: string;
+  /** DATA_DIR: the SQLite file (engine sqlite) and the generated secrets live here. */
+  readonly dataDir: string;
   readonly deps: BridgeDeps;
   /** The separate metrics listener's URL, when `metrics` is on and METRICS_PORT is set. */
   readonly metricsUrl: string | null;
@@ -95,6 +97,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   return {
     url,
     base,
+    dataDir: dir,
     deps,
     metricsUrl: metricsServer === null ? null : `http://127.0.0.1:${metricsServer.port}`,
     store,
