@@ -4,7 +4,7 @@
 // over HTTP, warmed and then timed, median, p95 and max printed (docs/benchmarks.md records them).
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,16 +25,8 @@ const MEMBERS = 100;
 const AUDIT = USERS * 3;
 const RUNS = 30;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
-const MAPPING = `groups:
-  - scimPattern: "^team-(\\\\d+)$"
-    dynatraceGroup: "DT team $1"
-    policies:
-      - level: account
-        names: ["Standard User"]
-      - level: environment
-        id: abc12345
-        names: ["Pro User"]
-`;
+/** The console tests' mapping: the numbered team groups match its pattern rule. */
+const MAPPING = readFileSync('test/fixtures/mapping/console.yaml', 'utf8');
 
 async function seed(store: Store): Promise<{ userIds: string[]; groupIds: string[] }> {
   const at = new Date().toISOString();
@@ -136,7 +128,7 @@ async function main(): Promise<void> {
         fetch(`${url}/console/mapping/preview`, {
           method: 'POST',
           headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ _csrf: session.csrf, mapping: MAPPING.replace('Pro User', 'Admin User') }).toString(),
+          body: new URLSearchParams({ _csrf: session.csrf, mapping: MAPPING.replaceAll('Pro User', 'Admin User') }).toString(),
         }),
       ),
       await time('GET /admin/users/{id}/access', () => fetch(`${url}/admin/users/${person}/access`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })),

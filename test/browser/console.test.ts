@@ -3,7 +3,7 @@
 // token, each page (a person's access chain applied, groups, audit filters, a mapping preview), a retry
 // and a reconcile from the page, a forged form refused, sign-out, and no console error or CSP violation
 // anywhere. With UPDATE_CONSOLE_SCREENSHOTS=1 it also writes the screenshots docs/console.md shows.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMapping } from '../../src/mapping-file.js';
@@ -11,18 +11,7 @@ import { BROWSER_AVAILABLE, launchBrowser, type TestBrowser } from '../helpers/b
 import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 
-const MAPPING = `
-groups:
-  - scim: Observability Admins
-    dynatraceGroup: DT Observability Admins
-    policies:
-      - level: account
-        names: ["Standard User"]
-      - level: environment
-        id: abc12345
-        names: ["Pro User"]
-unmatchedGroups: mirror
-`;
+const MAPPING = readFileSync('test/fixtures/mapping/console.yaml', 'utf8');
 
 /** The console's navigation bar. */
 const nav = (browser: TestBrowser) => browser.page.getByRole('navigation', { name: 'Console' });

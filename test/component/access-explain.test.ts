@@ -2,7 +2,7 @@
 // HTTP (admin token only, 404 for an unknown id), and `explain` run as its own process on the bridge's
 // SQLite file and mapping file, printing the same chain.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +13,7 @@ import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '
 
 const run = promisify(execFile);
 
-const MAPPING = `
-groups:
-  - scim: Observability Admins
-    dynatraceGroup: DT Observability Admins
-    policies:
-      - level: account
-        names: ["Standard User"]
-`;
+const MAPPING = readFileSync('test/fixtures/mapping/console.yaml', 'utf8');
 
 describe('the access chain as an API and a command', () => {
   let bridge: TestBridge;
@@ -55,7 +48,10 @@ describe('the access chain as an API and a command', () => {
       rule: { index: 0, text: 'scim: "Observability Admins"' },
       dynatraceGroup: { name: 'DT Observability Admins', status: 'applied' },
       membership: 'applied',
-      levels: [{ level: 'account', policies: [{ name: 'Standard User', uuid: expect.any(String), boundaries: [], parameters: {}, status: 'applied', problem: null }] }],
+      levels: [
+        { level: 'account', policies: [{ name: 'Standard User', uuid: expect.any(String), boundaries: [], parameters: {}, status: 'applied', problem: null }] },
+        { level: 'environment:abc12345', policies: [{ name: 'Pro User', uuid: expect.any(String), boundaries: [], parameters: {}, status: 'applied', problem: null }] },
+      ],
     });
     expect(body.pending).toEqual([]);
     const unknown = await access('no-such-user', TEST_ADMIN_TOKEN);
