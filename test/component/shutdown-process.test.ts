@@ -181,7 +181,8 @@ describe('the bridge process when PostgreSQL is not reachable at start', () => {
   it('when the server comes while the bridge waits, then it logs each refused attempt (no password) and starts serving', async () => {
     const { relay, env, password } = await unreachableDatabase();
     const starting = spawnBridge(built.entry, { ...env, DATABASE_START_TIMEOUT_MS: '30000' }, { startTimeoutMs: 30_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Long enough for two refused attempts (500 ms apart) after the process has loaded its modules, on a busy CI machine too.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     await relay.restore();
     const bridge = await starting;
     cleanups.push(() => bridge.kill());
