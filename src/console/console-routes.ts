@@ -9,7 +9,7 @@ import { createSecretMatcher } from '../http/secret-compare.js';
 import type { ConsoleDeps } from './console-deps.js';
 import { createConsoleCsrf } from './console-csrf.js';
 import { ConsolePageError, createConsolePages } from './console-pages.js';
-import { createSessionMiddleware, isSignedIn, sessionOf, signIn, signOut } from './console-session.js';
+import { createSessionMiddleware, hasSession, isSignedIn, sessionOf, signIn, signOut } from './console-session.js';
 import { createViews, STATIC_DIR, type PageFrame } from './console-views.js';
 import { createOidcSignIn } from './oidc-sign-in.js';
 
@@ -39,7 +39,9 @@ export function createConsole(options: { readonly deps: ConsoleDeps; readonly ad
   router.use(express.urlencoded({ extended: false, limit: FORM_MAX_BYTES }));
 
   function frame(req: Request, res: Response, title: string, section: PageFrame['section'], notice: string | null = null): PageFrame {
-    return { title, section, operator: isSignedIn(req) ? (sessionOf(req).operator ?? null) : null, csrf: csrf.token(req, res), notice };
+    // A static file's error page has no session, and offers no form.
+    const token = hasSession(req) ? csrf.token(req, res) : '';
+    return { title, section, operator: isSignedIn(req) ? (sessionOf(req).operator ?? null) : null, csrf: token, notice };
   }
 
   function page(res: Response, view: string, data: PageFrame & Record<string, unknown>, status = 200): void {
@@ -152,6 +154,7 @@ function consoleProblem(error: unknown): { status: number; message: string } | n
   if (code === 'busy') return { status: 409, message: 'Another reconcile is running; try again when it has finished.' };
   const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : NaN;
   if (status === 413) return { status: 413, message: 'That form is too large.' };
+  if (status === 404) return { status: 404, message: 'No such file.' };
   if (status === 400) return { status: 400, message: 'That form could not be read.' };
   return null;
 }

@@ -30,8 +30,14 @@ export function sessionOf(req: Request): OperatorSession {
   return session;
 }
 
+/** Whether the session middleware has opened the request's session (not for the static files). */
+export function hasSession(req: Request): boolean {
+  return sessions.has(req);
+}
+
 /** Whether the request carries a signed-in, unexpired session. */
 export function isSignedIn(req: Request, now: number = Date.now()): boolean {
+  if (!hasSession(req)) return false;
   const session = sessionOf(req);
   return session.operator !== undefined && session.expiresAt !== undefined && session.expiresAt > now;
 }
@@ -49,7 +55,9 @@ export function createSessionMiddleware(options: { readonly secret: string; read
     });
     if (session.id === undefined || (session.expiresAt !== undefined && session.expiresAt <= Date.now())) {
       // New, or expired: a fresh anonymous session (an expired sign-in does not linger).
-      session.destroy();
+      delete session.operator;
+      delete session.via;
+      delete session.expiresAt;
       session.id = randomUUID();
       await session.save();
     }

@@ -11,7 +11,8 @@ import { BROWSER_AVAILABLE, launchBrowser, type TestBrowser } from '../helpers/b
 import { groupBody, userBody } from '../helpers/scim-builders.js';
 import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 
-const MAPPING = readFileSync('test/fixtures/mapping/console.yaml', 'utf8');
+const MAPPING_FILE = path.resolve('test/fixtures/mapping/console.yaml');
+const MAPPING = readFileSync(MAPPING_FILE, 'utf8');
 
 /** The console's navigation bar. */
 const nav = (browser: TestBrowser) => browser.page.getByRole('navigation', { name: 'Console' });
@@ -33,7 +34,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the operator console in Chromium', () => {
   }
 
   beforeAll(async () => {
-    bridge = await startTestBridge({ mapping: parseMapping(MAPPING) });
+    bridge = await startTestBridge({ mapping: parseMapping(MAPPING), env: { MAPPING_FILE } });
     const ada = await bridge.scim('POST', '/Users', { ...userBody('ada@example.com'), displayName: 'Ada Lovelace', name: { givenName: 'Ada', familyName: 'Lovelace' } });
     adaId = ada.body.id;
     await bridge.scim('POST', '/Users', userBody('grace@example.com'));
@@ -139,6 +140,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the operator console in Chromium', () => {
   it('when a changed mapping is pasted, then the preview lists the binding change and the people it reaches', async () => {
     const { page } = browser;
     await nav(browser).getByRole('link', { name: 'Mapping' }).click();
+    expect(await page.getByRole('region', { name: 'In force' }).textContent()).toContain('dynatraceGroup: DT Observability Admins');
     await page.getByLabel('Paste a mapping file (YAML)').fill(MAPPING.replace('names: ["Pro User"]', 'names: ["Admin User"]'));
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.getByTestId('preview');
