@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const authenticateOperator = rateLimit === null ? operatorAuth : rateLimit(operatorAuth);
   app.use('/admin', createAdminRoutes({ admin: deps.admin, access: deps.access, authenticate: authenticateOperator }));
-  app.use('/console', createConsole({ deps: deps.console, admin: deps.admin, adminTokens: deps.adminTokens }));
+  app.use('/console', createConsole({ deps: deps.console, admin: deps.admin, adminTokens: deps.adminTokens, ...(rateLimit === null ? {} : { rateLimit }) }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new ScimError(404, undefined, `nothing at ${req.method} ${req.path}`));
   });

@@ -64,8 +64,8 @@ export function createConsolePages(options: { readonly deps: ConsoleDeps; readon
       const found =
         text === ''
           ? await listPage((o, l) => store.findUsers({ where: null, offset: o, limit: l }), offset)
-          : await store.searchUsers({ text, offset, limit: PAGE_SIZE });
-      return { q: text, page: pageNumber, more: found.more, people: found.users.map(personRow) };
+          : await store.searchUsers({ text, offset, limit: PAGE_SIZE }).then(({ users, more }) => ({ rows: users, more }));
+      return { q: text, page: pageNumber, more: found.more, people: found.rows.map(personRow) };
     },
 
     async person(id: string) {
@@ -85,10 +85,10 @@ export function createConsolePages(options: { readonly deps: ConsoleDeps; readon
     async groups(query: Query) {
       const pageNumber = pageParam(query);
       const found = await listPage((o, l) => store.findGroups({ where: null, offset: o, limit: l }), (pageNumber - 1) * PAGE_SIZE);
-      const ids = found.users.map((g) => g.id);
+      const ids = found.rows.map((g) => g.id);
       const [counts, applied] = await Promise.all([store.countMembersOfGroups(ids), store.getAppliedGroups(ids)]);
       const mapping = deps.mapping();
-      const groups = found.users.map((group) => {
+      const groups = found.rows.map((group) => {
         const displayName = textOf(group.attributes.displayName);
         const target = groupTarget(mapping, displayName);
         return {
@@ -209,7 +209,7 @@ export function createConsolePages(options: { readonly deps: ConsoleDeps; readon
 /** One page of a creation-ordered listing, and whether more follow (one extra row read). */
 async function listPage(read: (offset: number, limit: number) => Promise<StoredResource[]>, offset: number) {
   const rows = await read(offset, PAGE_SIZE + 1);
-  return { users: rows.slice(0, PAGE_SIZE), more: rows.length > PAGE_SIZE };
+  return { rows: rows.slice(0, PAGE_SIZE), more: rows.length > PAGE_SIZE };
 }
 
 function personRow(user: StoredResource): PersonRow {

@@ -20,7 +20,20 @@ export const CONSOLE_CSP =
 /** A pasted mapping is YAML of a few hundred lines at most. */
 const FORM_MAX_BYTES = 262_144;
 
-export function createConsole(options: { readonly deps: ConsoleDeps; readonly admin: AdminService; readonly adminTokens: readonly string[] }): Router {
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/** A sign-in with a token that is not an admin token (counted by the rate limit as a failed authentication). */
+class SignInRefused extends Error {
+  override readonly name = 'SignInRefused';
+}
+
+export function createConsole(options: {
+  readonly deps: ConsoleDeps;
+  readonly admin: AdminService;
+  readonly adminTokens: readonly string[];
+  /** The per-client rate limit around an authentication step (failed sign-ins limited per address); absent = none. */
+  readonly rateLimit?: (authenticate: Middleware) => Middleware;
+}): Router {
   const { deps, admin } = options;
   const router = Router();
   const views = createViews();
@@ -58,17 +71,29 @@ export function createConsole(options: { readonly deps: ConsoleDeps; readonly ad
     signInPage(req, res, null);
   });
 
-  router.post('/sign-in', csrf.protect, async (req, res) => {
+  const checkToken: Middleware = (req, res, next) => {
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const index = token === '' ? -1 : matchToken(token);
-    if (index < 0) return signInPage(req, res, 'That is not an admin token of this bridge.', 401);
-    await signIn(req, `admin token #${index + 1}`, 'token', deps.sessionTtlSeconds);
+    if (index < 0) return next(new SignInRefused('not an admin token'));
+    res.locals.principal = `operator:token:${index}`;
+    res.locals.operator = `admin token #${index + 1}`;
+    next();
+  };
+  router.post('/sign-in', csrf.protect, options.rateLimit ? options.rateLimit(checkToken) : checkToken, async (req, res) => {
+    await signIn(req, String(res.locals.operator), 'token', deps.sessionTtlSeconds);
     res.redirect(303, '/console');
   });
 
   if (oidc !== null) {
     router.get('/oidc/start', async (req, res) => {
-      res.redirect(303, await oidc.start(req, res));
+      let authorizationUrl: string;
+      try {
+        authorizationUrl = await oidc.start(req, res);
+      } catch {
+        // Discovery failed: the issuer is down or not an OpenID provider (its answer is not shown).
+        return signInPage(req, res, 'The identity provider could not be reached; try again, or sign in with an admin token.', 502);
+      }
+      res.redirect(303, authorizationUrl);
     });
     router.get('/oidc/callback', async (req, res) => {
       const outcome = await oidc.finish(req, res);
@@ -139,6 +164,7 @@ export function createConsole(options: { readonly deps: ConsoleDeps; readonly ad
   // Errors as pages, never Express's own HTML or a stack trace.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
+    if (error instanceof SignInRefused) return signInPage(req, res, 'That is not an admin token of this bridge.', 401);
     const known = consoleProblem(error);
     if (known === null) return next(error);
     page(res, 'problem', { ...frame(req, res, 'Problem', null), problem: known.message }, known.status);
@@ -154,6 +180,7 @@ function consoleProblem(error: unknown): { status: number; message: string } | n
   if (code === 'busy') return { status: 409, message: 'Another reconcile is running; try again when it has finished.' };
   const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : NaN;
   if (status === 413) return { status: 413, message: 'That form is too large.' };
+  if (status === 429) return { status: 429, message: 'Too many refused sign-ins from this address; wait a moment and try again.' };
   if (status === 404) return { status: 404, message: 'No such file.' };
   if (status === 400) return { status: 400, message: 'That form could not be read.' };
   return null;

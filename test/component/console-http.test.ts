@@ -116,3 +116,34 @@ describe('console answers', () => {
     expect(text).toContain('groups[0].policies[0].level (line 4): must be account or environment; got &quot;galaxy&quot;');
   });
 });
+
+describe('console sign-in limits', () => {
+  it('when an address keeps sending wrong admin tokens, then it is refused with 429 for a while, like a failing bearer token', async () => {
+    const bridge = await start({ RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_BURST: '2' });
+    const attempt = async (token: string) => {
+      const form = await fetch(`${bridge.url}/console/sign-in`);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+      const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      return fetch(`${bridge.url}/console/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, token }).toString(),
+      });
+    };
+    expect((await attempt('wrong-token-0123456789abcdef')).status).toBe(401);
+    expect((await attempt('wrong-token-0123456789abcdef')).status).toBe(401);
+    const limited = await attempt(TEST_ADMIN_TOKEN);
+    expect(limited.status).toBe(429);
+    expect(await limited.text()).toContain('Too many refused sign-ins from this address');
+  });
+
+  it('when the OpenID provider cannot be reached, then the sign-in page says so (502) and offers the token form', async () => {
+    const bridge = await start({ OIDC_ISSUER: 'http://127.0.0.1:9', OIDC_CLIENT_ID: 'console', OIDC_ADMIN_VALUES: 'operators' });
+    const response = await fetch(`${bridge.url}/console/oidc/start`, { redirect: 'manual' });
+    expect(response.status).toBe(502);
+    const text = await response.text();
+    expect(text).toContain('The identity provider could not be reached');
+    expect(text).toContain('name="token"');
+  });
+});
