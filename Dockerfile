@@ -24,6 +24,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# tools/copy-console-assets.ts: `npm run build` copies the console's templates and styles beside it.
+COPY tools ./tools
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS prod-deps

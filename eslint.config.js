@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console's one script runs in the browser.
+    files: ['src/console/static/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', HTMLElement: 'readonly', HTMLFormElement: 'readonly', HTMLInputElement: 'readonly', HTMLTextAreaElement: 'readonly', HTMLAnchorElement: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -44,6 +44,8 @@ export interface Config {
   readonly readinessRequiresDynatrace: boolean;
   /** The forward proxy every outbound call (Dynatrace, Davis Assistant, JWKS) goes through; both null = direct. */
   readonly outboundProxy: OutboundProxyConfig;
+  /** Who may operate the bridge: the /admin endpoints and the console (docs/console.md). */
+  readonly operators: OperatorAuthConfig;
 }
 
 /**
@@ -57,6 +59,35 @@ export interface OutboundProxyConfig {
   readonly httpsProxy: string | null;
   /** Hosts (and domain suffixes, optionally `:port`; `*` = all) reached directly, comma- or space-separated. */
   readonly noProxy: string;
+}
+
+/** Operator credentials, separate from the IdP's SCIM token: admin tokens, console sessions, OIDC sign-in. */
+export interface OperatorAuthConfig {
+  /** ADMIN_TOKENS: bearer tokens for /admin and the console's sign-in form. Empty: one is generated under dataDir. */
+  readonly tokens: readonly string[];
+  /** ADMIN_ACCEPTS_SCIM_TOKEN: whether the SCIM credentials (static tokens, JWTs) still open /admin. */
+  readonly scimTokenOpensAdmin: boolean;
+  /** CONSOLE_SESSION_SECRET: the key sealing console session cookies; null = generated under dataDir. */
+  readonly sessionSecret: string | null;
+  /** How long a console session lasts after sign-in. */
+  readonly sessionTtlSeconds: number;
+  /** OIDC sign-in to the console; null = token sign-in only. */
+  readonly oidc: OidcConfig | null;
+}
+
+/** OpenID Connect sign-in (authorization code with PKCE); access by a value of a group or role claim. */
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Null: a public client (PKCE alone). */
+  readonly clientSecret: string | null;
+  readonly scopes: string;
+  /** The claim holding groups or roles (`groups`, `roles`); a string or a list of strings. */
+  readonly claim: string;
+  /** Any one of these values in the claim grants access. */
+  readonly allowedValues: readonly string[];
+  /** The callback URL registered at the IdP; null = PUBLIC_BASE_URL (or the request's origin) + /console/oidc/callback. */
+  readonly redirectUrl: string | null;
 }
 
 /** Verification of OAuth 2.0 access tokens that are JWTs (RFC 9068), keys from the issuer's JWKS. */
@@ -158,6 +189,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_TOKEN_LENGTH = 16;
+const MIN_SESSION_SECRET_LENGTH = 32;
 
 /** Parses the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: Env, readFile: (file: string) => string = (f) => readFileSync(f, 'utf8')): Config {
@@ -169,14 +201,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     problems.push(`SCIM_BASE_PATH must look like /scim/v2 (a leading slash, no trailing slash), got "${scimBasePath}"`);
   }
 
-  const tokensText = reader.secret('SCIM_TOKENS');
-  const scimTokens = tokensText === null ? [] : tokensText.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  if (tokensText !== null && scimTokens.length === 0) problems.push('SCIM_TOKENS is set but holds no token');
-  scimTokens.forEach((token, index) => {
-    if (token.length < MIN_TOKEN_LENGTH) {
-      problems.push(`SCIM_TOKENS: token #${index + 1} is shorter than ${MIN_TOKEN_LENGTH} characters`);
-    }
-  });
+  const scimTokens = readTokenList(reader.secret('SCIM_TOKENS'), 'SCIM_TOKENS', problems);
 
   const logLevel = reader.string('LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
@@ -221,6 +246,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 3_600_000),
     readinessRequiresDynatrace: reader.boolean('READINESS_REQUIRES_DYNATRACE', true),
     outboundProxy: readOutboundProxy(env, problems),
+    operators: readOperators(env, reader, problems),
     sync: {
       mappingFile: env.MAPPING_FILE?.trim() || null,
       dryRun: reader.boolean('DRY_RUN', false),
@@ -250,6 +276,49 @@ function directoryProblem(dir: string): string | null {
   } catch (error) {
     return `${what} is not writable (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`;
   }
+}
+
+function readOperators(env: Env, reader: Reader, problems: string[]): OperatorAuthConfig {
+  const tokens = readTokenList(reader.secret('ADMIN_TOKENS'), 'ADMIN_TOKENS', problems);
+  const sessionSecret = reader.secret('CONSOLE_SESSION_SECRET');
+  if (sessionSecret !== null && sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+    problems.push(`CONSOLE_SESSION_SECRET is shorter than ${MIN_SESSION_SECRET_LENGTH} characters`);
+  }
+  return {
+    tokens,
+    scimTokenOpensAdmin: reader.boolean('ADMIN_ACCEPTS_SCIM_TOKEN', false),
+    sessionSecret,
+    sessionTtlSeconds: reader.integer('CONSOLE_SESSION_MINUTES', 60, 1, 1440) * 60,
+    oidc: readOidc(env, reader, problems),
+  };
+}
+
+function readOidc(env: Env, reader: Reader, problems: string[]): OidcConfig | null {
+  const issuer = env.OIDC_ISSUER?.trim() ?? '';
+  const clientId = env.OIDC_CLIENT_ID?.trim() ?? '';
+  const allowedValues = (env.OIDC_ADMIN_VALUES ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const clientSecret = reader.secret('OIDC_CLIENT_SECRET');
+  const claim = reader.string('OIDC_ADMIN_CLAIM', 'groups');
+  const scopes = reader.string('OIDC_SCOPES', 'openid email profile');
+  const redirectUrl = env.OIDC_REDIRECT_URL?.trim() || null;
+  const given = { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: clientId, OIDC_ADMIN_VALUES: allowedValues.join(',') };
+  const missing = Object.entries(given).filter(([, value]) => value === '').map(([name]) => name);
+  if (missing.length === 3 && clientSecret === null) return null;
+  if (missing.length > 0) problems.push(`OIDC sign-in is incomplete: set ${missing.join(', ')} too (or none of the OIDC_ variables)`);
+  if (issuer !== '' && !isLoopbackOrHttps(issuer)) problems.push(`OIDC_ISSUER must be an https URL (http only on loopback), got "${issuer}"`);
+  if (redirectUrl !== null && !isHttpUrl(redirectUrl)) problems.push(`OIDC_REDIRECT_URL must be an absolute http(s) URL, got "${redirectUrl}"`);
+  if (!scopes.split(' ').includes('openid')) problems.push(`OIDC_SCOPES must include openid, got "${scopes}"`);
+  return { issuer, clientId, clientSecret, scopes, claim, allowedValues, redirectUrl };
+}
+
+/** A comma-separated list of bearer tokens (the secret NAME or NAME_FILE), each at least MIN_TOKEN_LENGTH long. */
+function readTokenList(text: string | null, name: string, problems: string[]): string[] {
+  const tokens = text === null ? [] : text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (text !== null && tokens.length === 0) problems.push(`${name} is set but holds no token`);
+  tokens.forEach((token, index) => {
+    if (token.length < MIN_TOKEN_LENGTH) problems.push(`${name}: token #${index + 1} is shorter than ${MIN_TOKEN_LENGTH} characters`);
+  });
+  return tokens;
 }
 
 function readDatabase(reader: Reader, problems: string[]): DatabaseConfig | null {
@@ -303,7 +372,7 @@ function readJwt(env: Env, reader: Reader, problems: string[]): JwtConfig | null
   const missing = Object.entries(given).filter(([, value]) => value === '').map(([name]) => name);
   if (missing.length === 3) return null;
   if (missing.length > 0) problems.push(`JWT authentication is incomplete: set ${missing.join(', ')} too (or none of them)`);
-  if (jwksUrl !== '' && !isJwksUrl(jwksUrl)) problems.push(`JWT_JWKS_URL must be an https URL (http only on loopback), got "${jwksUrl}"`);
+  if (jwksUrl !== '' && !isLoopbackOrHttps(jwksUrl)) problems.push(`JWT_JWKS_URL must be an https URL (http only on loopback), got "${jwksUrl}"`);
   const unknown = algorithms.filter((a) => !(JWT_ALGORITHMS as readonly string[]).includes(a));
   if (unknown.length > 0 || algorithms.length === 0) {
     problems.push(`JWT_ALGORITHMS must list some of ${JWT_ALGORITHMS.join(', ')}, got "${algorithms.join(',')}"`);
@@ -311,7 +380,8 @@ function readJwt(env: Env, reader: Reader, problems: string[]): JwtConfig | null
   return { jwksUrl, issuer, audiences, algorithms, requiredScope, clockToleranceSeconds, jwksCacheMaxAgeMs, jwksCooldownMs, jwksTimeoutMs };
 }
 
-function isJwksUrl(text: string): boolean {
+/** An https URL, or http on loopback (a test's or a sidecar's server). */
+function isLoopbackOrHttps(text: string): boolean {
   try {
     const url = new URL(text);
     if (url.protocol === 'https:') return true;

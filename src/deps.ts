@@ -1,12 +1,14 @@
 // Composition root: picks the store engine and the Dynatrace upstream (a real account or the
 // in-process sandbox), and builds the core services and everything createApp needs.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { AppDeps } from './app.js';
 import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
 import { createAdminService } from './core/admin.js';
+import { createAccessChain } from './core/access/access-chain.js';
+import { createDrainMeter, type DrainMeter } from './core/sync/drain-meter.js';
 import type { Mapping } from './core/mapping/mapping.js';
 import { accountIdentity, claimAppliedAccount, type AccountClaim } from './core/sync/applied-account.js';
 import { checkMapping, createBindingResolver } from './core/sync/binding-resolver.js';
@@ -34,7 +36,7 @@ import { registerStateGauges } from './observability/metrics-state.js';
 import { createReadiness } from './observability/readiness.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
-import { noopObserver, type UpstreamObserver } from './ports/observer.js';
+import { noopObserver, type BridgeObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
 import { groupSchema, userSchema } from './scim/index.js';
@@ -54,6 +56,10 @@ export interface BuildDepsOptions {
   readonly metrics?: Metrics | null;
   /** Aborted on shutdown (the one given to startUpstream): the worker then releases items whose wait it ended. */
   readonly stopSignal?: AbortSignal;
+  /** Operator tokens (ADMIN_TOKENS or the generated one); absent = ADMIN_TOKENS as configured. */
+  readonly adminTokens?: readonly string[];
+  /** The console's session key (CONSOLE_SESSION_SECRET or the generated one); absent = configured, else one for this process. */
+  readonly sessionSecret?: string;
 }
 
 /** The store the configuration names: PostgreSQL with DATABASE_URL (several replicas), else the SQLite file under DATA_DIR. */
@@ -95,7 +101,8 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const store = options.store ?? openSqliteStore(config);
   const now = options.now ?? (() => new Date());
   const metrics = options.metrics ?? null;
-  const observer = metrics?.observer ?? noopObserver;
+  const drain = createDrainMeter({ windowMs: 300_000, now: () => performance.now() });
+  const observer = withDrainMeter(metrics?.observer ?? noopObserver, drain);
   let mapping = options.mapping;
   let mappingProblems: readonly string[] = [];
   /** Whether the mapping in force has been checked against Dynatrace (readiness). */
@@ -149,9 +156,32 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   if (metrics !== null) {
     registerStateGauges(metrics.registry, { queueStats: () => store.syncQueueStats({ failedLimit: 0 }), readiness, now, timeoutMs: 2_000 });
   }
+  const access = createAccessChain({
+    store,
+    mapping: () => mapping,
+    resolve: (rule) => syncContext.bindings.resolve(rule),
+    levelKey: (rule) => syncContext.bindings.levelKey(rule),
+  });
   return {
     logger,
     store,
+    access,
+    adminTokens: options.adminTokens ?? config.operators.tokens,
+    scimTokenOpensAdmin: config.operators.scimTokenOpensAdmin,
+    console: {
+      store,
+      access,
+      readiness,
+      drain,
+      mapping: () => mapping,
+      mappingProblems: () => mappingProblems,
+      mappingFile: config.sync.mappingFile,
+      dryRun: config.sync.dryRun,
+      sessionSecret: options.sessionSecret ?? config.operators.sessionSecret ?? randomBytes(32).toString('base64url'),
+      sessionTtlSeconds: config.operators.sessionTtlSeconds,
+      oidc: config.operators.oidc,
+      publicBaseUrl: config.publicBaseUrl,
+    },
     users: createUserService({ ...common, catalogue: user.catalogue, coreSchema: user.coreSchema, emailChange: () => mapping.emailChange }),
     admin: createAdminService({
       store,
@@ -205,6 +235,17 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
         );
       }
       return claim;
+    },
+  };
+}
+
+/** The worker's observer, also telling the drain meter of each completion. */
+function withDrainMeter(observer: BridgeObserver, drain: DrainMeter): BridgeObserver {
+  return {
+    ...observer,
+    syncProcessed(item) {
+      observer.syncProcessed(item);
+      drain.observer.syncProcessed(item);
     },
   };
 }

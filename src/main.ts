@@ -11,7 +11,8 @@ import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { loadOrCreateScimToken } from './scim-token-file.js';
+import type { Config } from './config.js';
+import { loadOrCreateAdminToken, loadOrCreateScimToken, loadOrCreateSecretFile, type GeneratedToken } from './scim-token-file.js';
 import { readSettings } from './settings.js';
 import { exitOnStopSignals, shutDown } from './shutdown.js';
 
@@ -32,6 +33,12 @@ async function main(): Promise<void> {
     }
     logger.warn({ tokenFile: generated.file }, 'using the generated SCIM token; set SCIM_TOKENS for production');
   }
+  const operators = operatorSecrets(config);
+  if (operators.generatedToken !== null) {
+    process.stderr.write(
+      `\nNo ADMIN_TOKENS configured: generated an admin token for the console (http://localhost:${config.port}/console) and /admin (kept in ${operators.generatedToken.file}, shown only this once):\n\n  ${operators.generatedToken.token}\n\n`,
+    );
+  }
   const metrics = config.metrics.enabled ? createMetrics() : null;
   const stopping = new AbortController();
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
@@ -42,6 +49,8 @@ async function main(): Promise<void> {
     logger,
     store,
     scimTokens,
+    adminTokens: operators.adminTokens,
+    sessionSecret: operators.sessionSecret,
     upstream,
     mapping,
     loadMapping: () => loadMappingFile(mappingFile),
@@ -83,6 +92,18 @@ async function main(): Promise<void> {
     timeoutMs: config.shutdownTimeoutMs,
   };
   exitOnStopSignals({ logger, shutdown: (signal) => shutDown(parts, signal), exit: (code) => process.exit(code) });
+}
+
+/**
+ * The operator credentials: ADMIN_TOKENS, else a token generated once under DATA_DIR (returned when this
+ * start created it, to be shown); CONSOLE_SESSION_SECRET, else a key generated once under DATA_DIR.
+ */
+function operatorSecrets(config: Config): { adminTokens: readonly string[]; sessionSecret: string; generatedToken: GeneratedToken | null } {
+  const { operators, dataDir } = config;
+  const sessionSecret = operators.sessionSecret ?? loadOrCreateSecretFile(dataDir, 'console-session-secret').token;
+  if (operators.tokens.length > 0) return { adminTokens: operators.tokens, sessionSecret, generatedToken: null };
+  const generated = loadOrCreateAdminToken(dataDir);
+  return { adminTokens: [generated.token], sessionSecret, generatedToken: generated.created ? generated : null };
 }
 
 /**

@@ -1,6 +1,8 @@
 // Authenticated operator endpoints (JSON): /admin/status, /admin/audit, /admin/reconcile,
-// /admin/sync/retry-failed and /admin/mapping/reload. Same bearer tokens as SCIM.
+// /admin/sync/retry-failed, /admin/mapping/reload and /admin/users/{id}/access (why a person has their
+// Dynatrace access). Operator credentials (operator-auth.ts).
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { AccessChain } from '../core/access/access-chain.js';
 import type { AdminService } from '../core/admin.js';
 import { HttpError } from './http-error.js';
 
@@ -12,6 +14,7 @@ const ADMIN_MAX_BODY_BYTES = 16_384;
 
 export function createAdminRoutes(options: {
   readonly admin: AdminService;
+  readonly access: AccessChain;
   readonly authenticate: (req: Request, res: Response, next: NextFunction) => void;
 }): Router {
   const { admin } = options;
@@ -37,6 +40,12 @@ export function createAdminRoutes(options: {
 
   router.post('/sync/retry-failed', async (_req, res) => {
     res.json({ retried: await admin.retryFailed() });
+  });
+
+  router.get('/users/:id/access', async (req, res) => {
+    const access = await options.access.forUser(req.params.id as string);
+    if (access === null) throw new HttpError(404, `no SCIM user with id "${req.params.id as string}"`);
+    res.json(access);
   });
 
   router.post('/mapping/reload', async (_req, res) => {

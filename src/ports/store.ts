@@ -123,6 +123,13 @@ export interface FindQuery<A extends string> {
   readonly limit: number;
 }
 
+/** A people search: the text, and the page of matches from `offset` (0-based), at most `limit`. */
+export interface UserSearch {
+  readonly text: string;
+  readonly offset: number;
+  readonly limit: number;
+}
+
 /** Optimistic concurrency: the change applies only if the resource is still at this version (RFC 7644 §3.14). */
 export interface Precondition {
   readonly expectedVersion?: number;
@@ -141,6 +148,14 @@ export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore
   /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * The operator console's people search: users whose userName, an email or displayName starts with
+   * `text` (case-folded; displayName folds ASCII letters only on SQLite), listed by userName. Each field
+   * is read from its index and contributes at most offset + limit + 1 matches, so a broad text costs a
+   * page, not a scan. TypeError for an empty text.
+   */
+  searchUsers(search: UserSearch): Promise<{ users: StoredResource[]; more: boolean }>;
 
   /** Throws StoreError 'conflict' (attribute 'userName') when the userName is taken, case-insensitively. */
   insertUser(user: UserWrite, change: ChangeContext): Promise<ResourceMeta>;

@@ -29,6 +29,15 @@ export interface FailedSyncItem extends SyncItem {
   readonly failedAt: string;
 }
 
+/** What the queue holds for one resource: pending work (with its last transient error) or a failure. */
+export interface SyncWorkState extends SyncItem {
+  /** ISO time from which it may be applied (for a pending item). */
+  readonly dueAt: string;
+  /** Set when the work failed permanently. */
+  readonly failedReason: string | null;
+  readonly failedAt: string | null;
+}
+
 export interface SyncQueueStats {
   /** Pending items (leased or not), failed ones excluded. */
   readonly depth: number;
@@ -64,4 +73,8 @@ export interface SyncQueue {
   /** Releases every lease `owner` holds (graceful shutdown). */
   releaseSyncLeases(owner: string): Promise<void>;
   syncQueueStats(options: { readonly failedLimit: number }): Promise<SyncQueueStats>;
+  /** Pending items whose last attempt failed transiently (being retried), oldest first, at most `limit`. */
+  retryingSyncWork(options: { readonly limit: number }): Promise<SyncWorkState[]>;
+  /** The queue's rows for these resources, pending or failed; a resource with nothing queued is absent. */
+  syncWorkOf(targets: readonly SyncTarget[]): Promise<SyncWorkState[]>;
 }

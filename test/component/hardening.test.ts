@@ -18,7 +18,7 @@ import { createTokenBuckets } from '../../src/http/client-rate-limit.js';
 import { hardenServer } from '../../src/http/server-hardening.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { ERROR_URN } from '../helpers/scim-builders.js';
-import { TEST_TOKEN } from '../helpers/test-bridge.js';
+import { TEST_ADMIN_TOKEN, TEST_TOKEN } from '../helpers/test-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { listenOnLoopback } from '../helpers/loopback-server.js';
 
@@ -48,7 +48,7 @@ const cleanups = cleanupsAfterEach();
 async function startHardenedBridge(env: Record<string, string> = {}, serverOptions: { connectionsCheckingInterval?: number } = {}): Promise<HardenedBridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-hardening-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: `${TEST_TOKEN},${SECOND_TOKEN}`, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: `${TEST_TOKEN},${SECOND_TOKEN}`, ADMIN_TOKENS: TEST_ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
   const logger = createLogger({ level: 'silent' });
   const store = createMemoryStore();
   const upstream = await startUpstream({ config, logger });
@@ -111,7 +111,7 @@ describe('security headers', () => {
       await send(`${bridge.base}/Users`, { token: TEST_TOKEN }),
       await send(`${bridge.base}/Users`),
       await send(`${bridge.base}/Users`, { method: 'POST', token: TEST_TOKEN, headers: { 'content-type': 'application/scim+json' }, body: '{bad' }),
-      await send(`${bridge.url}/admin/status`, { token: TEST_TOKEN }),
+      await send(`${bridge.url}/admin/status`, { token: TEST_ADMIN_TOKEN }),
       await send(`${bridge.url}/no/such/path`),
     ];
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 401, 400, 200, 404]);
@@ -137,13 +137,14 @@ describe('per-client rate limit', () => {
   it('when a credential exceeds its rate, then 429 with a SCIM body and an integer Retry-After; another credential is unaffected; time refills it', async () => {
     const bridge = await startHardenedBridge({ RATE_LIMIT_PER_MINUTE: '12', RATE_LIMIT_BURST: '2' });
     expect((await send(`${bridge.base}/Users`, { token: TEST_TOKEN })).status).toBe(200);
-    expect((await send(`${bridge.url}/admin/status`, { token: TEST_TOKEN })).status).toBe(200);
+    expect((await send(`${bridge.base}/Users/some-id`, { token: TEST_TOKEN })).status).toBe(404);
     const limited = await send(`${bridge.base}/Users`, { token: TEST_TOKEN });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('5');
     expect(limited.headers.get('content-type')).toMatch(/^application\/scim\+json/);
     expect(limited.body).toEqual({ schemas: [ERROR_URN], status: '429', detail: expect.stringMatching(/too many requests/) });
     expect((await send(`${bridge.base}/Users`, { token: SECOND_TOKEN })).status).toBe(200);
+    expect((await send(`${bridge.url}/admin/status`, { token: TEST_ADMIN_TOKEN })).status).toBe(200);
     bridge.clock.ms += 4_000;
     const stillLimited = await send(`${bridge.base}/Users`, { token: TEST_TOKEN });
     expect(stillLimited.status).toBe(429);
@@ -163,7 +164,7 @@ describe('per-client rate limit', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.body).toMatchObject({ schemas: [ERROR_URN], status: '429' });
     }
-    expect((await send(`${bridge.url}/admin/status`, { token: TEST_TOKEN })).status).toBe(429);
+    expect((await send(`${bridge.url}/admin/status`, { token: TEST_ADMIN_TOKEN })).status).toBe(429);
     for (let i = 0; i < 10; i += 1) {
       expect((await send(`${bridge.url}/healthz`)).status).toBe(200);
       expect((await send(`${bridge.url}/readyz`)).status).toBe(200);
@@ -212,14 +213,14 @@ describe('request bodies', () => {
   it('when an /admin request carries a body over the limit, with or without Content-Length, then 413 with a SCIM body and nothing runs', async () => {
     const bridge = await startHardenedBridge();
     const big = JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) });
-    const sized = await send(`${bridge.url}/admin/reconcile`, { method: 'POST', token: TEST_TOKEN, headers: { 'content-type': 'application/json' }, body: big });
+    const sized = await send(`${bridge.url}/admin/reconcile`, { method: 'POST', token: TEST_ADMIN_TOKEN, headers: { 'content-type': 'application/json' }, body: big });
     expect(sized.status).toBe(413);
     expect(sized.body).toMatchObject({ schemas: [ERROR_URN], status: '413' });
 
     const chunked = await new Promise<{ status: number; body: any }>((resolve, reject) => {
       const req = httpRequest(`${bridge.url}/admin/reconcile`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
       });
       req.on('response', (res) => {
         const parts: Buffer[] = [];
@@ -233,7 +234,7 @@ describe('request bodies', () => {
     });
     expect(chunked.status).toBe(413);
     expect(chunked.body).toMatchObject({ schemas: [ERROR_URN], status: '413' });
-    const status = await send(`${bridge.url}/admin/status`, { token: TEST_TOKEN });
+    const status = await send(`${bridge.url}/admin/status`, { token: TEST_ADMIN_TOKEN });
     expect(status.body.lastReconcile).toBeNull();
   });
 });

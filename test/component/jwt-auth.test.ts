@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ERROR_URN, userBody } from '../helpers/scim-builders.js';
-import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
+import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 
 const ISSUER = 'https://idp.example.test/oauth2/default';
@@ -89,8 +89,9 @@ function base64url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/** JWTs configured, and (as an upgraded deployment may keep) the SCIM credentials opening /admin too. */
 function jwtEnv(jwks: JwksServer, extra: Record<string, string> = {}): Record<string, string> {
-  return { JWT_JWKS_URL: jwks.url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_REQUIRED_SCOPE: SCOPE, ...extra };
+  return { JWT_JWKS_URL: jwks.url, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_REQUIRED_SCOPE: SCOPE, ADMIN_ACCEPTS_SCIM_TOKEN: 'true', ...extra };
 }
 
 async function get(url: string, token: string | null): Promise<{ status: number; headers: Headers; body: any; text: string }> {
@@ -123,6 +124,18 @@ describe('accepted JWTs', () => {
     expect(created.status).toBe(201);
     expect((await get(`${bridge.url}/admin/status`, token)).status).toBe(200);
     expect((await get(`${bridge.base}/Users`, TEST_TOKEN)).status).toBe(200);
+  });
+
+  it('when ADMIN_ACCEPTS_SCIM_TOKEN is off (the default), then a valid JWT and the SCIM token open SCIM but not /admin, which takes the admin token', async () => {
+    const { key, bridge } = await setUp({ env: { ADMIN_ACCEPTS_SCIM_TOKEN: '' } });
+    const token = await sign(key);
+    expect((await get(`${bridge.base}/Users`, token)).status).toBe(200);
+    for (const credential of [token, TEST_TOKEN]) {
+      const refused = await get(`${bridge.url}/admin/status`, credential);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="SCIM", error="invalid_token"');
+    }
+    expect((await get(`${bridge.url}/admin/status`, TEST_ADMIN_TOKEN)).status).toBe(200);
   });
 
   it('when the scope comes as an Entra-style `scp` array or string, then it counts', async () => {

@@ -12,7 +12,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox-harness.js';
 import { scriptedRandom } from '../helpers/sandbox-clock.js';
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
-import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
+import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -87,7 +87,7 @@ describe('/metrics on the main port', () => {
     expect(processed).toBeGreaterThanOrEqual(2);
     expect(bridge.sandbox.state.findUser(email)).not.toBeNull();
     bridge.sandbox.state.users.remove(email);
-    const reconciled = await fetch(`${bridge.url}/admin/reconcile?dryRun=true`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const reconciled = await fetch(`${bridge.url}/admin/reconcile?dryRun=true`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(reconciled.status).toBe(200);
 
     const response = await scrape(bridge.url);
@@ -133,7 +133,7 @@ describe('/metrics on the main port', () => {
     expect(valueOf(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(valueOf(after, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
 
-    const secrets = [email, 'ann.secret', id, groupId, 'Hidden Team Name', TEST_TOKEN, bridge.sandbox.clientSecret, bridge.sandbox.clientId, bridge.sandbox.davisToken, bridge.sandbox.accountUuid];
+    const secrets = [email, 'ann.secret', id, groupId, 'Hidden Team Name', TEST_TOKEN, TEST_ADMIN_TOKEN, bridge.sandbox.clientSecret, bridge.sandbox.clientId, bridge.sandbox.davisToken, bridge.sandbox.accountUuid];
     for (const secret of secrets) expect(response.text).not.toContain(secret);
     // Label values come from closed sets only: no raw path, query or email shape anywhere.
     for (const sample of after) for (const value of Object.values(sample.labels)) expect(value).not.toMatch(/[@?=]|[0-9a-f]{8}-[0-9a-f]{4}/i);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Mapping } from '../../src/core/mapping/mapping.js';
 import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
 import { parseMapping } from '../../src/mapping-file.js';
-import { startTestBridge, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
+import { startTestBridge, TEST_ADMIN_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 
 let bridge: TestBridge;
@@ -350,7 +350,7 @@ describe('guard rails, dry-run and audit', () => {
     const response = await bridge.scim('POST', '/Users', userBody('audited@example.com'), { 'x-request-id': 'req-audit-1' });
     expect(response.status).toBe(201);
     await bridge.worker.drain();
-    const headers = { authorization: `Bearer ${TEST_TOKEN}` };
+    const headers = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
     const all = (await (await fetch(`${bridge.url}/admin/audit?limit=10`, { headers })).json()) as any;
     expect(all.entries.map((e: any) => e.operation)).toEqual(['createDavisUser', 'createUser']);
     expect(all.entries[1]).toMatchObject({ target: 'audited@example.com', outcome: 'applied', requestId: 'req-audit-1', resourceType: 'User' });

@@ -16,6 +16,7 @@ import { freshDatabase } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, spawnBridge, type BuiltBridge } from '../helpers/spawned-bridge.js';
+import { consoleSignIn } from '../../tools/console-sign-in.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { listenOnLoopback } from '../helpers/loopback-server.js';
 import { startForwardProxy } from '../helpers/forward-proxy.js';
@@ -79,10 +80,13 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
   const issuer = await startIssuer();
   const scimTokens = [randomSecret('scim-one'), randomSecret('scim-two')];
   const metricsToken = randomSecret('metrics');
+  const adminTokens = [randomSecret('admin-one'), randomSecret('admin-two')];
+  const sessionSecret = randomSecret('console-session-key-of-32-characters');
+  const oidcSecret = randomSecret('oidc-client');
   const mappingFile = path.join(dataDir, 'mapping.yaml');
   writeFileSync(mappingFile, MAPPING);
 
-  const secrets: string[] = [...scimTokens, metricsToken, sandbox.clientSecret, sandbox.davisToken];
+  const secrets: string[] = [...scimTokens, metricsToken, sandbox.clientSecret, sandbox.davisToken, ...adminTokens, sessionSecret, oidcSecret];
   // The generated client secret is `<client id>.<random>`: its random part alone is a secret too.
   secrets.push(sandbox.clientSecret.slice(sandbox.clientId.length + 1));
   for (const jwt of [issuer.valid, issuer.tampered, issuer.expired]) secrets.push(jwt, ...jwt.split('.').filter((part) => part.length > 8));
@@ -107,12 +111,20 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
     JWT_AUDIENCE: AUDIENCE,
     JWT_REQUIRED_SCOPE: SCOPE,
     HTTP_PROXY: proxy.url,
+    // An upgraded deployment's scripts keep calling /admin with the SCIM credentials.
+    ADMIN_ACCEPTS_SCIM_TOKEN: 'true',
+    OIDC_ISSUER: 'http://127.0.0.1:9/never-asked',
+    OIDC_CLIENT_ID: 'console',
+    OIDC_ADMIN_VALUES: 'operators',
   };
   const direct: Record<string, string> = {
     SCIM_TOKENS: scimTokens.join(','),
     DT_CLIENT_SECRET: sandbox.clientSecret,
     DAVIS_ASSISTANT_TOKEN: sandbox.davisToken,
     METRICS_TOKEN: metricsToken,
+    ADMIN_TOKENS: adminTokens.join(','),
+    CONSOLE_SESSION_SECRET: sessionSecret,
+    OIDC_CLIENT_SECRET: oidcSecret,
   };
   if (variant === 'environment and SQLite') {
     Object.assign(env, direct);
@@ -190,6 +202,13 @@ async function runScenario(variant: Variant): Promise<{ output: string; scrape: 
   await admin('POST', '/reconcile', issuer.valid);
   await admin('POST', '/sync/retry-failed', one);
   await admin('GET', '/audit?limit=1000', two);
+  await admin('GET', '/status', adminTokens[1] as string);
+  // The console: a refused sign-in, then a session and its pages.
+  await expect(consoleSignIn(bridge.url, randomSecret('not-an-admin-token'))).rejects.toThrow('401');
+  const session = await consoleSignIn(bridge.url, adminTokens[0] as string);
+  for (const page of ['/console/people?q=ann', '/console/audit?outcome=failed', '/console/mapping']) {
+    expect((await fetch(`${bridge.url}${page}`, { headers: { cookie: session.cookie } })).status, page).toBe(200);
+  }
   expect((await fetch(`${bridge.url}/readyz`)).status).toBeGreaterThan(0);
   const scraped = await fetch(`${metricsBase}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
   expect(scraped.status).toBe(200);

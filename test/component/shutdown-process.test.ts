@@ -19,6 +19,7 @@ import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const TOKEN = 'process-test-token-0123456789';
+const ADMIN_TOKEN = 'process-test-admin-token-0123456789';
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 let built: BuiltBridge;
@@ -33,6 +34,7 @@ function bridgeEnv(sandbox: SandboxHandle, dataDir: string, extra: Record<string
   return {
     DATA_DIR: dataDir,
     SCIM_TOKENS: TOKEN,
+    ADMIN_TOKENS: ADMIN_TOKEN,
     LOG_LEVEL: 'info',
     SYNC_COALESCE_MS: '0',
     RATE_LIMIT_PER_MINUTE: '0',
@@ -56,7 +58,7 @@ async function start(sandbox: SandboxHandle, dataDir: string, extra: Record<stri
 }
 
 async function admin(bridge: SpawnedBridge, route: string): Promise<any> {
-  const response = await fetch(`${bridge.url}/admin${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const response = await fetch(`${bridge.url}/admin${route}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return parseJson(await response.text());
 }
 

@@ -2,6 +2,7 @@
 // per engine. Assertions are on codes, attributes, ids and values, never on message text.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GroupIndexedAttribute, IndexPredicate, Store, UserIndexedAttribute } from '../../src/ports/store.js';
+import { describeOperatorQueriesContract } from './store-operator-contract.js';
 import { describeAppliedStateAndAuditContract } from './store-applied-audit-contract.js';
 import type { OpenedStore, StoreUnderTest } from './store-fixtures.js';
 import { change, expectStoreError, groupWrite, peekQueue, t0, t1, t2, t3, userWrite } from './store-fixtures.js';
@@ -883,5 +884,6 @@ export function describeStoreContract(engine: string, open: () => Promise<Opened
 
     describeSyncWorkContract(subject);
     describeAppliedStateAndAuditContract(subject);
+    describeOperatorQueriesContract(subject);
   });
 }

@@ -29,7 +29,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { startSandbox, type SandboxFaults, type SandboxHandle } from '../../src/sandbox/index.js';
 import { parseJson, scimRequest } from './scim-client.js';
-import { TEST_TOKEN, type ScimResponse } from './test-bridge.js';
+import { TEST_ADMIN_TOKEN, TEST_TOKEN, type ScimResponse } from './test-bridge.js';
 import { captureLogLines } from './log-capture.js';
 
 /** Time that moves only when told to: the bridge's `now` and the sandbox's clock. */
@@ -162,6 +162,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   const config = loadConfig({
     DATA_DIR: options.dataDir,
     SCIM_TOKENS: TEST_TOKEN,
+    ADMIN_TOKENS: TEST_ADMIN_TOKEN,
     LOG_LEVEL: 'info',
     SYNC_COALESCE_MS: '0',
     DT_ACCOUNT_UUID: sandbox.accountUuid,
@@ -249,7 +250,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     async scim(method, route, body, headers = {}) {
       return scimRequest(base, TEST_TOKEN, method, route, body, headers);
     },
-    async admin(method, route, authorization = `Bearer ${TEST_TOKEN}`) {
+    async admin(method, route, authorization = `Bearer ${TEST_ADMIN_TOKEN}`) {
       const response = await fetch(`${url}/admin${route}`, { method, headers: authorization === null ? {} : { authorization } });
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parseJson(text) };

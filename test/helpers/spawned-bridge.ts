@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { copyConsoleAssets } from '../../tools/copy-console-assets.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -15,8 +16,11 @@ export interface BuiltBridge {
   remove(): void;
 }
 
-/** Compiles src/main.ts and its imports (a few seconds); type errors do not stop the output. */
-export function buildBridge(): BuiltBridge {
+/**
+ * Compiles src/main.ts (or another program of the bridge, e.g. src/explain-cli.ts) and its imports to a
+ * fresh folder under dist/ (a few seconds); type errors do not stop the output.
+ */
+export function buildBridge(program: string = 'src/main.ts'): BuiltBridge {
   const distDir = path.join(root, 'dist');
   mkdirSync(distDir, { recursive: true });
   const outDir = mkdtempSync(path.join(distDir, 'spawned-bridge-'));
@@ -27,10 +31,11 @@ export function buildBridge(): BuiltBridge {
     },
   });
   if (parsed === undefined) throw new Error('tsconfig.json could not be read');
-  const program = ts.createProgram([path.join(root, 'src/main.ts')], { ...parsed.options, noEmit: false, noEmitOnError: false, outDir, rootDir: root, sourceMap: false });
-  const result = program.emit();
+  const compiled = ts.createProgram([path.join(root, program)], { ...parsed.options, noEmit: false, noEmitOnError: false, outDir, rootDir: root, sourceMap: false });
+  const result = compiled.emit();
   if (result.emitSkipped) throw new Error('the bridge could not be compiled');
-  return { entry: path.join(outDir, 'src/main.js'), remove: () => rmSync(outDir, { recursive: true, force: true }) };
+  copyConsoleAssets(root, outDir);
+  return { entry: path.join(outDir, program.replace(/\.ts$/, '.js')), remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 
 export interface SpawnedBridge {

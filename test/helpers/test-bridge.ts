@@ -25,10 +25,14 @@ import { captureLogLines } from './log-capture.js';
 import { dropSchema, freshSchemaName, postgresUrl } from './postgres-server.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
+/** The operators' token (ADMIN_TOKENS): /admin and the console. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface TestBridge {
   readonly url: string;
   readonly base: string;
+  /** DATA_DIR: the SQLite file (engine sqlite) and the generated secrets live here. */
+  readonly dataDir: string;
   readonly deps: BridgeDeps;
   /** The separate metrics listener's URL, when `metrics` is on and METRICS_PORT is set. */
   readonly metricsUrl: string | null;
@@ -66,7 +70,7 @@ export interface TestBridgeOptions {
 export async function startTestBridge(options: TestBridgeOptions = {}): Promise<TestBridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'scim-bridge-'));
   // RATE_LIMIT_PER_MINUTE=0: tests drive far more requests per second than one IdP sends; the per-client limit has its own tests.
-  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...options.env });
+  const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: TEST_TOKEN, ADMIN_TOKENS: TEST_ADMIN_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...options.env });
   const { lines: logLines, destination } = captureLogLines();
   const logger = createLogger({ level: config.logLevel, destination });
   const schema = options.engine === 'postgres' ? freshSchemaName('bridge') : null;
@@ -94,6 +98,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   return {
     url,
     base,
+    dataDir: dir,
     deps,
     metricsUrl: metricsServer === null ? null : `http://127.0.0.1:${metricsServer.port}`,
     store,

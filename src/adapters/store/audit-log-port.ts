@@ -1,13 +1,16 @@
 // The AuditLog port over an engine's synchronous log: entries checked (misuse throws TypeError)
 // and normalised to exactly the port's fields; a batch is appended in one transaction.
-import type { AuditEntry, AuditLog, AuditOutcome, StoredAuditEntry } from '../../ports/audit-log.js';
+import type { AuditEntry, AuditFilter, AuditLog, AuditOutcome, StoredAuditEntry } from '../../ports/audit-log.js';
 import { assertCount, assertNullableString, assertString } from '../../ports/misuse.js';
+import { assertInstant } from './sync-queue-port.js';
 import type { StoreRunner } from './sync-queue-port.js';
 
 /** Entries get `seq` 1, 2, … in append order and are never rewritten; listing is newest (highest seq) first. */
 export interface AuditLogEngine {
   append(entries: readonly AuditEntry[]): void;
   list(offset: number, limit: number): { total: number; entries: StoredAuditEntry[] };
+  /** A page of the entries matching every condition of `filter` (checked, only the conditions given), newest first. */
+  find(filter: AuditFilter, offset: number, limit: number): { entries: StoredAuditEntry[]; more: boolean };
 }
 
 const outcomes: ReadonlySet<string> = new Set<AuditOutcome>(['applied', 'dry-run', 'failed', 'skipped']);
@@ -43,6 +46,62 @@ export function normaliseAuditEntry(entry: AuditEntry): AuditEntry {
   };
 }
 
+/** The filter with only the conditions given, each checked. */
+export function normaliseAuditFilter(filter: AuditFilter): AuditFilter {
+  if (typeof filter !== 'object' || filter === null) throw new TypeError('an audit filter is required');
+  const checked: { -readonly [K in keyof AuditFilter]: AuditFilter[K] } = {};
+  for (const key of ['resourceId', 'operation'] as const) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    assertString(value, key);
+    checked[key] = value;
+  }
+  if (filter.outcome !== undefined) {
+    if (!outcomes.has(filter.outcome)) throw new TypeError(`outcome must be one of ${[...outcomes].join(', ')}`);
+    checked.outcome = filter.outcome;
+  }
+  for (const key of ['from', 'to'] as const) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    assertInstant(value, key);
+    checked[key] = value;
+  }
+  return checked;
+}
+
+/** The conditions of a checked filter as SQL over audit_log's columns, with `param(n)` spelling the n-th placeholder. */
+export function auditFilterSql(filter: AuditFilter, param: (n: number) => string): { where: string; params: string[] } {
+  const conditions: string[] = [];
+  const params: string[] = [];
+  const add = (sql: string, value: string | undefined) => {
+    if (value === undefined) return;
+    params.push(value);
+    conditions.push(sql.replace('?', param(params.length)));
+  };
+  add('resource_id = ?', filter.resourceId);
+  add('operation = ?', filter.operation);
+  add('outcome = ?', filter.outcome);
+  add('at >= ?', filter.from);
+  add('at < ?', filter.to);
+  return { where: conditions.length === 0 ? 'TRUE' : conditions.join(' AND '), params };
+}
+
+/** A page from the rows an engine read with one row more than `limit` (which tells whether more follow). */
+export function auditPage(rows: StoredAuditEntry[], limit: number): { entries: StoredAuditEntry[]; more: boolean } {
+  return { entries: rows.slice(0, limit), more: rows.length > limit };
+}
+
+/** Whether an entry meets a checked filter (the memory engine). */
+export function auditEntryMatches(entry: AuditEntry, filter: AuditFilter): boolean {
+  return (
+    (filter.resourceId === undefined || entry.resourceId === filter.resourceId) &&
+    (filter.operation === undefined || entry.operation === filter.operation) &&
+    (filter.outcome === undefined || entry.outcome === filter.outcome) &&
+    (filter.from === undefined || entry.at >= filter.from) &&
+    (filter.to === undefined || entry.at < filter.to)
+  );
+}
+
 /** The AuditLog port over `engine`, every call checked and then run through `run`. */
 export function auditLogPort(engine: AuditLogEngine, run: StoreRunner): AuditLog {
   return {
@@ -58,6 +117,13 @@ export function auditLogPort(engine: AuditLogEngine, run: StoreRunner): AuditLog
       assertCount(page.offset, 'offset');
       assertCount(page.limit, 'limit');
       return run(() => engine.list(page.offset, page.limit));
+    },
+
+    async findAudit(filter, page) {
+      assertCount(page.offset, 'offset');
+      assertCount(page.limit, 'limit');
+      const checked = normaliseAuditFilter(filter);
+      return run(() => engine.find(checked, page.offset, page.limit));
     },
   };
 }

@@ -38,6 +38,7 @@ import {
   userIndexedAttributes,
 } from './store-input.js';
 import type { StoreRunner } from './sync-queue-port.js';
+import { searchPage, userSearchRange } from './user-search.js';
 import { enqueueContextOf, groupTarget, syncQueuePort, userTarget } from './sync-queue-port.js';
 
 interface Versioned {
@@ -266,6 +267,16 @@ export function createMemoryStore(): Store {
       open();
       const user = users.get(id);
       return user === undefined ? null : storedOf(user);
+    },
+
+    async searchUsers(search) {
+      const range = userSearchRange(search);
+      open();
+      const within = (key: string | null) => key !== null && key >= range.low && key < range.high;
+      const matches = [...users.values()]
+        .filter((user) => within(user.userNameKey) || [...user.emailKeys].some(within) || within(user.display?.toLowerCase() ?? null))
+        .sort((a, b) => (a.userNameKey < b.userNameKey ? -1 : a.userNameKey > b.userNameKey ? 1 : a.seq - b.seq));
+      return searchPage(matches.map(storedOf), search);
     },
 
     async findUsers(query) {

@@ -2,7 +2,7 @@
 // per target; leasing walks the rows once and keeps only the best `limit` of them.
 import type { FailedSyncItem, SyncItem } from '../../ports/sync-queue.js';
 import type { EnqueueContext, LeaseOptions, QueueRow, SyncQueueEngine } from './sync-queue-port.js';
-import { failedItemOf, syncItemOf, targetKey } from './sync-queue-port.js';
+import { failedItemOf, syncItemOf, targetKey, workStateOf } from './sync-queue-port.js';
 
 type Row = { -readonly [K in keyof QueueRow]: QueueRow[K] };
 
@@ -139,6 +139,21 @@ export function createMemorySyncQueue(): SyncQueueEngine {
 
     releaseLeases(owner) {
       for (const row of rows.values()) if (row.leaseOwner === owner) releaseLease(row);
+    },
+
+    retrying(limit) {
+      return [...rows.values()]
+        .filter((row) => row.failedAt === null && row.lastError !== null)
+        .sort((a, b) => a.seq - b.seq)
+        .slice(0, limit)
+        .map(workStateOf);
+    },
+
+    workOf(targets) {
+      return targets.flatMap((target) => {
+        const row = rows.get(targetKey(target));
+        return row === undefined ? [] : [workStateOf(row)];
+      });
     },
 
     stats(failedLimit) {

@@ -2,7 +2,7 @@
 // the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
 import { assertCount, assertNonEmptyString } from '../../ports/misuse.js';
 import type { ChangeContext } from '../../ports/store.js';
-import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget } from '../../ports/sync-queue.js';
+import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget, SyncWorkState } from '../../ports/sync-queue.js';
 
 /** Runs one port call against the engine: the engine's open check, transaction and error translation. */
 export type StoreRunner = <T>(work: () => T) => T;
@@ -47,6 +47,10 @@ export interface SyncQueueEngine {
   retryFailed(dueAt: string): number;
   releaseLeases(owner: string): void;
   stats(failedLimit: number): SyncQueueStats;
+  /** Pending rows with a lastError, by row creation order (as workStateOf gives them). */
+  retrying(limit: number): SyncWorkState[];
+  /** The rows of these (distinct) targets that exist (as workStateOf gives them). */
+  workOf(targets: readonly SyncTarget[]): SyncWorkState[];
 }
 
 const resourceTypes: ReadonlySet<string> = new Set<SyncResourceType>(['User', 'Group']);
@@ -173,6 +177,18 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
       assertCount(options.failedLimit, 'failedLimit');
       return run(() => engine.stats(options.failedLimit));
     },
+
+    async retryingSyncWork(options) {
+      assertCount(options.limit, 'limit');
+      return run(() => engine.retrying(options.limit));
+    },
+
+    async syncWorkOf(targets) {
+      if (!Array.isArray(targets)) throw new TypeError('targets must be an array');
+      const distinct = distinctTargets(targets);
+      if (distinct.length === 0) return [];
+      return run(() => engine.workOf(distinct));
+    },
   };
 }
 
@@ -204,6 +220,10 @@ export function syncItemOf(row: QueueRow): SyncItem {
     requestId: row.requestId,
     lastError: row.lastError,
   };
+}
+
+export function workStateOf(row: QueueRow): SyncWorkState {
+  return { ...syncItemOf(row), dueAt: row.dueAt, failedReason: row.failedReason, failedAt: row.failedAt };
 }
 
 export function failedItemOf(row: QueueRow): FailedSyncItem {

@@ -58,21 +58,30 @@ export interface GroupTarget {
   readonly davisAdmin: boolean;
 }
 
+/** The rule that decides a SCIM group: the first whose `scim` or `scimPattern` matches its displayName. */
+export interface RuleMatch {
+  /** Its position in `groups` (groups[index] of the mapping file). */
+  readonly index: number;
+  readonly rule: GroupRule;
+  readonly match: RegExpExecArray | null;
+}
+
+export function ruleFor(mapping: Mapping, displayName: string): RuleMatch | null {
+  for (const [index, rule] of mapping.groups.entries()) {
+    if (rule.scim !== null && rule.scim === displayName) return { index, rule, match: null };
+    const match = rule.pattern?.exec(displayName) ?? null;
+    if (match !== null) return { index, rule, match };
+  }
+  return null;
+}
+
 /** The first rule that matches the SCIM displayName decides; null = the group is not provisioned. */
 export function groupTarget(mapping: Mapping, displayName: string): GroupTarget | null {
-  for (const rule of mapping.groups) {
-    if (rule.scim !== null && rule.scim === displayName) {
-      return { dynatraceGroup: rule.dynatraceGroup ?? displayName, policies: rule.policies, davisAdmin: rule.davisAdmin };
-    }
-    if (rule.pattern !== null) {
-      const match = rule.pattern.exec(displayName);
-      if (match) {
-        const name = rule.dynatraceGroup === null ? displayName : expandTemplate(rule.dynatraceGroup, match);
-        return { dynatraceGroup: name, policies: rule.policies, davisAdmin: rule.davisAdmin };
-      }
-    }
-  }
-  return mapping.unmatchedGroups === 'mirror' ? { dynatraceGroup: displayName, policies: [], davisAdmin: false } : null;
+  const found = ruleFor(mapping, displayName);
+  if (found === null) return mapping.unmatchedGroups === 'mirror' ? { dynatraceGroup: displayName, policies: [], davisAdmin: false } : null;
+  const { rule, match } = found;
+  const name = rule.dynatraceGroup === null ? displayName : match === null ? rule.dynatraceGroup : expandTemplate(rule.dynatraceGroup, match);
+  return { dynatraceGroup: name, policies: rule.policies, davisAdmin: rule.davisAdmin };
 }
 
 function expandTemplate(template: string, match: RegExpExecArray): string {

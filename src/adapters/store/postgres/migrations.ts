@@ -173,6 +173,21 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'operator-console-indexes',
+    /*
+     * The console's reads, each from an index: the audit log filtered by resource, operation, outcome or
+     * time (newest first), and the people search on displayName (userName and emails have theirs).
+     */
+    sql: (s) => `
+      CREATE INDEX audit_log_resource ON ${s}.audit_log (resource_id, seq);
+      CREATE INDEX audit_log_operation ON ${s}.audit_log (operation, seq);
+      CREATE INDEX audit_log_outcome ON ${s}.audit_log (outcome, seq);
+      CREATE INDEX audit_log_at ON ${s}.audit_log (at);
+      CREATE INDEX users_display_name_lower ON ${s}.users ((lower(display_name) COLLATE "C"));
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */

@@ -2,6 +2,7 @@
 // INSERT (seq in batch order), and a page is read with its total in one statement (one snapshot).
 import type { AuditEntry, StoredAuditEntry } from '../../../ports/audit-log.js';
 import type { AuditLogEngine } from '../audit-log-port.js';
+import { auditFilterSql, auditPage } from '../audit-log-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
@@ -9,6 +10,11 @@ interface PageRow extends Omit<StoredAuditEntry, 'seq'> {
   readonly total: string;
   /** NULL on the one row a page past the end (or of limit 0) yields. */
   readonly seq: string | null;
+}
+
+/** A prepared statement's name for one combination of conditions: which columns it tests. */
+function finderName(where: string): string {
+  return where.replace(/[^a-z_]+/g, '_');
 }
 
 /** The audit statements over `schema` (quoted); each call is one statement on `db`. */
@@ -42,6 +48,14 @@ export function createPostgresAuditLog(db: Sql, schema: string): AsyncEngine<Aud
         column(entries, 'at'), column(entries, 'requestId'), column(entries, 'resourceType'), column(entries, 'resourceId'),
         column(entries, 'operation'), column(entries, 'target'), column(entries, 'outcome'), column(entries, 'detail'),
       ]);
+    },
+    async find(filter, offset, limit) {
+      const { where, params } = auditFilterSql(filter, (n) => `$${n}`);
+      const text = `SELECT seq, at, request_id AS "requestId", resource_type AS "resourceType", resource_id AS "resourceId",
+          operation, target, outcome, detail
+        FROM ${table} WHERE ${where} ORDER BY seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`;
+      const rows = await db.rows<Omit<StoredAuditEntry, 'seq'> & { seq: string }>({ name: `audit_find_${finderName(where)}`, text }, [...params, limit + 1, offset]);
+      return auditPage(rows.map((row) => ({ ...row, seq: Number(row.seq) })), limit);
     },
     async list(offset, limit) {
       const rows = await db.rows<PageRow>(s.page, [limit, offset]);

@@ -19,6 +19,7 @@ import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
+import { searchPage, userSearchRange } from '../user-search.js';
 import { foldCase } from '../../../ports/case-fold.js';
 import type { NormalisedMembershipChange } from '../store-input.js';
 import {
@@ -164,6 +165,15 @@ function buildStore(db: Database, schema: string): Store {
   const s = {
     ping: { name: 'ping', text: 'SELECT 1' },
     getUser: { name: 'get_user', text: `SELECT ${resourceColumns} FROM ${users} WHERE id = $1` },
+    searchUsers: {
+      name: 'search_users',
+      text: `SELECT ${resourceColumns} FROM ${users} WHERE seq IN (
+          (SELECT seq FROM ${users} WHERE user_name_key >= $1 AND user_name_key < $2 ORDER BY user_name_key LIMIT $3)
+          UNION (SELECT user_seq FROM ${schema}.user_emails WHERE email_key >= $1 AND email_key < $2 ORDER BY email_key LIMIT $3)
+          UNION (SELECT seq FROM ${users} WHERE lower(display_name) COLLATE "C" >= $1 AND lower(display_name) COLLATE "C" < $2
+            ORDER BY lower(display_name) COLLATE "C" LIMIT $3)
+        ) ORDER BY user_name_key, seq`,
+    },
     insertUser: {
       name: 'insert_user',
       text: `INSERT INTO ${users} (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
@@ -463,6 +473,13 @@ function buildStore(db: Database, schema: string): Store {
     ...checkedPort(appliedStatePort, createPostgresAppliedState(db, schema), open),
     ...checkedPort(auditLogPort, createPostgresAuditLog(db, schema), open),
     ...checkedPort(lockPort, createPostgresLocks(db, schema), open),
+
+    async searchUsers(search) {
+      const range = userSearchRange(search);
+      open();
+      const matches = await rows<ResourceRow>(s.searchUsers, [range.low, range.high, range.perField]);
+      return searchPage(matches.map(storedOfRow), search);
+    },
 
     async ping() {
       await rows(s.ping);

@@ -3,7 +3,7 @@
 // hand out the same item; an enqueue is one upsert of every target, inside the caller's transaction.
 import type { SyncItem, SyncResourceType, SyncTarget } from '../../../ports/sync-queue.js';
 import type { EnqueueContext, QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf } from '../sync-queue-port.js';
+import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
@@ -97,6 +97,15 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
         WHERE failed_at IS NOT NULL`,
     },
     releaseOwner: { name: 'queue_release_owner', text: `UPDATE ${table} SET ${freeLease} WHERE lease_owner = $1` },
+    retrying: {
+      name: 'queue_retrying',
+      text: `SELECT ${columns('q')} FROM ${table} q WHERE q.failed_at IS NULL AND q.last_error IS NOT NULL ORDER BY q.seq LIMIT $1`,
+    },
+    workOf: {
+      name: 'queue_work_of',
+      text: `SELECT ${columns('q')} FROM ${table} q JOIN unnest($1::text[], $2::text[]) AS t (resource_type, resource_id)
+        ON q.resource_type = t.resource_type AND q.resource_id = t.resource_id ORDER BY q.seq`,
+    },
     /** Counts and the newest failures in one statement (one snapshot); without failures one row with NULL columns. */
     stats: {
       name: 'queue_stats',
@@ -152,6 +161,15 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
 
     async releaseLeases(owner) {
       await db.run(s.releaseOwner, [owner]);
+    },
+
+    async retrying(limit) {
+      return (await db.rows<Row>(s.retrying, [limit])).map((row) => workStateOf(queueRowOf(row)));
+    },
+
+    async workOf(targets) {
+      const rows = await db.rows<Row>(s.workOf, [targets.map((t) => t.resourceType), targets.map((t) => t.resourceId)]);
+      return rows.map((row) => workStateOf(queueRowOf(row)));
     },
 
     async stats(failedLimit) {

@@ -25,6 +25,7 @@ import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
+import { searchPage, userSearchRange } from '../user-search.js';
 import { foldCase } from '../../../ports/case-fold.js';
 import {
   assertFindQuery,
@@ -130,6 +131,14 @@ function buildStore(db: Database.Database): Store {
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     userHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM users WHERE id = ?'),
     getUser: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE id = ?`),
+    /** Parameters: low, high, per field — for userName, emails and displayName in turn. */
+    searchUsers: db.prepare<[string, string, number, string, string, number, string, string, number], ResourceRow>(
+      `SELECT ${resourceColumns} FROM users WHERE seq IN (
+         SELECT seq FROM (SELECT seq FROM users WHERE user_name_key >= ? AND user_name_key < ? ORDER BY user_name_key LIMIT ?)
+         UNION SELECT user_seq FROM (SELECT user_seq FROM user_emails WHERE email_key >= ? AND email_key < ? ORDER BY email_key LIMIT ?)
+         UNION SELECT seq FROM (SELECT seq FROM users WHERE lower(display_name) >= ? AND lower(display_name) < ? ORDER BY lower(display_name) LIMIT ?)
+       ) ORDER BY user_name_key, seq`,
+    ),
     userByNameKey: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE user_name_key = ?`),
     insertUser: db.prepare<[string, string, string, string | null, string | null, number, string, string, string]>(
       `INSERT INTO users (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
@@ -417,6 +426,12 @@ function buildStore(db: Database.Database): Store {
     async insertUser(user, change) {
       const context = enqueueContextOf(change);
       return guard(() => insertUser.immediate(user, context));
+    },
+
+    async searchUsers(search) {
+      const range = userSearchRange(search);
+      const matches = guard(() => s.searchUsers.all(range.low, range.high, range.perField, range.low, range.high, range.perField, range.low, range.high, range.perField));
+      return searchPage(matches.map(storedOfRow), search);
     },
 
     async getUser(id) {

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { SyncResourceType } from '../../../ports/sync-queue.js';
 import type { QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf } from '../sync-queue-port.js';
+import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 
 const rowColumns = `seq, resource_type AS resourceType, resource_id AS resourceId, generation, attempts,
   first_enqueued_at AS firstEnqueuedAt, due_at AS dueAt, request_id AS requestId, last_error AS lastError,
@@ -63,6 +63,10 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
       'SELECT COUNT(*) AS depth, MIN(first_enqueued_at) AS oldest FROM sync_queue WHERE failed_at IS NULL',
     ),
     failedCount: db.prepare<[], number>('SELECT COUNT(*) FROM sync_queue WHERE failed_at IS NOT NULL').pluck(),
+    retrying: db.prepare<[number], QueueRow>(
+      `SELECT ${rowColumns} FROM sync_queue WHERE failed_at IS NULL AND last_error IS NOT NULL ORDER BY seq LIMIT ?`,
+    ),
+    workOf: db.prepare<[SyncResourceType, string], QueueRow>(`SELECT ${rowColumns} FROM sync_queue WHERE resource_type = ? AND resource_id = ?`),
     failedNewest: db.prepare<[number], QueueRow>(
       `SELECT ${rowColumns} FROM sync_queue WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, seq DESC LIMIT ?`,
     ),
@@ -111,6 +115,14 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
         failedCount: s.failedCount.get() ?? 0,
         failed: failedLimit === 0 ? [] : s.failedNewest.all(failedLimit).map(failedItemOf),
       };
+    },
+
+    retrying(limit) {
+      return s.retrying.all(limit).map(workStateOf);
+    },
+
+    workOf(targets) {
+      return targets.flatMap((target) => s.workOf.all(target.resourceType, target.resourceId)).map(workStateOf);
     },
   };
 }
