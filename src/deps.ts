@@ -10,9 +10,11 @@ import { createAdminService } from './core/admin.js';
 import { createAccessChain } from './core/access/access-chain.js';
 import { createDrainMeter, type DrainMeter } from './core/sync/drain-meter.js';
 import type { Mapping } from './core/mapping/mapping.js';
+import { createMappingInForce, type MappingSource } from './core/mapping/mapping-in-force.js';
+import { createReconcileRecord } from './core/sync/reconcile-record.js';
 import { accountIdentity, claimAppliedAccount, type AccountClaim } from './core/sync/applied-account.js';
 import { checkMapping, createBindingResolver } from './core/sync/binding-resolver.js';
-import { reconcile, type ReconcileReport } from './core/sync/reconcile.js';
+import { reconcile } from './core/sync/reconcile.js';
 import { createKeyedLock } from './core/sync/keyed-lock.js';
 import { createGroupDirectory, type SyncContext } from './core/sync/sync-context.js';
 import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
@@ -96,6 +98,16 @@ export interface BridgeDeps extends AppDeps {
   claimAccount(): Promise<AccountClaim>;
 }
 
+/** A mapping file read again: a broken one is its problems (the mapping in force stays). */
+function readMappingSource(load: () => Mapping): MappingSource {
+  try {
+    return { mapping: load() };
+  } catch (error) {
+    if (error instanceof MappingFileError) return { problems: error.problems };
+    throw error;
+  }
+}
+
 export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const { config, logger, upstream } = options;
   const store = options.store ?? openSqliteStore(config);
@@ -103,11 +115,14 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const metrics = options.metrics ?? null;
   const drain = createDrainMeter({ windowMs: 300_000, now: () => performance.now() });
   const observer = withDrainMeter(metrics?.observer ?? noopObserver, drain);
-  let mapping = options.mapping;
-  let mappingProblems: readonly string[] = [];
-  /** Whether the mapping in force has been checked against Dynatrace (readiness). */
-  let mappingChecked = false;
-  let lastReconcile: ReconcileReport | null = null;
+  const bindings = createBindingResolver({ accountApi: upstream.accountApi });
+  const { loadMapping } = options;
+  const mapping = createMappingInForce({
+    initial: options.mapping,
+    ...(loadMapping ? { load: () => readMappingSource(loadMapping) } : {}),
+    check: (candidate) => checkMapping(candidate, upstream.accountApi, bindings),
+    onReload: () => bindings.clear(),
+  });
   const user = userSchema();
   const group = groupSchema();
   const common = { store, now, newId: randomUUID, filterScanLimit: config.filterScanLimit, syncDelayMs: config.sync.coalesceMs };
@@ -115,8 +130,8 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     store,
     accountApi: upstream.accountApi,
     davisApi: upstream.davisAssistantApi,
-    mapping: () => mapping,
-    bindings: createBindingResolver({ accountApi: upstream.accountApi }),
+    mapping: () => mapping.current(),
+    bindings,
     groupLocks: createKeyedLock(),
     groupDirectory: createGroupDirectory({ accountApi: upstream.accountApi }),
     userDirectory: createUserDirectory({ accountApi: upstream.accountApi, now }),
@@ -137,20 +152,11 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     log: logger.child({ component: 'sync' }),
     observer,
   });
-  /** Checks the mapping in force against Dynatrace; a check overtaken by a reload changes nothing. */
-  async function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
-    const checking = mapping;
-    const problems = await checkMapping(checking, upstream.accountApi, syncContext.bindings);
-    if (mapping === checking) {
-      mappingProblems = problems;
-      mappingChecked = true;
-    }
-    return { problems };
-  }
+  const reconciles = createReconcileRecord((reconcileOptions) => reconcile(syncContext, reconcileOptions));
   const readiness = createReadiness({
     pingStore: () => store.ping(),
     dynatraceToken: () => upstream.tokenProvider.getToken(),
-    mapping: { checked: () => mappingChecked, check: checkMappingInForce },
+    mapping: { checked: () => mapping.checked(), check: () => mapping.check() },
     requiresDynatrace: config.readinessRequiresDynatrace,
   });
   if (metrics !== null) {
@@ -158,9 +164,9 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   }
   const access = createAccessChain({
     store,
-    mapping: () => mapping,
-    resolve: (rule) => syncContext.bindings.resolve(rule),
-    levelKey: (rule) => syncContext.bindings.levelKey(rule),
+    mapping: () => mapping.current(),
+    resolve: (rule) => bindings.resolve(rule),
+    levelKey: (rule) => bindings.levelKey(rule),
   });
   return {
     logger,
@@ -173,8 +179,8 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       access,
       readiness,
       drain,
-      mapping: () => mapping,
-      mappingProblems: () => mappingProblems,
+      mapping: () => mapping.current(),
+      mappingProblems: () => mapping.problems(),
       mappingFile: config.sync.mappingFile,
       dryRun: config.sync.dryRun,
       sessionSecret: options.sessionSecret ?? config.operators.sessionSecret ?? randomBytes(32).toString('base64url'),
@@ -182,33 +188,17 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       oidc: config.operators.oidc,
       publicBaseUrl: config.publicBaseUrl,
     },
-    users: createUserService({ ...common, catalogue: user.catalogue, coreSchema: user.coreSchema, emailChange: () => mapping.emailChange }),
+    users: createUserService({ ...common, catalogue: user.catalogue, coreSchema: user.coreSchema, emailChange: () => mapping.current().emailChange }),
     admin: createAdminService({
       store,
       dryRun: config.sync.dryRun,
       now,
       budgetUsage: () => upstream.rateBudget.usage(),
-      mappingProblems: () => mappingProblems,
-      lastReconcile: () => lastReconcile,
+      mappingProblems: () => mapping.problems(),
+      lastReconcile: () => reconciles.last(),
       observer,
-      async reloadMapping() {
-        if (options.loadMapping) {
-          try {
-            mapping = options.loadMapping();
-            mappingChecked = false;
-          } catch (error) {
-            // A broken file keeps the mapping in force; the problems are reported instead.
-            if (error instanceof MappingFileError) return { problems: error.problems };
-            throw error;
-          }
-        }
-        syncContext.bindings.clear();
-        return checkMappingInForce();
-      },
-      async reconcile(reconcileOptions) {
-        lastReconcile = await reconcile(syncContext, reconcileOptions);
-        return lastReconcile;
-      },
+      reloadMapping: () => mapping.reload(),
+      reconcile: (reconcileOptions) => reconciles.run(reconcileOptions),
     }),
     groups: createGroupService({ ...common, catalogue: group.catalogue, coreSchema: group.coreSchema }),
     scimTokens: options.scimTokens,
