@@ -2,9 +2,9 @@
 // IdP pushes, and how long a push takes against the rate budget. Everything runs in this process on
 // 127.0.0.1: the Dynatrace sandbox (rate limit = the bridge's budget) and the bridge wired as main.ts
 // wires it; requests go over real HTTP, as an IdP's would. Three scenarios:
-//   1. a joiner with k mapped groups (groups and a first user synced first) → target 3 calls: the
-//      lookup by name (the account's user list was read before the joiner arrived), the invitation,
-//      the add to all groups
+//   1. a joiner with k mapped groups (groups and a first user synced first) → target ≤ 3 calls: the
+//      invitation, the add to all groups and, when the account's user list was read over a minute
+//      before the joiner arrived, the lookup by name (here it was read seconds before: 2 calls)
 //   2. an existing user added to three groups by three PATCHes         → target 1 call
 //   3. an initial Entra-style push: N users, then G groups with members → calls ≤ 1.05 × minimum,
 //      no 429 from the sandbox, wall time ≤ 1.1 × calls ÷ budget
@@ -515,7 +515,7 @@ async function main(): Promise<number> {
   const k = settings.joinerGroups;
   const ratio = push.calls.total / push.minimum.total;
   const figures: Figure[] = [
-    figure('joinerCalls', `(1) joiner with k=${k} mapped groups: Account Management calls`, small.joiner.calls.total, 'calls', { op: '=', value: 3 }),
+    figure('joinerCalls', `(1) joiner with k=${k} mapped groups: Account Management calls`, small.joiner.calls.total, 'calls', { op: '<=', value: 3 }),
     figure('moverCalls', '(2) existing user + 3 groups by 3 PATCHes in the window: calls', small.mover.calls.total, 'calls', { op: '=', value: 1 }),
     figure('pushCalls', `(3) push ${settings.users.toLocaleString('en-US')} users / ${settings.groups} groups: calls (incl. retries)`, push.calls.total, 'calls'),
     figure('pushMinimum', '    minimum (see definition)', push.minimum.total, 'calls'),

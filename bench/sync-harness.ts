@@ -76,6 +76,8 @@ export async function startPair(options: PairOptions): Promise<Pair> {
     const config = loadConfig({
       DATA_DIR: dataDir,
       SCIM_TOKENS: token,
+      // The bench's one client polls /admin/status with the same token.
+      ADMIN_ACCEPTS_SCIM_TOKEN: 'true',
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: options.logLevel,

@@ -9,13 +9,21 @@ import { startTestBridge, TEST_ADMIN_TOKEN, type TestBridge } from '../helpers/t
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 
 let bridge: TestBridge;
+/** How far the bridge's clock runs ahead of the system's: tests move it past the user listing's minute. */
+let clockAheadMs = 0;
 afterEach(async () => {
   await bridge.close();
+  clockAheadMs = 0;
 });
 
 async function start(mapping: Mapping = DEFAULT_MAPPING, env: Record<string, string> = {}): Promise<TestBridge> {
-  bridge = await startTestBridge({ mapping, env });
+  bridge = await startTestBridge({ mapping, env, now: () => new Date(Date.now() + clockAheadMs) });
   return bridge;
+}
+
+/** A minute and more passes: the account's user listing no longer answers for changes arriving now. */
+function listingGrowsOld(): void {
+  clockAheadMs += 61_000;
 }
 
 /** Account Management writes the sandbox received since `from` (token and read calls excluded). */
@@ -78,10 +86,11 @@ describe('joiner', () => {
   });
 
   for (const answer of [409, 400, 201] as const) {
-    it(`when the user appears after the account was listed, then it is looked up by name for the later SCIM change and adopted without an invitation, whatever a duplicate invitation would answer (${answer})`, async () => {
+    it(`when the user appears over a minute after the account was listed, then it is looked up by name for the later SCIM change and adopted without an invitation, whatever a duplicate invitation would answer (${answer})`, async () => {
       await start();
       await createUser('first@example.com'); // the account's users are listed now
       await bridge.worker.drain();
+      listingGrowsOld();
       bridge.sandbox.state.addUser({ email: 'late@example.com', userStatus: 'ACTIVE' });
       bridge.sandbox.state.setFaults({ duplicateUserAnswer: answer });
       const team = (await bridge.scim('POST', '/Groups', groupBody('Team'))).body.id;
@@ -99,22 +108,27 @@ describe('joiner', () => {
     });
   }
 
-  it('when users arrive together, then one listing answers for all of them; a lone joiner after it is looked up by name (404) and invited, several together by a new listing', async () => {
+  it('when users arrive together, then one listing answers for all of them and for those arriving within its minute; a lone joiner after that is looked up by name (404) and invited, several together by a new listing', async () => {
     await start();
     const mark = bridge.sandbox.state.requestLog.length;
     for (const name of ['one', 'two', 'three']) await createUser(`${name}@example.com`);
     await bridge.worker.drain();
     const reads = () => bridge.sandbox.state.requestLog.slice(mark).filter((r) => r.service === 'account-management' && r.method === 'GET');
     expect(reads().map((r) => r.url.replace(/.*\/users/, '/users'))).toEqual(['/users']);
+    await createUser('soon-after@example.com');
+    await bridge.worker.drain();
+    expect(reads().slice(1)).toEqual([]);
+    listingGrowsOld();
     await createUser('four@example.com');
     await bridge.worker.drain();
     expect(reads().slice(1).map((r) => `${r.url.replace(/.*\/users/, '/users')} ${r.status}`)).toEqual(['/users/four%40example.com 404']);
     // Someone signs in, then three more arrive together: one new listing answers for them all.
+    listingGrowsOld();
     bridge.sandbox.state.addUser({ email: 'six@example.com', userStatus: 'ACTIVE' });
     for (const name of ['five', 'six', 'seven']) await createUser(`${name}@example.com`);
     await bridge.worker.drain();
     expect(reads().slice(2).map((r) => r.url.replace(/.*\/users/, '/users'))).toEqual(['/users']);
-    expect(writesSince(mark).filter((w) => w === 'POST /users')).toHaveLength(6);
+    expect(writesSince(mark).filter((w) => w === 'POST /users')).toHaveLength(7);
     expect(dtUser('six@example.com')?.userStatus).toBe('ACTIVE');
   });
 

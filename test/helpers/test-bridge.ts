@@ -63,6 +63,8 @@ export interface TestBridgeOptions {
   /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
   readonly wrapStore?: (store: Store) => Store;
   readonly mapping?: Mapping;
+  /** The bridge's clock (the sync queue's times, the user directory's); default the system's. */
+  readonly now?: () => Date;
   /** Metrics as main.ts wires them (unless METRICS_ENABLED=false); off by default. */
   readonly metrics?: boolean;
 }
@@ -83,7 +85,7 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const store = options.wrapStore ? options.wrapStore(engine) : engine;
   const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer });
-  const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING, metrics });
+  const deps = buildDeps({ ...(options.now ? { now: options.now } : {}), config, logger, scimTokens: config.scimTokens, store, upstream, mapping: options.mapping ?? DEFAULT_MAPPING, metrics });
   await deps.claimAccount();
   const server: Server = createAppServer(createApp(deps)).listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,9 +1,10 @@
 // The account's users by email, from one `GET /users` for the whole account (Dynatrace lists every
 // user in one answer), kept current by the bridge's own creates and deletes. Before inviting a user
 // the bridge looks it up, and adopts one that exists (made by SAML just-in-time login, an invitation
-// by hand, another tool). A lookup is never older than the SCIM change it serves, since someone may
-// have signed in since the last listing: lookups that arrive together are answered by one new listing
-// (an initial push costs a listing now and then, not a call per user), a lone one by name.
+// by hand, another tool). A listing answers for SCIM changes that arrived before it was read, or at
+// most a minute after; for a later change someone may have signed in since: lookups that arrive
+// together are answered by one new listing (a push costs a listing a minute at most, not a call per
+// user), a lone one by name.
 import type { AccountApi } from '../../ports/account-api.js';
 
 export type DirectoryAnswer = { readonly uid: string | null } | 'absent' | 'unknown';
@@ -24,6 +25,8 @@ export interface UserDirectory {
 export interface UserDirectoryOptions {
   readonly accountApi: AccountApi;
   readonly now: () => Date;
+  /** How long after its read a listing still answers for a change (default a minute). */
+  readonly trustMs?: number;
   /** How long a lookup the listing cannot answer waits for others to share a new listing with. */
   readonly gatherMs?: number;
 }
@@ -44,6 +47,9 @@ interface Waiting {
 
 export function createUserDirectory(options: UserDirectoryOptions): UserDirectory {
   const gatherMs = options.gatherMs ?? 25;
+  const trustMs = options.trustMs ?? 60_000;
+  /** Whether a listing read at `readAt` answers for a change that arrived at `asOf`. */
+  const answersFor = (readAt: string, asOf: string): boolean => Date.parse(asOf) <= Date.parse(readAt) + trustMs;
   let listing: Listing | null = null;
   let waiting: Waiting[] = [];
   const index = (users: ReadonlyArray<{ readonly email: string; readonly uid: string }>): Users =>
@@ -79,7 +85,7 @@ export function createUserDirectory(options: UserDirectoryOptions): UserDirector
   return {
     async find(email, asOf) {
       const { readAt, users } = listing ?? read();
-      const found = answer(await users, email, readAt >= asOf);
+      const found = answer(await users, email, answersFor(readAt, asOf));
       if (found !== 'unknown') return found;
       return new Promise<DirectoryAnswer>((resolve, reject) => {
         waiting.push({ email, resolve, reject });
