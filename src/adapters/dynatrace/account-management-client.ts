@@ -13,13 +13,13 @@ import type {
   DtGroupInput,
   DtGroupPermissions,
   DtPermission,
-  DtPolicy,
   DtPolicyBinding,
   DtPolicyLevel,
   DtServiceUser,
   DtUserWithGroups,
 } from '../../ports/account-api.js';
 import type { UpstreamObserver } from '../../ports/observer.js';
+import { nearestPolicy } from '../../ports/account-api.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import {
   BadShape,
@@ -63,7 +63,6 @@ const ENVIRONMENTS_MAX_PAGE_SIZE = 500;
 /** A 400 saying the user exists: one of the answers Dynatrace might give to a duplicate invitation (undocumented). */
 const ALREADY_EXISTS = /already exist/i;
 const LEVEL_TYPES = new Set(['global', 'account', 'environment']);
-const LEVEL_RANK: Readonly<Record<string, number>> = { environment: 0, account: 1, global: 2 };
 const PERMISSION_SCOPE_TYPES = new Set(['account', 'tenant', 'management-zone']);
 
 export interface DeprecationNotice {
@@ -402,9 +401,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
     async findPolicyByName(level, name) {
       const l = validateLevel(level, 'findPolicyByName');
       const wanted = requireString(name, 'findPolicyByName', 'name');
-      const matches: DtPolicy[] = (await api.listAvailablePolicies(l)).filter((p) => p.name === wanted);
-      matches.sort((a, b) => (LEVEL_RANK[a.levelType ?? ''] ?? 3) - (LEVEL_RANK[b.levelType ?? ''] ?? 3));
-      return matches[0] ?? null;
+      return nearestPolicy(await api.listAvailablePolicies(l), wanted);
     },
 
     async listBoundaries(): Promise<DtBoundary[]> {

@@ -2,7 +2,7 @@
 // the policy bindings the mapping gives it applied (never touching bindings others made); deleted
 // when the bridge created it and the SCIM group is gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited. All of it
 // runs under the group's lock (group-lock.ts), so replicas never create one group twice.
-import type { AppliedBinding, AppliedGroup } from '../../ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
 import type { DtGroup } from '../../ports/account-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
@@ -171,9 +171,38 @@ async function unlink(context: SyncContext, writes: WriteContext, applied: Appli
     );
     if (context.dryRun && result === null) return;
     context.groupDirectory.forget(applied.uuid);
+    await clearDeletedGroup(context, applied.uuid);
   }
   await context.store.deleteAppliedGroup(applied.groupId);
   await enqueueMembers(context, writes.item, applied.groupId);
+}
+
+/**
+ * A deleted Dynatrace group has no members left: it is cleared from the applied state of every user
+ * that names it, so that no member's sync asks Dynatrace to remove a membership of a group that is gone.
+ */
+async function clearDeletedGroup(context: SyncContext, uuid: string): Promise<void> {
+  for (const user of await context.store.listAppliedUsers()) {
+    if (user.groupUuids.includes(uuid)) await context.store.putAppliedUser({ ...user, groupUuids: user.groupUuids.filter((g) => g !== uuid) });
+  }
+}
+
+/**
+ * Before a member leaves groups (`uuids`), the own syncs of those whose SCIM group is gone are waited
+ * for (their lock): such a sync deletes a group the bridge created and clears it from its members'
+ * applied state, so leaving it would be a call on a group about to vanish. Resolves to the user's
+ * applied state as it is then.
+ */
+export async function afterGroupDeletions(context: SyncContext, user: AppliedUser, uuids: readonly string[]): Promise<AppliedUser> {
+  const leaving = new Set(uuids);
+  const candidates = (await context.store.listAppliedGroups()).filter((g) => leaving.has(g.uuid));
+  let waited = false;
+  for (const group of candidates) {
+    if ((await context.store.getGroup(group.groupId)) !== null) continue;
+    await withGroupLock(context, group.groupId, async () => undefined, async () => ((await appliedGroup(context, group.groupId)) === undefined ? null : undefined));
+    waited = true;
+  }
+  return waited ? ((await context.store.getAppliedUser(user.userId)) ?? user) : user;
 }
 
 /**
