@@ -121,7 +121,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     context: syncContext,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     concurrency: config.sync.concurrency,
-    leaseMs: 300_000,
+    leaseMs: config.sync.leaseMs,
     pollMs: 250,
     stopTimeoutMs: 10_000,
     stopSignal: options.stopSignal,

@@ -1,8 +1,11 @@
-// Process entry: load config and mapping, build deps, listen, run the sync worker, and on SIGTERM/
-// SIGINT shut down within SHUTDOWN_TIMEOUT_MS (shutdown.ts).
+// Process entry: load config and mapping (on SQLite, take the data directory first: one process owns
+// it, and frees at once what an earlier one died holding), build deps, listen, run the sync worker,
+// and on SIGTERM/SIGINT shut down within SHUTDOWN_TIMEOUT_MS (shutdown.ts).
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { releaseAbandonedWork } from './core/sync/abandoned-work.js';
+import { DataDirBusyError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createAppServer } from './http/app-server.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { trackForDrain } from './http/server-drain.js';
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
   const settings = readSettings(process.env);
   if (settings === null) process.exit(2);
   const { config, mapping } = settings;
+  const dataDirLock = config.database === null ? claimDataDir(config.dataDir) : null;
   const logger = createLogger({ level: config.logLevel });
   let scimTokens = config.scimTokens;
   // With JWT verification configured, no static token is needed: none is generated.
@@ -34,9 +38,13 @@ async function main(): Promise<void> {
   }
   const metrics = config.metrics.enabled ? createMetrics() : null;
   const stopping = new AbortController();
+  const store = await openStore(config, logger);
+  if (dataDirLock !== null) {
+    const released = await releaseAbandonedWork(store);
+    if (released.leases + released.groupLocks > 0) logger.info({ ...released }, 'released what an earlier process held at its end: its work resumes now');
+  }
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
   const mappingFile = config.sync.mappingFile;
-  const store = await openStore(config, logger);
   const deps = buildDeps({
     config,
     logger,
@@ -80,9 +88,21 @@ async function main(): Promise<void> {
     store: deps.store,
     upstream,
     metricsServer,
+    dataDirLock,
     timeoutMs: config.shutdownTimeoutMs,
   };
   exitOnStopSignals({ logger, shutdown: (signal) => shutDown(parts, signal), exit: (code) => process.exit(code) });
+}
+
+/** The SQLite data directory's lock (data-dir-lock.ts); a start while another process holds it stops with status 2. */
+function claimDataDir(dataDir: string): DataDirLock {
+  try {
+    return lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirBusyError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 /**

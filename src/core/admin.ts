@@ -9,6 +9,7 @@ import { noopObserver } from '../ports/observer.js';
 import type { Store } from '../ports/store.js';
 import type { FailedSyncItem } from '../ports/sync-queue.js';
 import { ProvisioningError } from './provisioning-error.js';
+import { renewWhile } from './renewal.js';
 import type { ReconcileOptions, ReconcileReport } from './sync/reconcile.js';
 
 export interface BudgetUsage {
@@ -104,14 +105,9 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
       return { now: at.toISOString(), until: new Date(at.getTime() + RECONCILE_LOCK_MS).toISOString() };
     };
     if (!(await store.tryAcquireLock(RECONCILE_LOCK, owner, lease()))) return null;
-    const renew = setInterval(() => {
-      store.tryAcquireLock(RECONCILE_LOCK, owner, lease()).catch(() => undefined);
-    }, renewMs);
-    renew.unref();
     try {
-      return { result: await work() };
+      return { result: await renewWhile(renewMs, () => store.tryAcquireLock(RECONCILE_LOCK, owner, lease()), work) };
     } finally {
-      clearInterval(renew);
       // Not freed (the store is down): it expires after RECONCILE_LOCK_MS.
       await store.releaseLock(RECONCILE_LOCK, owner).catch(() => undefined);
     }

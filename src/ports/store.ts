@@ -199,6 +199,11 @@ export interface LockStore {
   tryAcquireLock(name: string, owner: string, lease: { readonly now: string; readonly until: string }): Promise<boolean>;
   /** Frees `name` when `owner` holds it (expired or not); otherwise does nothing. */
   releaseLock(name: string, owner: string): Promise<void>;
+  /**
+   * Frees every lock whose name starts with `prefix`, whoever holds it; returns how many. Like
+   * releaseAllSyncLeases, only for the one process that owns a SQLite data directory, at its start.
+   */
+  releaseLocksByPrefix(prefix: string): Promise<number>;
 }
 
 export type StoreErrorCode = 'conflict' | 'not_found' | 'version_mismatch' | 'unknown_members' | 'unavailable';

@@ -61,7 +61,19 @@ export interface SyncQueue {
   failSyncWork(item: SyncItem, owner: string, outcome: { readonly at: string; readonly reason: string }): Promise<void>;
   /** Makes every failed item pending again, due at `dueAt`; returns how many. */
   retryFailedSyncWork(dueAt: string): Promise<number>;
+  /**
+   * Extends the lease of `item` to `leaseUntil` while `owner` still holds it (a worker renews the lease
+   * of the item it works on, so that a short lease outlives a long sync but not a dead worker); resolves
+   * false when the lease is no longer `owner`'s (released, or expired and taken by another).
+   */
+  renewSyncLease(item: SyncItem, owner: string, leaseUntil: string): Promise<boolean>;
   /** Releases every lease `owner` holds (graceful shutdown). */
   releaseSyncLeases(owner: string): Promise<void>;
+  /**
+   * Releases every lease, whoever holds it; returns how many. Only for a process that knows nobody else
+   * works on the queue — on SQLite, the one process that owns the data directory, at its start — so that
+   * the items an earlier process died holding resume at once instead of when their leases expire.
+   */
+  releaseAllSyncLeases(): Promise<number>;
   syncQueueStats(options: { readonly failedLimit: number }): Promise<SyncQueueStats>;
 }

@@ -530,6 +530,34 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       expect(await lease(t1, 'w4')).toEqual([]);
     });
 
+    it('when the holder renews a lease, then the item stays its own past the old lease end; a renewal by anyone else, or after another took the item, is refused', async () => {
+      await enqueue(['User:u1'], { at: t0 });
+      const [leased] = await lease(t0, 'w1', { leaseUntil: t1 });
+      if (leased === undefined) throw new Error('nothing leased');
+      expect(await store.renewSyncLease(leased, 'w1', t3)).toBe(true);
+      expect(await store.renewSyncLease(leased, 'w2', t4)).toBe(false);
+      expect(await lease(t2, 'w2')).toEqual([]);
+      // Expired and not yet taken: still its holder's to renew.
+      expect(await store.renewSyncLease(leased, 'w1', t4)).toBe(true);
+      expect(await lease(justBefore(t4), 'w2')).toEqual([]);
+      expect(await lease(t4, 'w2', { leaseUntil: far })).toEqual([item('User:u1')]);
+      expect(await store.renewSyncLease(leased, 'w1', far)).toBe(false);
+      await expect(store.renewSyncLease(leased, 'w1', 'soon')).rejects.toBeInstanceOf(TypeError);
+    });
+
+    it('when every lease is released, then every leased item is leasable at once, keeping its generation and attempts, and the count is returned', async () => {
+      await enqueue(['User:u1', 'User:u2', 'User:u3'], { at: t0 });
+      await lease(t0, 'w1', { limit: 1, leaseUntil: far });
+      const [second] = await lease(t0, 'w2', { limit: 1, leaseUntil: far });
+      if (second === undefined) throw new Error('nothing leased');
+      await store.deferSyncWork(second, 'w2', { dueAt: t0, error: 'boom' });
+      await lease(t0, 'w2', { limit: 1, leaseUntil: far });
+      expect(await store.releaseAllSyncLeases()).toBe(2);
+      expect(await lease(t1, 'w3')).toEqual([item('User:u1'), item('User:u2', { attempts: 1, lastError: 'boom' }), item('User:u3')]);
+      await store.releaseSyncLeases('w3');
+      expect(await store.releaseAllSyncLeases()).toBe(0);
+    });
+
     it('when an item is malformed, then complete, defer and fail reject with TypeError', async () => {
       const broken = { ...item('User:u1'), generation: 0 };
       await expect(store.completeSyncWork(broken, 'w1')).rejects.toBeInstanceOf(TypeError);

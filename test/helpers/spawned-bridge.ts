@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import type { SandboxHandle } from '../../src/sandbox/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -125,5 +126,27 @@ export async function spawnBridge(entry: string, env: Record<string, string>, op
       throw new Error(`the bridge did not start:\n${output.slice(-4000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The variables that point a bridge at `sandbox` in account mode (the production clients), Davis Assistant included. */
+export function sandboxAccountEnv(sandbox: SandboxHandle): Record<string, string> {
+  return {
+    DT_ACCOUNT_UUID: sandbox.accountUuid,
+    DT_CLIENT_ID: sandbox.clientId,
+    DT_CLIENT_SECRET: sandbox.clientSecret,
+    DT_API_URL: sandbox.url,
+    DT_TOKEN_URL: sandbox.tokenUrl,
+    DAVIS_ASSISTANT_URL: sandbox.url,
+    DAVIS_ASSISTANT_TOKEN: sandbox.davisToken,
+  };
+}
+
+/** Polls `condition` every 50 ms, at most `ms`; throws naming `what` when it does not hold in time. */
+export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -7,10 +7,13 @@ import { assertInstant } from './sync-queue-port.js';
 /**
  * Rows (name → owner, until). `acquire` inserts the row, or overwrites it when its owner is `owner`
  * or its until ≤ `now`, and returns whether it did; `release` deletes the row only when `owner` holds it.
+ * A prefix compares code unit by code unit (no pattern characters).
  */
 export interface LockEngine {
   acquire(name: string, owner: string, now: string, until: string): boolean;
   release(name: string, owner: string): void;
+  /** Deletes every row whose name starts with `prefix`; how many. */
+  releaseByPrefix(prefix: string): number;
 }
 
 function assertText(value: unknown, name: string): asserts value is string {
@@ -34,6 +37,11 @@ export function lockPort(engine: LockEngine, run: StoreRunner): LockStore {
       assertText(name, 'name');
       assertText(owner, 'owner');
       run(() => engine.release(name, owner));
+    },
+
+    async releaseLocksByPrefix(prefix) {
+      assertText(prefix, 'prefix');
+      return run(() => engine.releaseByPrefix(prefix));
     },
   };
 }

@@ -137,8 +137,25 @@ export function createMemorySyncQueue(): SyncQueueEngine {
       return retried;
     },
 
+    renew(item, owner, leaseUntil) {
+      const row = leasedRow(item, owner);
+      if (row === undefined) return false;
+      row.leaseUntil = leaseUntil;
+      return true;
+    },
+
     releaseLeases(owner) {
       for (const row of rows.values()) if (row.leaseOwner === owner) releaseLease(row);
+    },
+
+    releaseAll() {
+      let released = 0;
+      for (const row of rows.values()) {
+        if (row.leaseOwner === null) continue;
+        releaseLease(row);
+        released += 1;
+      }
+      return released;
     },
 
     stats(failedLimit) {

@@ -44,7 +44,11 @@ export interface SyncQueueEngine {
   defer(item: SyncItem, owner: string, outcome: { readonly dueAt: string; readonly error: string }): void;
   fail(item: SyncItem, owner: string, outcome: { readonly at: string; readonly reason: string }): void;
   retryFailed(dueAt: string): number;
+  /** Sets `leaseUntil` when `owner` holds the row's lease (expired or not); whether it did. */
+  renew(item: SyncItem, owner: string, leaseUntil: string): boolean;
   releaseLeases(owner: string): void;
+  /** Frees every lease; how many rows were leased. */
+  releaseAll(): number;
   stats(failedLimit: number): SyncQueueStats;
 }
 
@@ -171,9 +175,19 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
       return run(() => engine.retryFailed(dueAt));
     },
 
+    async renewSyncLease(item, owner, leaseUntil) {
+      assertItem(item, owner);
+      assertInstant(leaseUntil, 'leaseUntil');
+      return run(() => engine.renew(item, owner, leaseUntil));
+    },
+
     async releaseSyncLeases(owner) {
       assertText(owner, 'owner');
       run(() => engine.releaseLeases(owner));
+    },
+
+    async releaseAllSyncLeases() {
+      return run(() => engine.releaseAll());
     },
 
     async syncQueueStats(options) {

@@ -96,7 +96,9 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
       text: `UPDATE ${table} SET failed_reason = NULL, failed_at = NULL, attempts = 0, last_error = NULL, due_at = $1
         WHERE failed_at IS NOT NULL`,
     },
+    renew: { name: 'queue_renew', text: `UPDATE ${table} SET lease_until = $4 WHERE ${whereLeased}` },
     releaseOwner: { name: 'queue_release_owner', text: `UPDATE ${table} SET ${freeLease} WHERE lease_owner = $1` },
+    releaseAll: { name: 'queue_release_all', text: `UPDATE ${table} SET ${freeLease} WHERE lease_owner IS NOT NULL` },
     /** Counts and the newest failures in one statement (one snapshot); without failures one row with NULL columns. */
     stats: {
       name: 'queue_stats',
@@ -150,9 +152,15 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
 
     retryFailed: (dueAt) => db.run(s.retryFailed, [dueAt]),
 
+    async renew(item, owner, leaseUntil) {
+      return (await db.run(s.renew, [...key(item, owner), leaseUntil])) === 1;
+    },
+
     async releaseLeases(owner) {
       await db.run(s.releaseOwner, [owner]);
     },
+
+    releaseAll: () => db.run(s.releaseAll),
 
     async stats(failedLimit) {
       const rows = await db.rows<StatsRow>(s.stats, [failedLimit]);

@@ -58,7 +58,9 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
       `UPDATE sync_queue SET failed_reason = NULL, failed_at = NULL, attempts = 0, last_error = NULL, due_at = ?
        WHERE failed_at IS NOT NULL`,
     ),
+    renew: db.prepare<[string, ...Key]>(`UPDATE sync_queue SET lease_until = ? WHERE ${whereLeased}`),
     releaseOwner: db.prepare<[string]>(`UPDATE sync_queue SET ${freeLease} WHERE lease_owner = ?`),
+    releaseAll: db.prepare<[]>(`UPDATE sync_queue SET ${freeLease} WHERE lease_owner IS NOT NULL`),
     pending: db.prepare<[], { depth: number; oldest: string | null }>(
       'SELECT COUNT(*) AS depth, MIN(first_enqueued_at) AS oldest FROM sync_queue WHERE failed_at IS NULL',
     ),
@@ -99,8 +101,16 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
       return s.retryFailed.run(dueAt).changes;
     },
 
+    renew(item, owner, leaseUntil) {
+      return s.renew.run(leaseUntil, item.resourceType, item.resourceId, owner).changes === 1;
+    },
+
     releaseLeases(owner) {
       s.releaseOwner.run(owner);
+    },
+
+    releaseAll() {
+      return s.releaseAll.run().changes;
     },
 
     stats(failedLimit) {
