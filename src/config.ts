@@ -126,6 +126,8 @@ export type DynatraceConfig =
 export interface DavisAssistantConfig {
   readonly url: string;
   readonly token: string | null;
+  /** Client-side request budget per minute for Davis Assistant. */
+  readonly rateLimitPerMinute: number;
 }
 
 export const DEFAULT_DT_API_URL = 'https://api.dynatrace.com';
@@ -199,6 +201,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     davisAssistant: {
       url: reader.url('DAVIS_ASSISTANT_URL', DEFAULT_DAVIS_ASSISTANT_URL),
       token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
+      rateLimitPerMinute: reader.integer('DAVIS_RATE_LIMIT_PER_MINUTE', 200, 1, 1_000_000),
     },
     database: readDatabase(reader, problems),
     jwt: readJwt(env, reader, problems),

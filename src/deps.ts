@@ -33,6 +33,7 @@ import { registerStateGauges } from './observability/metrics-state.js';
 import { createReadiness } from './observability/readiness.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
+import type { RateLedger } from './ports/rate-ledger.js';
 import { noopObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
@@ -232,6 +233,8 @@ export async function startUpstream(options: {
   observer?: UpstreamObserver;
   /** Aborted on shutdown: the clients stop waiting for their rate budgets and retries. */
   stopSignal?: AbortSignal;
+  /** Where the rate budgets keep their windows: the store, shared across restarts and replicas; absent = this process only. */
+  ledger?: RateLedger;
 }): Promise<Upstream> {
   const { config, logger } = options;
   const observer = options.observer ?? noopObserver;
@@ -252,7 +255,11 @@ export async function startUpstream(options: {
     scopes: account.scopes,
     observer,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
+  // The in-process sandbox is new and empty at every start, under a new account UUID.
+  const identity = sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`;
+  const budget = (name: string, requestsPerMinute: number) =>
+    createRateBudget({ name, requestsPerMinute, signal: options.stopSignal, ...(options.ledger === undefined ? {} : { ledger: options.ledger }) });
+  const rateBudget = budget(`account-management ${identity}`, config.dynatrace.rateLimitPerMinute);
   const accountApi = createAccountManagementClient({
     accountUuid: account.accountUuid,
     baseUrl: account.apiUrl,
@@ -262,12 +269,11 @@ export async function startUpstream(options: {
     observer,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
-  // Davis Assistant's own budget (the budget's default rate, as its client would make), abandoned on shutdown too.
-  const davisBudget = createRateBudget({ signal: options.stopSignal });
+  // Davis Assistant's own budget (DAVIS_RATE_LIMIT_PER_MINUTE), kept and abandoned on shutdown like the account's.
+  const davisBudget = budget(`davis-assistant ${davis.url}`, config.davisAssistant.rateLimitPerMinute);
   const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, observer });
   return {
-    // The in-process sandbox is new and empty at every start, under a new account UUID.
-    accountIdentity: sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`,
+    accountIdentity: identity,
     accountApi,
     davisAssistantApi,
     tokenProvider,

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const released = await releaseAbandonedWork(store);
     if (released.leases + released.groupLocks > 0) logger.info({ ...released }, 'released what an earlier process held at its end: its work resumes now');
   }
-  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal, ledger: store });
   const mappingFile = config.sync.mappingFile;
   const deps = buildDeps({
     config,

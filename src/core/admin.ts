@@ -62,7 +62,7 @@ export interface AdminServiceOptions {
   readonly store: Store;
   readonly dryRun: boolean;
   readonly now: () => Date;
-  readonly budgetUsage: () => BudgetUsage;
+  readonly budgetUsage: () => Promise<BudgetUsage>;
   /** Problems of the mapping in force, as last checked against Dynatrace. */
   readonly mappingProblems: () => readonly string[];
   readonly reloadMapping: () => Promise<{ problems: readonly string[] }>;
@@ -126,7 +126,7 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
           failedCount: stats.failedCount,
           failed: stats.failed,
         },
-        rateBudget: options.budgetUsage(),
+        rateBudget: await options.budgetUsage(),
         mapping: { problems: options.mappingProblems() },
         lastReconcile: options.lastReconcile(),
       };

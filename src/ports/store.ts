@@ -4,6 +4,7 @@
 import type { AppliedStateStore } from './applied-state.js';
 import type { AuditLog } from './audit-log.js';
 import type { JsonObject } from './json.js';
+import type { RateLedger } from './rate-ledger.js';
 import type { SyncQueue } from './sync-queue.js';
 
 /**
@@ -137,7 +138,7 @@ export interface Precondition {
  * - deleteGroup: the Group and each User that was a member.
  * deleteUser enqueues no Group: a Group's own Dynatrace state does not depend on its members.
  */
-export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore {
+export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore, RateLedger {
   /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

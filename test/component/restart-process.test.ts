@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/index.js';
 import { makeDataDir, removeDataDir } from '../helpers/bridge-process.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { until } from '../helpers/until.js';
 import { freshDatabase, withClient } from '../helpers/postgres-server.js';
 import { userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
-import { buildBridge, runUntilExit, sandboxAccountEnv, spawnBridge, until, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
+import { buildBridge, runUntilExit, sandboxAccountEnv, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
 
 const TOKEN = 'restart-test-token-0123456789';
 
@@ -145,5 +146,62 @@ describe('a replica lost on PostgreSQL', () => {
     await until(async () => (await queueDepth(survivor)) === 0, 20_000, 'the surviving replica emptying the queue');
     for (const user of users) expect(sandbox.state.findUser(user), user).not.toBeNull();
     for (const [url, count] of invitations(sandbox)) expect(count, url).toBe(1);
+  });
+});
+
+describe('one rate budget per account, across restarts and replicas', () => {
+  const BUDGET = 20;
+
+  /** A sandbox that answers 429 past the bridge's budget, as Dynatrace does past its limit. */
+  async function limitedSandbox(): Promise<SandboxHandle> {
+    const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, faults: { rateLimitPerMinute: BUDGET } });
+    cleanups.push(() => sandbox.stop());
+    return sandbox;
+  }
+
+  const accountCalls = (sandbox: SandboxHandle) => sandbox.state.requestLog.filter((r) => r.service === 'account-management');
+
+  async function budgetStatus(bridge: SpawnedBridge): Promise<{ used: number; waiting: number }> {
+    const response = await fetch(`${bridge.url}/admin/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    return (parseJson(await response.text()) as { rateBudget: { used: number; waiting: number } }).rateBudget;
+  }
+
+  it('when the bridge is killed with SIGKILL while the budget binds, then the restarted process continues the window: no call before slots free, no 429', async () => {
+    const sandbox = await limitedSandbox();
+    const dataDir = makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    const budget = { DT_RATE_LIMIT_PER_MINUTE: String(BUDGET) };
+    const first = await start(env(sandbox, dataDir, budget));
+    await postUsers(first, Array.from({ length: 25 }, (_, i) => `budget.${i}@example.com`));
+    await until(async () => (await budgetStatus(first)).waiting > 0, 15_000, 'the first process waiting for the budget');
+    await first.kill();
+    const spent = accountCalls(sandbox).length;
+    expect(spent).toBe(BUDGET);
+
+    const restarted = await start(env(sandbox, dataDir, budget));
+    expect((await budgetStatus(restarted)).used).toBe(BUDGET);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The window the dead process filled still binds: a fresh budget would have called at once and met 429s.
+    expect(accountCalls(sandbox).length).toBe(spent);
+    expect(accountCalls(sandbox).filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  it('when two replicas share a database, then they draw from one budget: together no more than the account allows, no 429', async () => {
+    const sandbox = await limitedSandbox();
+    const databaseUrl = await freshDatabase(cleanups, 'budget');
+    const replicaEnv = (): Record<string, string> => {
+      const dataDir = makeDataDir();
+      cleanups.push(() => removeDataDir(dataDir));
+      return env(sandbox, dataDir, { DATABASE_URL: databaseUrl, DT_RATE_LIMIT_PER_MINUTE: String(BUDGET) });
+    };
+    const [a, b] = await Promise.all([start(replicaEnv()), start(replicaEnv())]);
+    await postUsers(a, Array.from({ length: 12 }, (_, i) => `shared.a${i}@example.com`));
+    await postUsers(b, Array.from({ length: 12 }, (_, i) => `shared.b${i}@example.com`));
+    await until(async () => (await budgetStatus(a)).waiting > 0 && (await budgetStatus(b)).waiting > 0, 15_000, 'both replicas waiting for the budget');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(accountCalls(sandbox)).toHaveLength(BUDGET);
+    expect(accountCalls(sandbox).filter((r) => r.status === 429)).toEqual([]);
+    expect((await budgetStatus(a)).used).toBe(BUDGET);
+    expect((await budgetStatus(b)).used).toBe(BUDGET);
   });
 });

@@ -14,8 +14,9 @@ import { makeDataDir, removeDataDir } from '../helpers/bridge-process.js';
 import { freshDatabase } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
-import { buildBridge, sandboxAccountEnv, spawnBridge, until, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
+import { buildBridge, sandboxAccountEnv, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { until } from '../helpers/until.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const TOKEN = 'process-test-token-0123456789';

@@ -56,7 +56,7 @@ export function createManualClock(start: number = Date.UTC(2026, 0, 5, 9, 0, 0))
  */
 export const FAST_CLIENT_RETRY: Partial<RetryPolicy> = Object.freeze({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, throttledDelayMs: 5, maxRetryAfterMs: 10 });
 
-/** Longer than the worker's longest backoff (15 min, "slow") and its lease (5 min). */
+/** Longer than the worker's longest backoff (15 min, "slow") and its lease (30 s). */
 export const SETTLE_STEP_MS = 16 * 60_000;
 
 /** A long token lifetime, so that advancing the manual clock never expires the bridge's token. */
@@ -192,7 +192,9 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     retry,
     fetch: fetchFn,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
+  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
+  // The budget's window in the store, as main.ts keeps it (real time, like the budget).
+  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal, ledger: store, name: 'account' });
   const accountApi = createAccountManagementClient({
     accountUuid: config.dynatrace.accountUuid,
     baseUrl: config.dynatrace.apiUrl,
@@ -209,7 +211,6 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     fetch: fetchFn,
     ...timeouts,
   });
-  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
   const deps = buildDeps({
     config,
     logger,

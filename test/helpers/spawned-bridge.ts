@@ -141,12 +141,3 @@ export function sandboxAccountEnv(sandbox: SandboxHandle): Record<string, string
     DAVIS_ASSISTANT_TOKEN: sandbox.davisToken,
   };
 }
-
-/** Polls `condition` every 50 ms, at most `ms`; throws naming `what` when it does not hold in time. */
-export async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

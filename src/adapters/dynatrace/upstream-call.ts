@@ -168,7 +168,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       // The budget slot is taken once the token is in hand, and counts from when the answer came
       // back: the server counts the request somewhere in between, so no window ever holds more.
       const waitStarted = performance.now();
-      const settled = rateBudget === null ? null : await rateBudget.acquire();
+      const settled = rateBudget === null ? null : await rateBudget.acquire(options.timeoutMs);
       const sentAt = performance.now();
       if (rateBudget !== null) observer.rateBudgetWait({ service, seconds: (sentAt - waitStarted) / 1000 });
       try {

@@ -167,6 +167,27 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'rate-ledger',
+    /*
+     * The client-side rate budgets' windows (ports/rate-ledger.ts), kept across restarts:
+     * rate_budgets holds a budget's pause (epoch ms, 0 = none); rate_requests the requests that may
+     * still count, each at an epoch-ms time.
+     */
+    sql: `
+      CREATE TABLE rate_budgets (
+        budget TEXT PRIMARY KEY,
+        paused_until INTEGER NOT NULL
+      );
+      CREATE TABLE rate_requests (
+        slot INTEGER PRIMARY KEY,
+        budget TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX rate_requests_budget_at ON rate_requests (budget, at);
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
