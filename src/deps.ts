@@ -130,15 +130,26 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     log: logger.child({ component: 'sync' }),
     observer,
   });
+  /** The check of the mapping in force now running, shared by whoever asks meanwhile (start-up, readiness probes). */
+  let runningCheck: { readonly mapping: Mapping; readonly result: Promise<{ problems: readonly string[] }> } | null = null;
   /** Checks the mapping in force against Dynatrace; a check overtaken by a reload changes nothing. */
-  async function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
+  function checkMappingInForce(): Promise<{ problems: readonly string[] }> {
     const checking = mapping;
-    const problems = await checkMapping(checking, upstream.accountApi, syncContext.bindings);
-    if (mapping === checking) {
-      mappingProblems = problems;
-      mappingChecked = true;
-    }
-    return { problems };
+    if (runningCheck?.mapping === checking) return runningCheck.result;
+    const result = (async () => {
+      const problems = await checkMapping(checking, upstream.accountApi, syncContext.bindings);
+      if (mapping === checking) {
+        mappingProblems = problems;
+        mappingChecked = true;
+      }
+      return { problems };
+    })();
+    const running = { mapping: checking, result };
+    runningCheck = running;
+    void result.finally(() => {
+      if (runningCheck === running) runningCheck = null;
+    }).catch(() => undefined);
+    return result;
   }
   const readiness = createReadiness({
     pingStore: () => store.ping(),

@@ -60,6 +60,17 @@ describe('/healthz and /readyz', () => {
     expect(bridge.sandbox.state.requestLog.length).toBe(sent);
   });
 
+  it('when probes come while the start-up check of the mapping runs, then they share it: Dynatrace is asked once', async () => {
+    const bridge = await bridgeWith();
+    const environments = () => bridge.sandbox.state.requestLog.filter((r) => r.operation?.includes('environments') === true).length;
+    const before = environments();
+    const [startUp, ...probes] = await Promise.all([bridge.deps.admin.reloadMapping(), probe(bridge.url), probe(bridge.url)]);
+    expect(startUp.problems).toEqual([]);
+    expect(environments() - before).toBe(1);
+    expect((await readyWithin(bridge.url, 20)).status).toBe(200);
+    expect(probes).toHaveLength(2);
+  });
+
   it('when the store is unavailable, then /readyz answers 503 naming the store without its error, and /healthz still answers 200', async () => {
     let down = false;
     const bridge = await bridgeWith({
