@@ -16,6 +16,8 @@ import { createGroupDirectory, type SyncContext } from './core/sync/sync-context
 import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
 import { createUserDirectory } from './core/sync/user-directory.js';
 import { createUserService } from './core/users.js';
+import { drainOf } from './core/drain-rate.js';
+import { createUpstreamHealth, type UpstreamHealth } from './core/upstream-health.js';
 import {
   createAccountManagementClient,
   createDavisAssistantClient,
@@ -34,7 +36,7 @@ import { createReadiness } from './observability/readiness.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
 import type { RateLedger } from './ports/rate-ledger.js';
-import { noopObserver, type UpstreamObserver } from './ports/observer.js';
+import { noopObserver, teeObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
 import { groupSchema, userSchema } from './scim/scim-schemas.js';
@@ -43,7 +45,7 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity' | 'health'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
@@ -158,7 +160,14 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     requiresDynatrace: config.readinessRequiresDynatrace,
   });
   if (metrics !== null) {
-    registerStateGauges(metrics.registry, { queueStats: () => store.syncQueueStats({ failedLimit: 0 }), readiness, now, timeoutMs: 2_000 });
+    registerStateGauges(metrics.registry, {
+      queueStats: () => store.syncQueueStats({ failedLimit: 0 }),
+      drainPerMinute: async () => (await drainOf(store, 0, now())).perMinute,
+      upstreamReachable: () => Object.fromEntries(Object.entries(upstream.health.report()).map(([service, health]) => [service, health.reachable])),
+      readiness,
+      now,
+      timeoutMs: 2_000,
+    });
   }
   return {
     logger,
@@ -169,6 +178,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       dryRun: config.sync.dryRun,
       now,
       budgetUsage: () => upstream.rateBudget.usage(),
+      upstreamHealth: () => upstream.health.report(),
       mappingProblems: () => mappingProblems,
       lastReconcile: () => lastReconcile,
       observer,
@@ -229,6 +239,8 @@ export interface Upstream {
   readonly tokenProvider: OAuthTokenProvider;
   /** The account's request budget, shared by every client of it. */
   readonly rateBudget: RateBudget;
+  /** Whether the clients reach Dynatrace, as their attempts found (told through their observer). */
+  readonly health: UpstreamHealth;
   /** Set in sandbox mode. */
   readonly sandbox: SandboxHandle | null;
   close(): Promise<void>;
@@ -248,7 +260,8 @@ export async function startUpstream(options: {
   ledger?: RateLedger;
 }): Promise<Upstream> {
   const { config, logger } = options;
-  const observer = options.observer ?? noopObserver;
+  const health = createUpstreamHealth({ now: () => new Date() });
+  const observer = teeObserver(options.observer ?? noopObserver, { ...noopObserver, ...health });
   let sandbox: SandboxHandle | null = null;
   let account: { accountUuid: string; clientId: string; clientSecret: string; apiUrl: string; tokenUrl: string; scopes: string };
   if (config.dynatrace.mode === 'account') {
@@ -289,6 +302,7 @@ export async function startUpstream(options: {
     davisAssistantApi,
     tokenProvider,
     rateBudget,
+    health,
     sandbox,
     close: async () => {
       await sandbox?.stop();

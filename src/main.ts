@@ -14,6 +14,7 @@ import { loadMappingFile } from './mapping-file.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { isUpstreamError } from './ports/upstream-error.js';
 import { loadOrCreateScimToken } from './scim-token-file.js';
 import { readSettings } from './settings.js';
 import { exitOnStopSignals, shutDown } from './shutdown.js';
@@ -158,7 +159,10 @@ function announceUpstream(upstream: Upstream, deps: BridgeDeps, logger: Logger):
     })
     .catch((error: unknown) => {
       const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown';
-      logger.error({ code }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');
+      // Where it went and why (DNS, refused, timeout, TLS, or the HTTP status with Dynatrace's code): never a secret.
+      const failure = isUpstreamError(error) ? error.failure : null;
+      const where = failure === null ? {} : { url: failure.url, cause: failure.kind, detail: failure.description };
+      logger.error({ code, ...where }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');
     });
 }
 

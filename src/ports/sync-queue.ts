@@ -4,6 +4,9 @@
 
 export type SyncResourceType = 'User' | 'Group';
 
+/** How many minutes of drained counts the queue keeps. */
+export const DRAIN_HISTORY_MINUTES = 15;
+
 export interface SyncTarget {
   readonly resourceType: SyncResourceType;
   /** The SCIM id; the resource may no longer exist (its deletion is the work). */
@@ -29,6 +32,12 @@ export interface FailedSyncItem extends SyncItem {
   readonly failedAt: string;
 }
 
+/** A pending item that failed transiently at least once: when it is tried next. */
+export interface RetryingSyncItem extends SyncItem {
+  /** ISO time from which it may be leased again. */
+  readonly nextAttemptAt: string;
+}
+
 export interface SyncQueueStats {
   /** Pending items (leased or not), failed ones excluded. */
   readonly depth: number;
@@ -37,6 +46,10 @@ export interface SyncQueueStats {
   readonly failedCount: number;
   /** The most recent failed items, newest first (at most the limit asked for). */
   readonly failed: readonly FailedSyncItem[];
+  /** Pending items with attempts > 0 (they failed transiently and are retried). */
+  readonly retryingCount: number;
+  /** Those next tried first, earliest next attempt first (at most `retryingLimit`). */
+  readonly retrying: readonly RetryingSyncItem[];
 }
 
 export interface SyncQueue {
@@ -75,5 +88,13 @@ export interface SyncQueue {
    * the items an earlier process died holding resume at once instead of when their leases expire.
    */
   releaseAllSyncLeases(): Promise<number>;
-  syncQueueStats(options: { readonly failedLimit: number }): Promise<SyncQueueStats>;
+  /** Counts, and the failed and retrying items up to their limits (`retryingLimit` default 0). */
+  syncQueueStats(options: { readonly failedLimit: number; readonly retryingLimit?: number }): Promise<SyncQueueStats>;
+  /**
+   * Counts one item that left the queue — completed or failed — at `at` (ISO), in the minute it falls
+   * in, shared by every replica; minutes older than DRAIN_HISTORY_MINUTES are forgotten.
+   */
+  recordSyncDrained(at: string): Promise<void>;
+  /** Items counted since the minute `since` falls in, and the earliest counted minute then (ISO), or null. */
+  syncDrainedSince(since: string): Promise<{ readonly items: number; readonly from: string | null }>;
 }

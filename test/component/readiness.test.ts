@@ -238,7 +238,14 @@ describe('createReadiness', () => {
     });
     expect(await readiness.check()).toEqual({ ready: true, checks: { store: 'ok', dynatrace: 'unavailable', mapping: 'unavailable' } });
     const registry = new Registry();
-    registerStateGauges(registry, { queueStats: () => Promise.resolve({ depth: 0, oldestEnqueuedAt: null, failedCount: 0 }), readiness, now: () => new Date(), timeoutMs: 1_000 });
+    registerStateGauges(registry, {
+      queueStats: () => Promise.resolve({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, retryingCount: 0 }),
+      drainPerMinute: () => Promise.resolve(0),
+      upstreamReachable: () => ({}),
+      readiness,
+      now: () => new Date(),
+      timeoutMs: 1_000,
+    });
     const text = await registry.metrics();
     expect(text).toMatch(/^scim_bridge_ready 1$/m);
     expect(text).toMatch(/^scim_bridge_readiness\{check="store"\} 1$/m);

@@ -176,7 +176,9 @@ describe('one rate budget per account, across restarts and replicas', () => {
     await until(async () => (await budgetStatus(first)).waiting > 0, 15_000, 'the first process waiting for the budget');
     await first.kill();
     const spent = accountCalls(sandbox).length;
-    expect(spent).toBe(BUDGET);
+    // A request granted just before the kill may have died on its way: the ledger counts it all the same.
+    expect(spent).toBeGreaterThanOrEqual(BUDGET - 4);
+    expect(spent).toBeLessThanOrEqual(BUDGET);
 
     const restarted = await start(env(sandbox, dataDir, budget));
     expect((await budgetStatus(restarted)).used).toBe(BUDGET);

@@ -14,6 +14,8 @@ import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js
 import { accountIdentity } from '../../src/core/sync/applied-account.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
 import { buildDeps, type BridgeDeps } from '../../src/deps.js';
+import { createUpstreamHealth } from '../../src/core/upstream-health.js';
+import { noopObserver } from '../../src/ports/observer.js';
 import {
   createAccountManagementClient,
   createDavisAssistantClient,
@@ -183,6 +185,9 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   const baseFetch: FetchFn = (input, init) => fetch(input, init);
   const fetchFn = options.wrapFetch ? options.wrapFetch(baseFetch) : baseFetch;
   const timeouts = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  // What the bridge learns about reaching Dynatrace, as startUpstream wires it.
+  const health = createUpstreamHealth({ now: () => clock.date() });
+  const observer = { ...noopObserver, ...health };
   const tokenProvider = createOAuthTokenProvider({
     clientId: config.dynatrace.clientId,
     clientSecret: config.dynatrace.clientSecret,
@@ -191,6 +196,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     scopes: config.dynatrace.scopes,
     retry,
     fetch: fetchFn,
+    observer,
   });
   const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
   // The budget's window in the store, as main.ts keeps it (real time, like the budget).
@@ -202,6 +208,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     rateBudget,
     retry,
     fetch: fetchFn,
+    observer,
     ...timeouts,
   });
   const davisAssistantApi = createDavisAssistantClient({
@@ -209,6 +216,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     ...(config.davisAssistant.token === null ? {} : { token: config.davisAssistant.token }),
     retry,
     fetch: fetchFn,
+    observer,
     ...timeouts,
   });
   const deps = buildDeps({
@@ -216,7 +224,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     logger,
     scimTokens: config.scimTokens,
     store,
-    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider, accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid) },
+    upstream: { accountApi, davisAssistantApi, rateBudget, tokenProvider, health, accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid) },
     mapping: options.mapping ?? DEFAULT_MAPPING,
     now: () => clock.date(),
     stopSignal: options.stopSignal,

@@ -1,7 +1,8 @@
 // The SyncQueue port over an engine's synchronous queue: input checks (misuse throws TypeError) and
 // the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
 import type { ChangeContext } from '../../ports/store.js';
-import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget } from '../../ports/sync-queue.js';
+import type { FailedSyncItem, RetryingSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget } from '../../ports/sync-queue.js';
+import { DRAIN_HISTORY_MINUTES } from '../../ports/sync-queue.js';
 
 /** Runs one port call against the engine: the engine's open check, transaction and error translation. */
 export type StoreRunner = <T>(work: () => T) => T;
@@ -35,7 +36,8 @@ export interface LeaseOptions {
  * - complete, defer, fail act only while `owner` is still the row's lease owner (else no-op); a
  *   complete or fail whose generation is no longer the row's releases the lease and leaves the row
  *   pending at its dueAt (fail also records the reason as lastError): the newer change is not lost;
- * - failed rows list newest `failedAt` first, then newest row first.
+ * - failed rows list newest `failedAt` first, then newest row first; retrying rows (pending, attempts > 0)
+ *   earliest `dueAt` first, then oldest row first.
  */
 export interface SyncQueueEngine {
   enqueue(targets: readonly SyncTarget[], context: EnqueueContext): void;
@@ -49,7 +51,11 @@ export interface SyncQueueEngine {
   releaseLeases(owner: string): void;
   /** Frees every lease; how many rows were leased. */
   releaseAll(): number;
-  stats(failedLimit: number): SyncQueueStats;
+  stats(failedLimit: number, retryingLimit: number): SyncQueueStats;
+  /** Adds one to `minute`'s count (ISO minute start) and forgets the minutes before `forgetBefore`. */
+  drained(minute: string, forgetBefore: string): void;
+  /** The sum of the counts of minutes ≥ `fromMinute`, and the earliest of them. */
+  drainedSince(fromMinute: string): { items: number; from: string | null };
 }
 
 const resourceTypes: ReadonlySet<string> = new Set<SyncResourceType>(['User', 'Group']);
@@ -192,7 +198,20 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
 
     async syncQueueStats(options) {
       assertCount(options.failedLimit, 'failedLimit');
-      return run(() => engine.stats(options.failedLimit));
+      const retryingLimit = options.retryingLimit ?? 0;
+      assertCount(retryingLimit, 'retryingLimit');
+      return run(() => engine.stats(options.failedLimit, retryingLimit));
+    },
+
+    async recordSyncDrained(at) {
+      assertInstant(at, 'at');
+      const minute = minuteOf(at);
+      run(() => engine.drained(minute, minuteOf(new Date(Date.parse(minute) - DRAIN_HISTORY_MINUTES * 60_000).toISOString())));
+    },
+
+    async syncDrainedSince(since) {
+      assertInstant(since, 'since');
+      return run(() => engine.drainedSince(minuteOf(since)));
     },
   };
 }
@@ -229,4 +248,13 @@ export function syncItemOf(row: QueueRow): SyncItem {
 
 export function failedItemOf(row: QueueRow): FailedSyncItem {
   return { ...syncItemOf(row), reason: row.failedReason ?? '', failedAt: row.failedAt ?? '' };
+}
+
+export function retryingItemOf(row: QueueRow): RetryingSyncItem {
+  return { ...syncItemOf(row), nextAttemptAt: row.dueAt };
+}
+
+/** The start of the minute an ISO time falls in, in the same form (`…T12:34:00.000Z`). */
+function minuteOf(at: string): string {
+  return `${at.slice(0, 16)}:00.000Z`;
 }

@@ -83,6 +83,11 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
     return item;
   }
 
+  /** Counts an item that left the queue, for the drain rate (a count the store cannot take is skipped). */
+  async function drained(): Promise<void> {
+    await store.recordSyncDrained(context.now().toISOString()).catch(() => undefined);
+  }
+
   /** Renews the item's lease; one lost (this worker stalled past it and another took the item) is logged, the work goes on. */
   async function renew(item: SyncItem): Promise<void> {
     if (await store.renewSyncLease(item, owner, leaseEnd())) return;
@@ -94,6 +99,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
     try {
       await renewWhile(options.leaseMs / 3, () => renew(item), () => (item.resourceType === 'User' ? syncUser(context, item) : syncGroup(context, item)));
       await store.completeSyncWork(item, owner);
+      await drained();
       observer.syncProcessed({ resourceType: item.resourceType, outcome: 'completed' });
     } catch (error) {
       if (stopSignal?.aborted === true && error === stopSignal.reason) {
@@ -102,7 +108,8 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
         return;
       }
       const failure = classifySyncFailure(error);
-      const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason };
+      const where = failure.upstream === undefined ? {} : { url: failure.upstream.url, cause: failure.upstream.kind };
+      const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason, ...where };
       if (failure.kind === 'transient') {
         const delay = backoffMs(item.attempts, failure, options.random);
         log.warn({ ...fields, retryInMs: Math.round(delay) }, 'sync failed; will retry');
@@ -111,6 +118,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
       } else {
         log.error(fields, 'sync failed permanently; kept for an operator');
         await store.failSyncWork(item, owner, { at: context.now().toISOString(), reason: failure.reason });
+        await drained();
         observer.syncProcessed({ resourceType: item.resourceType, outcome: 'failed' });
       }
     } finally {

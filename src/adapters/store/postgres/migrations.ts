@@ -194,6 +194,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX rate_requests_budget_at ON ${s}.rate_requests (budget, at);
     `,
   },
+  {
+    version: 7,
+    name: 'sync-drained',
+    /*
+     * sync_drained: how many queue items left the queue (completed or failed) in each minute (the
+     * minute's start as toISOString() text), for the drain rate of every replica; the last 15 minutes are kept.
+     */
+    sql: (s) => `
+      CREATE TABLE ${s}.sync_drained (
+        minute text COLLATE "C" PRIMARY KEY,
+        items bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */

@@ -188,6 +188,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX rate_requests_budget_at ON rate_requests (budget, at);
     `,
   },
+  {
+    version: 7,
+    name: 'sync-drained',
+    /*
+     * sync_drained: how many queue items left the queue (completed or failed) in each minute (the
+     * minute's start as toISOString() text), for the drain rate; the last 15 minutes are kept.
+     */
+    sql: `
+      CREATE TABLE sync_drained (
+        minute TEXT PRIMARY KEY,
+        items INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
