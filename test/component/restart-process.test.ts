@@ -35,6 +35,13 @@ function env(sandbox: SandboxHandle, dataDir: string, extra: Record<string, stri
   return { DATA_DIR: dataDir, SCIM_TOKENS: TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', RECONCILE_INTERVAL_MS: '0', ...sandboxAccountEnv(sandbox), DAVIS_ASSISTANT_TOKEN: '', ...extra };
 }
 
+/** A replica's environment: a data directory of its own, the shared database. */
+function replicaEnv(sandbox: SandboxHandle, databaseUrl: string, extra: Record<string, string>): Record<string, string> {
+  const dataDir = makeDataDir();
+  cleanups.push(() => removeDataDir(dataDir));
+  return env(sandbox, dataDir, { DATABASE_URL: databaseUrl, ...extra });
+}
+
 async function start(entryEnv: Record<string, string>): Promise<SpawnedBridge> {
   const bridge = await spawnBridge(built.entry, entryEnv);
   cleanups.push(() => bridge.kill());
@@ -120,12 +127,8 @@ describe('a replica lost on PostgreSQL', () => {
   it('when a replica works on items longer than its lease, then it keeps them; when it is killed with SIGKILL, then the other replica takes them over once the short lease ends', async () => {
     const sandbox = await slowSandbox();
     const databaseUrl = await freshDatabase(cleanups, 'restart');
-    const replicaEnv = (): Record<string, string> => {
-      const dataDir = makeDataDir();
-      cleanups.push(() => removeDataDir(dataDir));
-      return env(sandbox, dataDir, { DATABASE_URL: databaseUrl, SYNC_LEASE_MS: String(LEASE_MS) });
-    };
-    const doomed = await start(replicaEnv());
+    const lease = { SYNC_LEASE_MS: String(LEASE_MS) };
+    const doomed = await start(replicaEnv(sandbox, databaseUrl, lease));
     // Each Dynatrace answer takes longer than a lease: an item is worked on for two of them or more.
     sandbox.state.setFaults({ latencyMs: 4_000 });
     const users = ['replica.a@example.com', 'replica.b@example.com'];
@@ -133,7 +136,7 @@ describe('a replica lost on PostgreSQL', () => {
     await until(async () => (await leases(databaseUrl)).length === users.length, 10_000, 'the first replica leasing both items');
     const owner = (await leases(databaseUrl))[0]?.lease_owner;
 
-    const survivor = await start(replicaEnv());
+    const survivor = await start(replicaEnv(sandbox, databaseUrl, lease));
     await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS));
     // Two leases long, and the idle replica has not taken either: they are renewed.
     expect((await leases(databaseUrl)).map((row) => row.lease_owner)).toEqual([owner, owner]);
@@ -191,12 +194,8 @@ describe('one rate budget per account, across restarts and replicas', () => {
   it('when two replicas share a database, then they draw from one budget: together no more than the account allows, no 429', async () => {
     const sandbox = await limitedSandbox();
     const databaseUrl = await freshDatabase(cleanups, 'budget');
-    const replicaEnv = (): Record<string, string> => {
-      const dataDir = makeDataDir();
-      cleanups.push(() => removeDataDir(dataDir));
-      return env(sandbox, dataDir, { DATABASE_URL: databaseUrl, DT_RATE_LIMIT_PER_MINUTE: String(BUDGET) });
-    };
-    const [a, b] = await Promise.all([start(replicaEnv()), start(replicaEnv())]);
+    const budget = { DT_RATE_LIMIT_PER_MINUTE: String(BUDGET) };
+    const [a, b] = await Promise.all([start(replicaEnv(sandbox, databaseUrl, budget)), start(replicaEnv(sandbox, databaseUrl, budget))]);
     await postUsers(a, Array.from({ length: 12 }, (_, i) => `shared.a${i}@example.com`));
     await postUsers(b, Array.from({ length: 12 }, (_, i) => `shared.b${i}@example.com`));
     await until(async () => (await budgetStatus(a)).waiting > 0 && (await budgetStatus(b)).waiting > 0, 15_000, 'both replicas waiting for the budget');

@@ -107,8 +107,7 @@ async function linkGroup(context: SyncContext, writes: WriteContext, groupId: st
 }
 
 async function renameGroup(context: SyncContext, writes: WriteContext, applied: AppliedGroup, target: GroupTarget): Promise<AppliedGroup> {
-  const existing = await context.groupDirectory.find(applied.name);
-  if (existing !== null) requireLocal(existing);
+  await stillLocal(context, applied);
   const result = await auditedWrite(writes, { operation: 'updateGroup', target: applied.uuid, detail: `rename to ${target.dynatraceGroup}` }, () =>
     context.accountApi.updateGroup(applied.uuid, { name: target.dynatraceGroup, description: DESCRIPTION }),
   );
@@ -164,8 +163,7 @@ async function applyBindings(context: SyncContext, writes: WriteContext, applied
 async function unlink(context: SyncContext, writes: WriteContext, applied: AppliedGroup): Promise<void> {
   const sharing = (await context.store.listAppliedGroups()).filter((g) => g.uuid === applied.uuid && g.groupId !== applied.groupId);
   if (applied.provenance === 'created' && sharing.length === 0) {
-    const existing = await context.groupDirectory.find(applied.name);
-    if (existing !== null) requireLocal(existing);
+    await stillLocal(context, applied);
     const result = await auditedWrite(writes, { operation: 'deleteGroup', target: applied.uuid, detail: applied.name }, () =>
       context.accountApi.deleteGroup(applied.uuid),
     );
@@ -217,6 +215,16 @@ async function enqueueMembers(context: SyncContext, item: SyncItem, groupId: str
     members.map((m) => ({ resourceType: 'User' as const, resourceId: m.value })),
     { at: now, requestId: item.requestId, dueAt: now },
   );
+}
+
+/**
+ * Before a linked group is renamed or deleted: its owner was checked LOCAL when it was linked (made
+ * LOCAL, or adopted only as LOCAL); a listing this process has read since is checked again, but none is
+ * read for it — the write does not depend on a fresh one (a cached listing is no fresher a guarantee).
+ */
+async function stillLocal(context: SyncContext, applied: AppliedGroup): Promise<void> {
+  const listed = await context.groupDirectory.listed(applied.name);
+  if (listed !== undefined && listed !== null) requireLocal(listed);
 }
 
 function requireLocal(group: DtGroup): void {
