@@ -191,8 +191,9 @@ export interface AccountApi {
   getUser(email: string): Promise<DtUserWithGroups | null>;
   /**
    * `POST /users` `{"email"}`: invites the user (status PENDING). Dynatrace answers 200 `{"userUuid"}` (observed)
-   * or 201 without body (spec). Dynatrace documents no answer for an existing user: 409 or a 400 saying it
-   * "already exists" resolve with `created: false` and its uid; a 2xx cannot be told from a new invitation.
+   * or 201 without body (spec). Dynatrace documents no answer for an existing user: 409 resolves with
+   * `created: false` (uid null: nothing is read for it), a 400 saying it "already exists" with `created:
+   * false` and its uid once a lookup confirmed it; a 2xx cannot be told from a new invitation.
    */
   createUser(email: string): Promise<DtCreatedUser>;
   /** `DELETE /users/{email}`: removes the user from the account. Idempotent: an absent user (404) is success. */

@@ -301,8 +301,11 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         const uid = isRecord(body) ? (typeof body['userUuid'] === 'string' ? body['userUuid'] : typeof body['uid'] === 'string' ? body['uid'] : null) : null;
         return { email: key, uid, created: true } satisfies DtCreatedUser;
       } catch (error) {
-        const duplicate = isUpstreamError(error) && (error.code === 'conflict' || (error.status === 400 && ALREADY_EXISTS.test(error.upstreamMessage ?? '')));
-        if (!duplicate) throw error;
+        if (!isUpstreamError(error)) throw error;
+        // 409 says the user exists: no read for it (its uid is stored when known, and nothing depends on it).
+        if (error.code === 'conflict') return { email: key, uid: null, created: false } satisfies DtCreatedUser;
+        // A 400 is told from a refusal only by its text: the user is looked up to be sure.
+        if (error.status !== 400 || !ALREADY_EXISTS.test(error.upstreamMessage ?? '')) throw error;
         const existing = await api.getUser(key);
         if (existing === null) throw error;
         return { email: key, uid: existing.uid, created: false } satisfies DtCreatedUser;
