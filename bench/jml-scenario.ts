@@ -143,6 +143,15 @@ export function jmlScenario(users: number, mapping: Mapping): JmlScenario {
     return thing.id;
   };
   const group = (index: number) => groups[index] as ModelGroup;
+  /** A deactivation or reactivation: Entra's string boolean by path, Okta's path-less replace. */
+  const activation = (user: ModelUser, active: boolean): Step => ({
+    kind: active ? 'reactivate' : 'deactivate',
+    async send(client) {
+      user.active = active;
+      const op = user.dialect === 'entra' ? { op: 'Replace', path: 'active', value: active ? 'True' : 'False' } : { op: 'replace', value: { active } };
+      await ok(client, 'PATCH', `/Users/${id(user)}`, patch([op]), active ? 'reactivate' : 'deactivate');
+    },
+  });
 
   const joiners: Step[] = model.map((user) => ({
     kind: 'join',
@@ -212,15 +221,7 @@ export function jmlScenario(users: number, mapping: Mapping): JmlScenario {
         }
       },
     })),
-    ...deactivated.map((user): Step => ({
-      kind: 'deactivate',
-      async send(client) {
-        user.active = false;
-        // Entra's string boolean; Okta's path-less replace.
-        const op = user.dialect === 'entra' ? { op: 'Replace', path: 'active', value: 'False' } : { op: 'replace', value: { active: false } };
-        await ok(client, 'PATCH', `/Users/${id(user)}`, patch([op]), 'deactivate');
-      },
-    })),
+    ...deactivated.map((user) => activation(user, false)),
     ...deleted.map((user): Step => ({
       kind: 'delete',
       async send(client) {
@@ -235,14 +236,7 @@ export function jmlScenario(users: number, mapping: Mapping): JmlScenario {
     index: users + i, dialect: i % 2 === 0 ? 'okta' : 'entra', id: null, userName: email('late', users + i), given: 'Jml', family: `Late${i}`, active: true, deleted: false,
   }));
   const cycle3: Step[] = [
-    ...deactivated.map((user): Step => ({
-      kind: 'reactivate',
-      async send(client) {
-        user.active = true;
-        const op = user.dialect === 'entra' ? { op: 'Replace', path: 'active', value: 'True' } : { op: 'replace', value: { active: true } };
-        await ok(client, 'PATCH', `/Users/${id(user)}`, patch([op]), 'reactivate');
-      },
-    })),
+    ...deactivated.map((user) => activation(user, true)),
     ...late.map((user): Step => ({
       kind: 'late join',
       async send(client) {
