@@ -1,13 +1,17 @@
 // The sync-efficiency bench: how many Dynatrace Account Management calls the bridge makes for what an
-// IdP pushes, and how long a push takes against the rate budget. Everything runs in this process on
+// IdP pushes, and how long a push takes against the rate budget. Scenarios 1–3 run in this process on
 // 127.0.0.1: the Dynatrace sandbox (rate limit = the bridge's budget) and the bridge wired as main.ts
-// wires it; requests go over real HTTP, as an IdP's would. Three scenarios:
+// wires it; requests go over real HTTP, as an IdP's would:
 //   1. a joiner with k mapped groups (groups and a first user synced first) → target ≤ 3 calls: the
 //      invitation, the add to all groups and, when the account's user list was read over a minute
 //      before the joiner arrived, the lookup by name (here it was read seconds before: 2 calls)
 //   2. an existing user added to three groups by three PATCHes         → target 1 call
 //   3. an initial Entra-style push: N users, then G groups with members → calls ≤ 1.05 × minimum,
 //      no 429 from the sandbox, wall time ≤ 1.1 × calls ÷ budget
+// Scenario 4 runs bridges and the sandbox as processes of their own (jml-run.ts): a joiner-mover-leaver
+// flow at the real budget with faults, on SQLite and on PostgreSQL with two replicas, each also with a
+// SIGKILL mid-sync → calls ≤ 1.03 × minimum, wall time ≤ 1.05 × calls ÷ budget, no 429, a restarted
+// process calling again within 10 s, and Dynatrace converged exactly.
 // Prints each figure against its target (PASS/FAIL) and writes bench/results/sync-efficiency.json.
 // Not a test: it exits non-zero only when a check on the outcome fails (then the figures mean nothing).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,9 @@ import { integerReader } from './settings-reader.js';
 import { figure, printTable, sourceRevision, type Figure } from './report.js';
 import { startPair, type Pair, type PairOptions, type SyncTrace } from './sync-harness.js';
 import { addMembersBody, entraUserBody, entraUserName, groupBody, groupsOfPushUser, inPool } from './sync-idp.js';
+import { runJmlVariant, type JmlResult, type JmlSettings, type JmlVariant } from './jml-run.js';
+import { JML_MAPPING } from './jml-scenario.js';
+import { startBenchPostgres } from './postgres-server.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────────
 
@@ -39,6 +46,25 @@ interface Settings {
   readonly trace: boolean;
   readonly maxRunS: number;
   readonly resultsDir: string;
+  /** Which scenarios run: 1 and 2 (`small`), 3 (`push`), 4 (`jml`). */
+  readonly scenarios: ReadonlySet<'small' | 'push' | 'jml'>;
+  readonly jml: JmlSettings & { readonly variants: readonly JmlVariant[] };
+}
+
+const JML_VARIANTS: Readonly<Record<string, JmlVariant>> = {
+  sqlite: { engine: 'sqlite', kill: false },
+  'sqlite-kill': { engine: 'sqlite', kill: true },
+  postgres: { engine: 'postgres', kill: false },
+  'postgres-kill': { engine: 'postgres', kill: true },
+};
+
+/** A comma-separated list of known names (`fallback` when unset), each problem recorded. */
+function listOf(env: NodeJS.ProcessEnv, name: string, known: readonly string[], fallback: readonly string[], problems: string[]): string[] {
+  const text = env[name]?.trim();
+  const names = text === undefined || text === '' ? [...fallback] : text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0 || names.length === 0) problems.push(`${name} must list some of ${known.join(', ')}, got "${text ?? ''}"`);
+  return names.filter((n) => known.includes(n));
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -63,6 +89,18 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     trace: env.BENCH_SYNC_TRACE !== '0',
     maxRunS: integer('BENCH_SYNC_MAX_RUN_S', 0, 0, 3_600),
     resultsDir: path.resolve(env.BENCH_RESULTS_DIR?.trim() || fileURLToPath(new URL('../../bench/results/', import.meta.url))),
+    scenarios: new Set(listOf(env, 'BENCH_SYNC_SCENARIOS', ['small', 'push', 'jml'], ['small', 'push', 'jml'], problems) as Array<'small' | 'push' | 'jml'>),
+    jml: {
+      variants: listOf(env, 'BENCH_JML_VARIANTS', Object.keys(JML_VARIANTS), Object.keys(JML_VARIANTS), problems).map((name) => JML_VARIANTS[name] as JmlVariant),
+      users: integer('BENCH_JML_USERS', 150, 60, 1_000),
+      // The real budget: Dynatrace's 200 requests a minute, the bridge's default.
+      budgetPerMinute: integer('BENCH_JML_BUDGET', 200, 60, 100_000),
+      errorRate: integer('BENCH_JML_ERROR_PERMILLE', 10, 0, 200) / 1000,
+      latencyMs: integer('BENCH_JML_LATENCY_MS', 20, 0, 2_000),
+      coalesceMs: integer('BENCH_SYNC_COALESCE_MS', 2_000, 0, 60_000),
+      connections: 4,
+      keepData: env.BENCH_SYNC_KEEP_DATA === '1',
+    },
   };
   if (problems.length > 0) throw new TypeError(`invalid bench settings:\n- ${problems.join('\n- ')}`);
   return settings;
@@ -496,7 +534,8 @@ function timeline(calls: readonly Call[], trace: SyncTrace | null, t0: number, e
 
 async function main(): Promise<number> {
   const settings = readSettings(process.env);
-  const maxRunS = settings.maxRunS > 0 ? settings.maxRunS : 300 + Math.ceil(((4 * (2 * settings.users + 3 * settings.groups)) / settings.budgetPerMinute) * 60);
+  const jmlS = settings.scenarios.has('jml') ? settings.jml.variants.length * (240 + Math.ceil((4 * settings.jml.users * 60) / settings.jml.budgetPerMinute)) : 0;
+  const maxRunS = settings.maxRunS > 0 ? settings.maxRunS : 300 + jmlS + Math.ceil(((4 * (2 * settings.users + 3 * settings.groups)) / settings.budgetPerMinute) * 60);
   const watchdog = setTimeout(() => {
     console.error(`sync bench: still running after ${maxRunS} s; giving up`);
     process.exit(2);
@@ -505,21 +544,58 @@ async function main(): Promise<number> {
   mkdirSync(settings.resultsDir, { recursive: true });
   const cpus = os.cpus();
   log(`node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 1024 / 1024)} MB RAM`);
-  log(`settings: ${JSON.stringify({ ...settings, resultsDir: undefined })}`);
+  log(`settings: ${JSON.stringify({ ...settings, scenarios: [...settings.scenarios], resultsDir: undefined })}`);
   const mapping = parseMapping(settings.mapping === 'policies' ? POLICY_MAPPING : DEFAULT_MAPPING_YAML, 'bench mapping');
   const checks = new Checks();
 
-  const small = await joinerAndMover(settings, mapping, checks);
-  const push = await initialPush(settings, mapping, checks);
+  const small = settings.scenarios.has('small') ? await joinerAndMover(settings, mapping, checks) : null;
+  const push = settings.scenarios.has('push') ? await initialPush(settings, mapping, checks) : null;
+  const jml = settings.scenarios.has('jml') ? await jmlFlows(settings, checks) : [];
 
-  const k = settings.joinerGroups;
-  const ratio = push.calls.total / push.minimum.total;
-  const figures: Figure[] = [
-    figure('joinerCalls', `(1) joiner with k=${k} mapped groups: Account Management calls`, small.joiner.calls.total, 'calls', { op: '<=', value: 3 }),
+  const figures: Figure[] = [...smallFigures(settings, small), ...pushFigures(settings, push), ...jml.flatMap(jmlFigures)];
+  printTable(figures, withUnit);
+  if (push !== null) printPushDetails(settings, push);
+  for (const result of jml) printJmlDetails(result);
+  if (checks.problems.length > 0) console.log(`\n${checks.problems.length} check(s) failed — the figures above are not valid:\n- ${checks.problems.join('\n- ')}`);
+  const misses = figures.filter((f) => f.pass === false);
+  console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed: ${misses.map((f) => f.key).join(', ')}`);
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, totalMemMb: Math.round(os.totalmem() / 1024 / 1024), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    settings: { ...settings, scenarios: [...settings.scenarios], resultsDir: undefined },
+    mapping: settings.mapping === 'policies' ? POLICY_MAPPING : DEFAULT_MAPPING_YAML,
+    jmlMapping: JML_MAPPING,
+    source: sourceRevision(),
+    valid: checks.problems.length === 0,
+    problems: checks.problems,
+    figures,
+    joiner: small === null ? null : { startup: small.startup, setup: small.setup, ...small.joiner },
+    mover: small?.mover ?? null,
+    push,
+    jml,
+  };
+  const out = path.join(settings.resultsDir, 'sync-efficiency.json');
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results written to ${out}`);
+  clearTimeout(watchdog);
+  return checks.problems.length === 0 ? 0 : 1;
+}
+
+function smallFigures(settings: Settings, small: Awaited<ReturnType<typeof joinerAndMover>> | null): Figure[] {
+  if (small === null) return [];
+  return [
+    figure('joinerCalls', `(1) joiner with k=${settings.joinerGroups} mapped groups: Account Management calls`, small.joiner.calls.total, 'calls', { op: '<=', value: 3 }),
     figure('moverCalls', '(2) existing user + 3 groups by 3 PATCHes in the window: calls', small.mover.calls.total, 'calls', { op: '=', value: 1 }),
+  ];
+}
+
+function pushFigures(settings: Settings, push: PushResult | null): Figure[] {
+  if (push === null) return [];
+  return [
     figure('pushCalls', `(3) push ${settings.users.toLocaleString('en-US')} users / ${settings.groups} groups: calls (incl. retries)`, push.calls.total, 'calls'),
     figure('pushMinimum', '    minimum (see definition)', push.minimum.total, 'calls'),
-    figure('pushRatio', '    ratio calls / minimum', ratio, 'ratio', { op: '<=', value: 1.05 }),
+    figure('pushRatio', '    ratio calls / minimum', push.calls.total / push.minimum.total, 'ratio', { op: '<=', value: 1.05 }),
     figure('push429', `    429s from the sandbox (limit = budget = ${settings.budgetPerMinute.toLocaleString('en-US')}/min)`, push.calls.throttled, 'calls', { op: '=', value: 0 }),
     figure('pushBudgetS', '    calls ÷ budget', push.budgetS, 's'),
     figure('pushWallS', '    wall time, first SCIM request → queue empty', push.wallS, 's'),
@@ -527,7 +603,9 @@ async function main(): Promise<number> {
     figure('pushSyncS', '    sync-only time, first → last upstream call', push.syncS, 's'),
     figure('pushSyncRatio', '    sync-only time / (calls ÷ budget)', push.syncS / push.budgetS, 'ratio', { op: '<=', value: 1.1 }),
   ];
-  printTable(figures, withUnit);
+}
+
+function printPushDetails(settings: Settings, push: PushResult): void {
   console.log(`\npush calls by operation: ${JSON.stringify(push.calls.byOperation)}`);
   console.log(`minimum: ${JSON.stringify(push.minimum.parts)} = ${push.minimum.total} (write-only floor ${push.minimum.writeOnlyFloor})`);
   console.log(`users by number of addUserToGroups calls they got: ${JSON.stringify(push.addsPerUser)}`);
@@ -557,28 +635,56 @@ async function main(): Promise<number> {
         (t.syncEnqueueWindowMs === null ? '' : ` between ${t.syncEnqueueWindowMs[0]} and ${t.syncEnqueueWindowMs[1]} ms, due ${t.syncEnqueueDueInMs} ms later`),
     );
   }
-  if (checks.problems.length > 0) console.log(`\n${checks.problems.length} check(s) failed — the figures above are not valid:\n- ${checks.problems.join('\n- ')}`);
-  const misses = figures.filter((f) => f.pass === false);
-  console.log(misses.length === 0 ? '\nall targets met' : `\ntargets missed: ${misses.map((f) => f.key).join(', ')}`);
+}
 
-  const results = {
-    generatedAt: new Date().toISOString(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, totalMemMb: Math.round(os.totalmem() / 1024 / 1024), node: process.version, platform: `${os.platform()} ${os.release()}` },
-    settings: { ...settings, resultsDir: undefined },
-    mapping: settings.mapping === 'policies' ? POLICY_MAPPING : DEFAULT_MAPPING_YAML,
-    source: sourceRevision(),
-    valid: checks.problems.length === 0,
-    problems: checks.problems,
-    figures,
-    joiner: { startup: small.startup, setup: small.setup, ...small.joiner },
-    mover: small.mover,
-    push,
-  };
-  const out = path.join(settings.resultsDir, 'sync-efficiency.json');
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  log(`results written to ${out}`);
-  clearTimeout(watchdog);
-  return checks.problems.length === 0 ? 0 : 1;
+// ── scenario 4: the joiner-mover-leaver flow, bridges and sandbox in processes of their own ─────────
+
+async function jmlFlows(settings: Settings, checks: Checks): Promise<JmlResult[]> {
+  const postgres = settings.jml.variants.some((v) => v.engine === 'postgres') ? await startBenchPostgres() : null;
+  try {
+    const results: JmlResult[] = [];
+    for (const variant of settings.jml.variants) {
+      const result = await runJmlVariant(variant, settings.jml, postgres);
+      for (const problem of result.problems) checks.expect(false, `(4) ${result.name}: ${problem}`);
+      results.push(result);
+    }
+    return results;
+  } finally {
+    await postgres?.stop();
+  }
+}
+
+function jmlFigures(result: JmlResult): Figure[] {
+  const key = `jml ${result.name}`;
+  const figures = [
+    figure(`${key} calls`, `(4) ${result.name}: calls (incl. ${result.injectedFaults} injected 5xx and their retries)`, result.calls.total, 'calls'),
+    figure(`${key} minimum`, '    minimum (see definition)', result.minimum.total, 'calls'),
+    figure(`${key} rawRatio`, '    ratio calls / minimum', result.calls.total / result.minimum.total, 'ratio'),
+    // Each injected 5xx costs the one call it answered again: the fault's, not the bridge's.
+    figure(`${key} ratio`, '    ratio (calls − injected 5xx) / minimum', (result.calls.total - result.injectedFaults) / result.minimum.total, 'ratio', { op: '<=', value: 1.03 }),
+    figure(`${key} 429`, '    429s from the sandbox', result.calls.throttled, 'calls', { op: '=', value: 0 }),
+    figure(`${key} budgetS`, '    calls ÷ budget', result.budgetS, 's'),
+    figure(`${key} wallS`, '    wall time, first SCIM request → queue empty after cycle 3', result.wallS, 's'),
+    figure(`${key} wallRatio`, '    wall time / (calls ÷ budget)', result.wallS / result.budgetS, 'ratio', { op: '<=', value: 1.05 }),
+  ];
+  if (result.kill !== null) {
+    figures.push(
+      figure(`${key} restartWorking`, '    restart → first call, or first wait for a full budget', result.kill.restartToWorkingMs / 1000, 's', { op: '<', value: 10 }),
+      figure(`${key} restartCall`, '    restart → first Account Management call', result.kill.restartToFirstCallMs / 1000, 's'),
+      figure(`${key} restartItem`, '    restart → first item completed', result.kill.restartToFirstCompletedItemMs / 1000, 's'),
+      figure(`${key} freed`, `    kill → the dead process's ${result.kill.heldItems} leased items free`, result.kill.heldItemsFreedMs / 1000, 's'),
+    );
+  }
+  return figures;
+}
+
+function printJmlDetails(result: JmlResult): void {
+  console.log(`\n(4) ${result.name}: ${result.replicas} replica(s); start-up calls (mapping check of each process, before the flow): ${result.startupCalls}`);
+  console.log(`    calls by operation: ${JSON.stringify(result.calls.byOperation)}; statuses: ${JSON.stringify(result.calls.byStatus)}`);
+  console.log(`    minimum by operation: ${JSON.stringify(result.minimum.byOperation)}; beyond it: ${JSON.stringify(result.beyondMinimum)}`);
+  console.log(`    cycles: ${result.cycles.map((c) => `${c.name} ${c.calls}/${c.minimum} calls in ${(c.wallMs / 1000).toFixed(1)} s`).join('; ')}`);
+  if (result.kill !== null) console.log(`    kill -9 after ${result.kill.atFlowCall} flow calls: ${JSON.stringify(result.kill)}`);
+  if (result.problems.length > 0) console.log(`    problems: ${result.problems.join('; ')}`);
 }
 
 main().then(

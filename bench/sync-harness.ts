@@ -1,6 +1,7 @@
 // One "bridge + Dynatrace" pair for the sync-efficiency bench, in this process: the sandbox on
 // 127.0.0.1 with its rate limit set to the bridge's budget, and the bridge wired as src/main.ts
-// wires it (loadConfig → startUpstream → buildDeps → worker.start() → createApp().listen()), with
+// wires it (loadConfig → the store → startUpstream with its rate ledger → buildDeps → worker.start() →
+// createApp().listen()), with
 // DT_* pointing at the sandbox (account mode: the production clients, retry policy and rate budget),
 // the real clock, a SQLite file in a new temp directory and the given mapping file.
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import { buildDeps, startUpstream, type BridgeDeps, type Upstream } from '../src/deps.js';
 import { loadMappingFile } from '../src/mapping-file.js';
 import { createLogger } from '../src/observability/logger.js';
+import { createSqliteStore } from '../src/adapters/store/index.js';
 import { startSandbox, type SandboxHandle } from '../src/sandbox/index.js';
 import { createBridgeClient, type BridgeClient } from './sync-idp.js';
 
@@ -99,8 +101,9 @@ export async function startPair(options: PairOptions): Promise<Pair> {
     if (config.dynatrace.mode !== 'account') throw new Error('sync bench: expected DT_* to select account mode');
     const logger = createLogger({ level: config.logLevel, destination: logStream });
     const mapping = loadMappingFile(config.sync.mappingFile);
-    upstream = await startUpstream({ config, logger });
-    const built = buildDeps({ config, logger, scimTokens: config.scimTokens, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
+    const store = createSqliteStore({ file: path.join(dataDir, 'bridge.sqlite') });
+    upstream = await startUpstream({ config, logger, ledger: store });
+    const built = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping, loadMapping: () => loadMappingFile(mappingFile) });
     deps = built;
     const trace = options.trace ? traceStore(built) : null;
     await built.claimAccount();

@@ -141,6 +141,11 @@ export interface SyncConfig {
   readonly coalesceMs: number;
   /** Resources synchronised at once (the rate budget still bounds the calls). */
   readonly concurrency: number;
+  /**
+   * How long a worker's lease on an item lasts, renewed every third of it while the item is worked:
+   * a replica that dies mid-item holds its items this long at most.
+   */
+  readonly leaseMs: number;
   /** Periodic reconcile; 0 = only on demand. */
   readonly reconcileIntervalMs: number;
   /** Davis Assistant `timezone` when the SCIM user has none. */
@@ -168,6 +173,8 @@ export type DynatraceConfig =
 export interface DavisAssistantConfig {
   readonly url: string;
   readonly token: string | null;
+  /** Client-side request budget per minute for Davis Assistant. */
+  readonly rateLimitPerMinute: number;
 }
 
 /** DT_SCOPES when unset: the scopes the bridge needs, space-separated. */
@@ -233,6 +240,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
     davisAssistant: {
       url: reader.url('DAVIS_ASSISTANT_URL', DEFAULT_DAVIS_ASSISTANT_URL),
       token: reader.secret('DAVIS_ASSISTANT_TOKEN'),
+      rateLimitPerMinute: reader.integer('DAVIS_RATE_LIMIT_PER_MINUTE', 200, 1, 1_000_000),
     },
     database: readDatabase(reader, problems),
     jwt: readJwt(env, reader, problems),
@@ -252,6 +260,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       dryRun: reader.boolean('DRY_RUN', false),
       coalesceMs: reader.integer('SYNC_COALESCE_MS', 2_000, 0, 600_000),
       concurrency: reader.integer('SYNC_CONCURRENCY', 4, 1, 64),
+      leaseMs: reader.integer('SYNC_LEASE_MS', 30_000, 3_000, 600_000),
       reconcileIntervalMs: reader.integer('RECONCILE_INTERVAL_MS', 3_600_000, 0, 604_800_000),
       defaultTimezone: reader.string('DAVIS_DEFAULT_TIMEZONE', 'UTC'),
     },

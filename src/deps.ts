@@ -8,7 +8,6 @@ import { DEFAULT_DT_SCOPES, type Config } from './config.js';
 import { createGroupService } from './core/groups.js';
 import { createAdminService } from './core/admin.js';
 import { createAccessChain } from './core/access/access-chain.js';
-import { createDrainMeter, type DrainMeter } from './core/sync/drain-meter.js';
 import type { Mapping } from './core/mapping/mapping.js';
 import { createMappingInForce, type MappingSource } from './core/mapping/mapping-in-force.js';
 import { createReconcileRecord } from './core/sync/reconcile-record.js';
@@ -20,6 +19,8 @@ import { createGroupDirectory, type SyncContext } from './core/sync/sync-context
 import { createSyncWorker, type SyncWorker } from './core/sync/sync-worker.js';
 import { createUserDirectory } from './core/sync/user-directory.js';
 import { createUserService } from './core/users.js';
+import { drainOf } from './core/drain-rate.js';
+import { createUpstreamHealth, type UpstreamHealth } from './core/upstream-health.js';
 import {
   createAccountManagementClient,
   createDavisAssistantClient,
@@ -38,7 +39,8 @@ import { registerStateGauges } from './observability/metrics-state.js';
 import { createReadiness } from './observability/readiness.js';
 import type { AccountApi } from './ports/account-api.js';
 import type { DavisAssistantApi } from './ports/davis-assistant-api.js';
-import { noopObserver, type BridgeObserver, type UpstreamObserver } from './ports/observer.js';
+import type { RateLedger } from './ports/rate-ledger.js';
+import { noopObserver, teeObserver, type UpstreamObserver } from './ports/observer.js';
 import type { Store } from './ports/store.js';
 import { startSandbox, type SandboxHandle } from './sandbox/index.js';
 import { groupSchema, userSchema } from './scim/index.js';
@@ -47,7 +49,7 @@ export interface BuildDepsOptions {
   readonly config: Config;
   readonly logger: Logger;
   readonly scimTokens: readonly string[];
-  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity' | 'outbound'>;
+  readonly upstream: Pick<Upstream, 'accountApi' | 'davisAssistantApi' | 'rateBudget' | 'tokenProvider' | 'accountIdentity' | 'outbound' | 'health'>;
   readonly mapping: Mapping;
   /** Re-reads MAPPING_FILE (POST /admin/mapping/reload); absent = reload keeps the mapping. */
   readonly loadMapping?: () => Mapping;
@@ -113,8 +115,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   const store = options.store ?? openSqliteStore(config);
   const now = options.now ?? (() => new Date());
   const metrics = options.metrics ?? null;
-  const drain = createDrainMeter({ windowMs: 300_000, now: () => performance.now() });
-  const observer = withDrainMeter(metrics?.observer ?? noopObserver, drain);
+  const observer = metrics?.observer ?? noopObserver;
   const bindings = createBindingResolver({ accountApi: upstream.accountApi });
   const { loadMapping } = options;
   const mapping = createMappingInForce({
@@ -144,7 +145,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     context: syncContext,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     concurrency: config.sync.concurrency,
-    leaseMs: 300_000,
+    leaseMs: config.sync.leaseMs,
     pollMs: 250,
     stopTimeoutMs: 10_000,
     stopSignal: options.stopSignal,
@@ -160,7 +161,14 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
     requiresDynatrace: config.readinessRequiresDynatrace,
   });
   if (metrics !== null) {
-    registerStateGauges(metrics.registry, { queueStats: () => store.syncQueueStats({ failedLimit: 0 }), readiness, now, timeoutMs: 2_000 });
+    registerStateGauges(metrics.registry, {
+      queueStats: () => store.syncQueueStats({ failedLimit: 0 }),
+      drainPerMinute: async () => (await drainOf(store, 0, now())).perMinute,
+      upstreamReachable: () => Object.fromEntries(Object.entries(upstream.health.report()).map(([service, health]) => [service, health.reachable])),
+      readiness,
+      now,
+      timeoutMs: 2_000,
+    });
   }
   const access = createAccessChain({
     store,
@@ -178,7 +186,6 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       store,
       access,
       readiness,
-      drain,
       mapping: () => mapping.current(),
       mappingProblems: () => mapping.problems(),
       mappingFile: config.sync.mappingFile,
@@ -194,6 +201,7 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
       dryRun: config.sync.dryRun,
       now,
       budgetUsage: () => upstream.rateBudget.usage(),
+      upstreamHealth: () => upstream.health.report(),
       mappingProblems: () => mapping.problems(),
       lastReconcile: () => reconciles.last(),
       observer,
@@ -229,17 +237,6 @@ export function buildDeps(options: BuildDepsOptions): BridgeDeps {
   };
 }
 
-/** The worker's observer, also telling the drain meter of each completion. */
-function withDrainMeter(observer: BridgeObserver, drain: DrainMeter): BridgeObserver {
-  return {
-    ...observer,
-    syncProcessed(item) {
-      observer.syncProcessed(item);
-      drain.observer.syncProcessed(item);
-    },
-  };
-}
-
 /** The Dynatrace side: the account's clients, and the in-process sandbox when it stands in. */
 export interface Upstream {
   /** Names the account the clients reach, for the store's record of it (core/sync/applied-account.ts). */
@@ -249,6 +246,8 @@ export interface Upstream {
   readonly tokenProvider: OAuthTokenProvider;
   /** The account's request budget, shared by every client of it. */
   readonly rateBudget: RateBudget;
+  /** Whether the clients reach Dynatrace, as their attempts found (told through their observer). */
+  readonly health: UpstreamHealth;
   /** Set in sandbox mode. */
   readonly sandbox: SandboxHandle | null;
   /** Every outbound call to the outside (the account's clients, a JWT issuer's JWKS) goes through its proxy settings. */
@@ -267,9 +266,12 @@ export async function startUpstream(options: {
   observer?: UpstreamObserver;
   /** Aborted on shutdown: the clients stop waiting for their rate budgets and retries. */
   stopSignal?: AbortSignal;
+  /** Where the rate budgets keep their windows: the store, shared across restarts and replicas; absent = this process only. */
+  ledger?: RateLedger;
 }): Promise<Upstream> {
   const { config, logger } = options;
-  const observer = options.observer ?? noopObserver;
+  const health = createUpstreamHealth({ now: () => new Date() });
+  const observer = teeObserver(options.observer ?? noopObserver, { ...noopObserver, ...health });
   const outbound = createOutboundHttp(config.outboundProxy);
   let sandbox: SandboxHandle | null = null;
   let account: { accountUuid: string; clientId: string; clientSecret: string; apiUrl: string; tokenUrl: string; scopes: string };
@@ -289,7 +291,11 @@ export async function startUpstream(options: {
     scopes: account.scopes,
     ...seams,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
+  // The in-process sandbox is new and empty at every start, under a new account UUID.
+  const identity = sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`;
+  const budget = (name: string, requestsPerMinute: number) =>
+    createRateBudget({ name, requestsPerMinute, signal: options.stopSignal, ...(options.ledger === undefined ? {} : { ledger: options.ledger }) });
+  const rateBudget = budget(`account-management ${identity}`, config.dynatrace.rateLimitPerMinute);
   const accountApi = createAccountManagementClient({
     accountUuid: account.accountUuid,
     baseUrl: account.apiUrl,
@@ -299,16 +305,16 @@ export async function startUpstream(options: {
     ...seams,
   });
   const davis = sandbox ? { url: sandbox.url, token: sandbox.davisToken } : config.davisAssistant;
-  // Davis Assistant's own budget (the budget's default rate, as its client would make), abandoned on shutdown too.
-  const davisBudget = createRateBudget({ signal: options.stopSignal });
+  // Davis Assistant's own budget (DAVIS_RATE_LIMIT_PER_MINUTE), kept and abandoned on shutdown like the account's.
+  const davisBudget = budget(`davis-assistant ${davis.url}`, config.davisAssistant.rateLimitPerMinute);
   const davisAssistantApi = createDavisAssistantClient({ baseUrl: davis.url, ...(davis.token ? { token: davis.token } : {}), rateBudget: davisBudget, ...seams });
   return {
-    // The in-process sandbox is new and empty at every start, under a new account UUID.
-    accountIdentity: sandbox === null ? accountIdentity(account.apiUrl, account.accountUuid) : `sandbox account ${account.accountUuid}`,
+    accountIdentity: identity,
     accountApi,
     davisAssistantApi,
     tokenProvider,
     rateBudget,
+    health,
     sandbox,
     outbound,
     close: async () => {

@@ -1,8 +1,11 @@
-// Process entry: load config and mapping, build deps, listen, run the sync worker, and on SIGTERM/
-// SIGINT shut down within SHUTDOWN_TIMEOUT_MS (shutdown.ts).
+// Process entry: load config and mapping (on SQLite, take the data directory first: one process owns
+// it, and frees at once what an earlier one died holding), build deps, listen, run the sync worker,
+// and on SIGTERM/SIGINT shut down within SHUTDOWN_TIMEOUT_MS (shutdown.ts).
 import { once } from 'node:events';
 import { createApp } from './app.js';
 import { buildDeps, openStore, startUpstream, type BridgeDeps, type Upstream } from './deps.js';
+import { releaseAbandonedWork } from './core/sync/abandoned-work.js';
+import { DataDirBusyError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { createAppServer } from './http/app-server.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { trackForDrain } from './http/server-drain.js';
@@ -13,6 +16,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import type { Config } from './config.js';
 import { loadOrCreateAdminToken, loadOrCreateScimToken, loadOrCreateSecretFile, type GeneratedToken } from './scim-token-file.js';
+import { isUpstreamError } from './ports/upstream-error.js';
 import { readSettings } from './settings.js';
 import { exitOnStopSignals, shutDown } from './shutdown.js';
 
@@ -20,6 +24,7 @@ async function main(): Promise<void> {
   const settings = readSettings(process.env);
   if (settings === null) process.exit(2);
   const { config, mapping } = settings;
+  const dataDirLock = config.database === null ? claimDataDir(config.dataDir) : null;
   const logger = createLogger({ level: config.logLevel });
   let scimTokens = config.scimTokens;
   // With JWT verification configured, no static token is needed: none is generated.
@@ -41,9 +46,13 @@ async function main(): Promise<void> {
   }
   const metrics = config.metrics.enabled ? createMetrics() : null;
   const stopping = new AbortController();
-  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal });
-  const mappingFile = config.sync.mappingFile;
   const store = await openStore(config, logger);
+  if (dataDirLock !== null) {
+    const released = await releaseAbandonedWork(store);
+    if (released.leases + released.groupLocks > 0) logger.info({ ...released }, 'released what an earlier process held at its end: its work resumes now');
+  }
+  const upstream = await startUpstream({ config, logger, observer: metrics?.observer, stopSignal: stopping.signal, ledger: store });
+  const mappingFile = config.sync.mappingFile;
   const deps = buildDeps({
     config,
     logger,
@@ -89,9 +98,21 @@ async function main(): Promise<void> {
     store: deps.store,
     upstream,
     metricsServer,
+    dataDirLock,
     timeoutMs: config.shutdownTimeoutMs,
   };
   exitOnStopSignals({ logger, shutdown: (signal) => shutDown(parts, signal), exit: (code) => process.exit(code) });
+}
+
+/** The SQLite data directory's lock (data-dir-lock.ts); a start while another process holds it stops with status 2. */
+function claimDataDir(dataDir: string): DataDirLock {
+  try {
+    return lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirBusyError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 /**
@@ -159,7 +180,10 @@ function announceUpstream(upstream: Upstream, deps: BridgeDeps, logger: Logger):
     })
     .catch((error: unknown) => {
       const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'unknown';
-      logger.error({ code }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');
+      // Where it went and why (DNS, refused, timeout, TLS, or the HTTP status with Dynatrace's code): never a secret.
+      const failure = isUpstreamError(error) ? error.failure : null;
+      const where = failure === null ? {} : { url: failure.url, cause: failure.kind, detail: failure.description };
+      logger.error({ code, ...where }, 'Dynatrace account not reachable; SCIM requests are still accepted and stored');
     });
 }
 

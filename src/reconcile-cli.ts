@@ -1,6 +1,7 @@
 // `npm run reconcile [-- --dry-run]`: compares the bridge's store with the configured Dynatrace
 // account, prints progress and a report, and repairs drift by queueing work for the bridge's sync
-// worker (which applies it). Uses the same configuration, mapping and SQLite file as the bridge.
+// worker (which applies it). Uses the same configuration, mapping and store as the bridge, and may run
+// beside it, even on its SQLite data directory: it takes no lease, and its calls draw from the stored budget.
 import { buildDeps, openStore, startUpstream } from './deps.js';
 import { createLogger } from './observability/logger.js';
 import { readSettings } from './settings.js';
@@ -18,8 +19,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger({ level: 'warn' });
-  const upstream = await startUpstream({ config, logger });
+  // Beside a running bridge on the same store: its calls count in the same stored budget window.
   const store = await openStore(config, logger);
+  const upstream = await startUpstream({ config, logger, ledger: store });
   const deps = buildDeps({ config, logger, store, scimTokens: ['reconcile-cli-has-no-http-endpoint'], upstream, mapping });
   let lastLine = '';
   const started = Date.now();

@@ -21,6 +21,8 @@ export interface ShutdownParts {
   readonly upstream: { close(): Promise<void> };
   /** The separate metrics listener, closed last so scrapes keep working; null when there is none. */
   readonly metricsServer: { close(): Promise<void> } | null;
+  /** The SQLite data directory's lock, freed once the store is closed; null on PostgreSQL. */
+  readonly dataDirLock?: { release(): void } | null;
   readonly timeoutMs: number;
   /** Monotonic milliseconds; default performance.now. */
   readonly now?: () => number;
@@ -92,7 +94,9 @@ export async function shutDown(parts: ShutdownParts, signal: string): Promise<Sh
   if (requests.result === 'late') http.closeAll();
   const syncItemsUnfinished = sync.value?.unfinished ?? 0;
   if (syncItemsUnfinished > 0) cutShort.push('sync worker');
-  await step('store close', () => parts.store.close());
+  const storeClosed = await step('store close', () => parts.store.close());
+  // A store still closing keeps the directory until the process exits (the OS frees it then).
+  if (storeClosed.result === 'done') parts.dataDirLock?.release();
   await step('upstream close', () => parts.upstream.close());
   const metricsServer = parts.metricsServer;
   if (metricsServer !== null) await step('metrics listener close', () => metricsServer.close());

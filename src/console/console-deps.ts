@@ -2,7 +2,6 @@
 import type { OidcConfig } from '../config.js';
 import type { AccessChain } from '../core/access/access-chain.js';
 import type { Mapping } from '../core/mapping/mapping.js';
-import type { DrainMeter } from '../core/sync/drain-meter.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { Store } from '../ports/store.js';
 
@@ -10,7 +9,6 @@ export interface ConsoleDeps {
   readonly store: Store;
   readonly access: AccessChain;
   readonly readiness: Readiness;
-  readonly drain: DrainMeter;
   /** The mapping in force, and its problems as last checked against Dynatrace. */
   readonly mapping: () => Mapping;
   readonly mappingProblems: () => readonly string[];

@@ -53,8 +53,8 @@ export function createConsolePages(options: { readonly deps: ConsoleDeps; readon
     },
 
     async overview() {
-      const [status, readiness, retrying] = await Promise.all([admin.status(), deps.readiness.check(), store.retryingSyncWork({ limit: 50 })]);
-      return { status, readiness, retrying, drain: deps.drain.rate(status.queue.depth) };
+      const [status, readiness] = await Promise.all([admin.status(), deps.readiness.check()]);
+      return { status, readiness };
     },
 
     async people(query: Query) {

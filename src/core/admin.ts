@@ -1,5 +1,6 @@
-// What an operator can ask of the bridge: sync status (queue depth and age, failed items, rate-budget
-// use, mapping problems, last reconcile), the audit log, retrying failed work, reloading the mapping,
+// What an operator can ask of the bridge: sync status (queue depth and age, failed and retrying items,
+// drain rate and time to an empty queue, rate-budget use, whether Dynatrace is reached and why not,
+// mapping problems, last reconcile), the audit log, retrying failed work, reloading the mapping,
 // and reconciling with Dynatrace — one reconcile at a time across every replica on the store (its
 // locks), and the periodic one once per period across them.
 import { randomUUID } from 'node:crypto';
@@ -7,8 +8,11 @@ import type { StoredAuditEntry } from '../ports/audit-log.js';
 import type { SyncObserver } from '../ports/observer.js';
 import { noopObserver } from '../ports/observer.js';
 import type { Store } from '../ports/store.js';
-import type { FailedSyncItem } from '../ports/sync-queue.js';
+import type { FailedSyncItem, RetryingSyncItem } from '../ports/sync-queue.js';
+import { drainOf, type Drain } from './drain-rate.js';
 import { ProvisioningError } from './provisioning-error.js';
+import { renewWhile } from './renewal.js';
+import type { UpstreamHealthReport } from './upstream-health.js';
 import type { ReconcileOptions, ReconcileReport } from './sync/reconcile.js';
 
 export interface BudgetUsage {
@@ -27,8 +31,15 @@ export interface SyncStatus {
     readonly oldestAgeSeconds: number | null;
     readonly failedCount: number;
     readonly failed: readonly FailedSyncItem[];
+    /** Pending items that failed transiently and are retried, and the first of them by next attempt. */
+    readonly retryingCount: number;
+    readonly retrying: readonly RetryingSyncItem[];
+    /** Items drained per minute (every replica) and when the queue will be empty at that rate. */
+    readonly drain: Drain;
   };
   readonly rateBudget: BudgetUsage;
+  /** Whether this process reaches each Dynatrace service, and the last failure's URL and cause. */
+  readonly upstream: UpstreamHealthReport;
   readonly mapping: { readonly problems: readonly string[] };
   readonly lastReconcile: ReconcileReport | null;
 }
@@ -61,7 +72,8 @@ export interface AdminServiceOptions {
   readonly store: Store;
   readonly dryRun: boolean;
   readonly now: () => Date;
-  readonly budgetUsage: () => BudgetUsage;
+  readonly budgetUsage: () => Promise<BudgetUsage>;
+  readonly upstreamHealth: () => UpstreamHealthReport;
   /** Problems of the mapping in force, as last checked against Dynatrace. */
   readonly mappingProblems: () => readonly string[];
   readonly reloadMapping: () => Promise<{ problems: readonly string[] }>;
@@ -75,7 +87,9 @@ export interface AdminServiceOptions {
   readonly observer?: SyncObserver;
 }
 
+/** At most this many failed and retrying items are listed. */
 const FAILED_SHOWN = 100;
+const RETRYING_SHOWN = 100;
 
 export function createAdminService(options: AdminServiceOptions): AdminService {
   const { store, now } = options;
@@ -104,14 +118,9 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
       return { now: at.toISOString(), until: new Date(at.getTime() + RECONCILE_LOCK_MS).toISOString() };
     };
     if (!(await store.tryAcquireLock(RECONCILE_LOCK, owner, lease()))) return null;
-    const renew = setInterval(() => {
-      store.tryAcquireLock(RECONCILE_LOCK, owner, lease()).catch(() => undefined);
-    }, renewMs);
-    renew.unref();
     try {
-      return { result: await work() };
+      return { result: await renewWhile(renewMs, () => store.tryAcquireLock(RECONCILE_LOCK, owner, lease()), work) };
     } finally {
-      clearInterval(renew);
       // Not freed (the store is down): it expires after RECONCILE_LOCK_MS.
       await store.releaseLock(RECONCILE_LOCK, owner).catch(() => undefined);
     }
@@ -119,8 +128,9 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
 
   return {
     async status() {
-      const stats = await store.syncQueueStats({ failedLimit: FAILED_SHOWN });
-      const oldest = stats.oldestEnqueuedAt === null ? null : Math.max(0, (now().getTime() - Date.parse(stats.oldestEnqueuedAt)) / 1000);
+      const at = now();
+      const stats = await store.syncQueueStats({ failedLimit: FAILED_SHOWN, retryingLimit: RETRYING_SHOWN });
+      const oldest = stats.oldestEnqueuedAt === null ? null : Math.max(0, (at.getTime() - Date.parse(stats.oldestEnqueuedAt)) / 1000);
       return {
         dryRun: options.dryRun,
         queue: {
@@ -129,8 +139,12 @@ export function createAdminService(options: AdminServiceOptions): AdminService {
           oldestAgeSeconds: oldest === null ? null : Math.round(oldest),
           failedCount: stats.failedCount,
           failed: stats.failed,
+          retryingCount: stats.retryingCount,
+          retrying: stats.retrying,
+          drain: await drainOf(store, stats.depth, at),
         },
-        rateBudget: options.budgetUsage(),
+        rateBudget: await options.budgetUsage(),
+        upstream: options.upstreamHealth(),
         mapping: { problems: options.mappingProblems() },
         lastReconcile: options.lastReconcile(),
       };

@@ -1,14 +1,19 @@
-// Scrape-time gauges: the sync queue (depth, age of the oldest pending item, permanently failed
-// items — one store call per scrape, shared by the three) and readiness (one check per scrape,
-// shared by its two gauges). Each is bounded by a timeout; on a failure or timeout the queue gauges
-// keep their last values and scim_bridge_readiness{check="store"} shows the store is the problem.
+// Scrape-time gauges: the sync queue (depth, age of the oldest pending item, permanently failed and
+// retrying items — one store call per scrape, shared by them — and the drain rate, one more), readiness
+// (one check per scrape, shared by its two gauges) and whether each Dynatrace service is reached. Each
+// store read is bounded by a timeout; on a failure or timeout the queue gauges keep their last values
+// and scim_bridge_readiness{check="store"} shows the store is the problem.
 import { Gauge, type Registry } from 'prom-client';
 import type { SyncQueueStats } from '../ports/sync-queue.js';
 import { READINESS_CHECKS, type Readiness, type ReadinessReport } from './readiness.js';
 
 export interface StateSources {
   /** The queue's counts (Store.syncQueueStats with failedLimit 0). */
-  readonly queueStats: () => Promise<Pick<SyncQueueStats, 'depth' | 'oldestEnqueuedAt' | 'failedCount'>>;
+  readonly queueStats: () => Promise<Pick<SyncQueueStats, 'depth' | 'oldestEnqueuedAt' | 'failedCount' | 'retryingCount'>>;
+  /** Items drained per minute (core/drain-rate.ts). */
+  readonly drainPerMinute: () => Promise<number>;
+  /** Whether each Dynatrace service is reached now (null: not tried yet). */
+  readonly upstreamReachable: () => Readonly<Record<string, boolean | null>>;
   readonly readiness: Readiness;
   readonly now: () => Date;
   /** Longest wait for the queue's counts. */
@@ -47,6 +52,33 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
     async collect() {
       const stats = await queue();
       if (stats !== null) this.set(stats.failedCount);
+    },
+  });
+  new Gauge({
+    name: 'scim_bridge_sync_retrying_items',
+    help: 'Sync queue items pending after a transient failure (attempts > 0), retried with backoff.',
+    registers,
+    async collect() {
+      const stats = await queue();
+      if (stats !== null) this.set(stats.retryingCount);
+    },
+  });
+  new Gauge({
+    name: 'scim_bridge_sync_drained_per_minute',
+    help: 'Sync queue items completed or failed per minute over the last 5 minutes, by every replica sharing the store.',
+    registers,
+    async collect() {
+      const perMinute = await withTimeout(sources.drainPerMinute(), sources.timeoutMs).catch(() => null);
+      if (perMinute !== null) this.set(perMinute);
+    },
+  });
+  new Gauge({
+    name: 'scim_bridge_upstream_reachable',
+    help: "1 when this process's latest attempt to the Dynatrace service got a usable answer, 0 when it got none (absent before the first attempt).",
+    labelNames: ['service'] as const,
+    registers,
+    collect() {
+      for (const [service, reachable] of Object.entries(sources.upstreamReachable())) if (reachable !== null) this.set({ service }, reachable ? 1 : 0);
     },
   });
   new Gauge({

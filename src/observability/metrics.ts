@@ -81,6 +81,12 @@ export function createMetrics(): Metrics {
     labelNames: ['service', 'operation'] as const,
     registers,
   });
+  const upstreamFailures = new Counter({
+    name: 'scim_bridge_upstream_failures_total',
+    help: 'Attempts to reach Dynatrace that got no usable answer, by service and kind (dns, connection_refused, connection_reset, timeout, tls, network, http for a 5xx, 401 or 403).',
+    labelNames: ['service', 'kind'] as const,
+    registers,
+  });
   const budgetWait = new Histogram({
     name: 'scim_bridge_rate_budget_wait_seconds',
     help: "Time an HTTP attempt waited for the Dynatrace account's client-side rate budget, by service.",
@@ -125,6 +131,9 @@ export function createMetrics(): Metrics {
     },
     rateBudgetWait({ service, seconds }) {
       budgetWait.observe({ service }, seconds);
+    },
+    upstreamFailure({ service, failure }) {
+      upstreamFailures.inc({ service, kind: failure.kind });
     },
     syncProcessed({ resourceType, outcome }) {
       syncProcessed.inc({ resource_type: resourceType, outcome });

@@ -161,6 +161,18 @@ export interface DtAccountLimit {
   readonly currentValue: number;
 }
 
+
+const LEVEL_RANK: Readonly<Record<string, number>> = { environment: 0, account: 1, global: 2 };
+
+/**
+ * The policy of this name (exact, case-sensitive) among those available at a level (`listAvailablePolicies`),
+ * nearest level first: environment, then account, then global; null when none.
+ */
+export function nearestPolicy(available: readonly DtPolicy[], name: string): DtPolicy | null {
+  const matches = available.filter((p) => p.name === name);
+  matches.sort((a, b) => (LEVEL_RANK[a.levelType ?? ''] ?? 3) - (LEVEL_RANK[b.levelType ?? ''] ?? 3));
+  return matches[0] ?? null;
+}
 /**
  * The Dynatrace Account Management API of one account. Emails are lower-cased and URL-encoded by the
  * implementation; any 2xx is success (Dynatrace answers 200 where its spec says 201); unknown response
@@ -179,8 +191,9 @@ export interface AccountApi {
   getUser(email: string): Promise<DtUserWithGroups | null>;
   /**
    * `POST /users` `{"email"}`: invites the user (status PENDING). Dynatrace answers 200 `{"userUuid"}` (observed)
-   * or 201 without body (spec). Dynatrace documents no answer for an existing user: 409 or a 400 saying it
-   * "already exists" resolve with `created: false` and its uid; a 2xx cannot be told from a new invitation.
+   * or 201 without body (spec). Dynatrace documents no answer for an existing user: 409 resolves with
+   * `created: false` (uid null: nothing is read for it), a 400 saying it "already exists" with `created:
+   * false` and its uid once a lookup confirmed it; a 2xx cannot be told from a new invitation.
    */
   createUser(email: string): Promise<DtCreatedUser>;
   /** `DELETE /users/{email}`: removes the user from the account. Idempotent: an absent user (404) is success. */

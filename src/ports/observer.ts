@@ -3,7 +3,7 @@
 // run (the core). Every value is a number or from a closed set — never an email, id, name or token.
 // Implementations are cheap and never throw; noopObserver stands in where nothing is wired.
 import type { SyncResourceType } from './sync-queue.js';
-import type { UpstreamService } from './upstream-error.js';
+import type { UpstreamFailure, UpstreamService } from './upstream-error.js';
 
 /** The HTTP status upstream answered, or why there was no answer. */
 export type UpstreamAttemptStatus = number | 'timeout' | 'network_error';
@@ -18,6 +18,11 @@ export interface UpstreamObserver {
   upstreamRetry(retry: { readonly service: UpstreamService; readonly operation: string; readonly reason: UpstreamRetryReason }): void;
   /** How long one attempt waited for the account's rate budget (0 when a slot was free). */
   rateBudgetWait(wait: { readonly service: UpstreamService; readonly seconds: number }): void;
+  /**
+   * An attempt reached no one or was refused as a whole: no HTTP answer, a 5xx, a 401 or a 403 — why,
+   * and where (the URL may name an email: metrics keep only `failure.kind`).
+   */
+  upstreamFailure(failure: { readonly service: UpstreamService; readonly operation: string; readonly failure: UpstreamFailure }): void;
 }
 
 /** What became of a leased sync item: applied, deferred after a transient failure, or failed permanently. */
@@ -35,6 +40,21 @@ export const noopObserver: BridgeObserver = Object.freeze({
   upstreamAttempt: () => undefined,
   upstreamRetry: () => undefined,
   rateBudgetWait: () => undefined,
+  upstreamFailure: () => undefined,
   syncProcessed: () => undefined,
   reconcileRun: () => undefined,
 });
+
+/** One upstream observer that tells each of `observers` everything, in order (metrics and the health report). */
+export function teeObserver(...observers: readonly UpstreamObserver[]): UpstreamObserver {
+  const tell = <K extends keyof UpstreamObserver>(method: K) =>
+    ((event: never) => {
+      for (const observer of observers) (observer[method] as (event: never) => void)(event);
+    }) as UpstreamObserver[K];
+  return {
+    upstreamAttempt: tell('upstreamAttempt'),
+    upstreamRetry: tell('upstreamRetry'),
+    rateBudgetWait: tell('rateBudgetWait'),
+    upstreamFailure: tell('upstreamFailure'),
+  };
+}

@@ -4,6 +4,7 @@
 import type { AppliedStateStore } from './applied-state.js';
 import type { AuditLog } from './audit-log.js';
 import type { JsonObject } from './json.js';
+import type { RateLedger } from './rate-ledger.js';
 import type { SyncQueue } from './sync-queue.js';
 
 /**
@@ -144,7 +145,7 @@ export interface Precondition {
  * - deleteGroup: the Group and each User that was a member.
  * deleteUser enqueues no Group: a Group's own Dynatrace state does not depend on its members.
  */
-export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore {
+export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore, RateLedger {
   /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -214,6 +215,11 @@ export interface LockStore {
   tryAcquireLock(name: string, owner: string, lease: { readonly now: string; readonly until: string }): Promise<boolean>;
   /** Frees `name` when `owner` holds it (expired or not); otherwise does nothing. */
   releaseLock(name: string, owner: string): Promise<void>;
+  /**
+   * Frees every lock whose name starts with `prefix`, whoever holds it; returns how many. Like
+   * releaseAllSyncLeases, only for the one process that owns a SQLite data directory, at its start.
+   */
+  releaseLocksByPrefix(prefix: string): Promise<number>;
 }
 
 export type StoreErrorCode = 'conflict' | 'not_found' | 'version_mismatch' | 'unknown_members' | 'unavailable';

@@ -4,6 +4,9 @@
 
 export type SyncResourceType = 'User' | 'Group';
 
+/** How many minutes of drained counts the queue keeps. */
+export const DRAIN_HISTORY_MINUTES = 15;
+
 export interface SyncTarget {
   readonly resourceType: SyncResourceType;
   /** The SCIM id; the resource may no longer exist (its deletion is the work). */
@@ -38,6 +41,12 @@ export interface SyncWorkState extends SyncItem {
   readonly failedAt: string | null;
 }
 
+/** A pending item that failed transiently at least once: when it is tried next. */
+export interface RetryingSyncItem extends SyncItem {
+  /** ISO time from which it may be leased again. */
+  readonly nextAttemptAt: string;
+}
+
 export interface SyncQueueStats {
   /** Pending items (leased or not), failed ones excluded. */
   readonly depth: number;
@@ -46,6 +55,10 @@ export interface SyncQueueStats {
   readonly failedCount: number;
   /** The most recent failed items, newest first (at most the limit asked for). */
   readonly failed: readonly FailedSyncItem[];
+  /** Pending items with attempts > 0 (they failed transiently and are retried). */
+  readonly retryingCount: number;
+  /** Those next tried first, earliest next attempt first (at most `retryingLimit`). */
+  readonly retrying: readonly RetryingSyncItem[];
 }
 
 export interface SyncQueue {
@@ -70,11 +83,29 @@ export interface SyncQueue {
   failSyncWork(item: SyncItem, owner: string, outcome: { readonly at: string; readonly reason: string }): Promise<void>;
   /** Makes every failed item pending again, due at `dueAt`; returns how many. */
   retryFailedSyncWork(dueAt: string): Promise<number>;
+  /**
+   * Extends the lease of `item` to `leaseUntil` while `owner` still holds it (a worker renews the lease
+   * of the item it works on, so that a short lease outlives a long sync but not a dead worker); resolves
+   * false when the lease is no longer `owner`'s (released, or expired and taken by another).
+   */
+  renewSyncLease(item: SyncItem, owner: string, leaseUntil: string): Promise<boolean>;
   /** Releases every lease `owner` holds (graceful shutdown). */
   releaseSyncLeases(owner: string): Promise<void>;
-  syncQueueStats(options: { readonly failedLimit: number }): Promise<SyncQueueStats>;
-  /** Pending items whose last attempt failed transiently (being retried), oldest first, at most `limit`. */
-  retryingSyncWork(options: { readonly limit: number }): Promise<SyncWorkState[]>;
+  /**
+   * Releases every lease, whoever holds it; returns how many. Only for a process that knows nobody else
+   * works on the queue — on SQLite, the one process that owns the data directory, at its start — so that
+   * the items an earlier process died holding resume at once instead of when their leases expire.
+   */
+  releaseAllSyncLeases(): Promise<number>;
+  /** Counts, and the failed and retrying items up to their limits (`retryingLimit` default 0). */
+  syncQueueStats(options: { readonly failedLimit: number; readonly retryingLimit?: number }): Promise<SyncQueueStats>;
+  /**
+   * Counts one item that left the queue — completed or failed — at `at` (ISO), in the minute it falls
+   * in, shared by every replica; minutes older than DRAIN_HISTORY_MINUTES are forgotten.
+   */
+  recordSyncDrained(at: string): Promise<void>;
+  /** Items counted since the minute `since` falls in, and the earliest counted minute then (ISO), or null. */
+  syncDrainedSince(since: string): Promise<{ readonly items: number; readonly from: string | null }>;
   /** The queue's rows for these resources, pending or failed; a resource with nothing queued is absent. */
   syncWorkOf(targets: readonly SyncTarget[]): Promise<SyncWorkState[]>;
 }

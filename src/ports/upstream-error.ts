@@ -26,6 +26,28 @@ export type UpstreamErrorCode =
   | 'misconfigured'
   | 'invalid_response';
 
+/**
+ * Why an attempt got no usable answer, for operators: where it went and what happened. `url` is the
+ * request's URL without its query (a token or secret never travels in a URL); `kind`:
+ * - `dns`                 the host name did not resolve
+ * - `connection_refused`  nothing listens there
+ * - `connection_reset`    the connection broke before the answer was complete
+ * - `timeout`             no complete answer in time (the request's timeout, or the connect timeout)
+ * - `tls`                 the TLS handshake failed; `description` says which certificate problem
+ * - `network`             another failure below HTTP
+ * - `http`                an answer with an error status: `status`, and Dynatrace's own `errorCode` and message when it sent them
+ */
+export interface UpstreamFailure {
+  readonly url: string;
+  readonly kind: 'dns' | 'connection_refused' | 'connection_reset' | 'timeout' | 'tls' | 'network' | 'http';
+  /** The HTTP status (kind `http`), else null. */
+  readonly status: number | null;
+  /** Dynatrace's error code from the body (ErrorDto `code`, `error.code`), when it gave one. */
+  readonly errorCode: string | null;
+  /** One line for a person, e.g. `certificate has expired (CERT_HAS_EXPIRED)` or `HTTP 403: Forbidden`; no secret. */
+  readonly description: string;
+}
+
 export interface UpstreamErrorInit {
   readonly service: UpstreamService;
   /** The adapter operation, e.g. `getUser`, `replaceUserGroups`, `token`. */
@@ -39,6 +61,8 @@ export interface UpstreamErrorInit {
   readonly attempts?: number;
   /** The upstream's own error text, parsed defensively and with secrets removed; may name an email. */
   readonly upstreamMessage?: string | null;
+  /** Why the last attempt failed; null when none was sent or the answer itself was the problem. */
+  readonly failure?: UpstreamFailure | null;
   readonly cause?: unknown;
 }
 
@@ -51,6 +75,7 @@ export class UpstreamError extends Error {
   readonly retryAfterMs: number | null;
   readonly attempts: number;
   readonly upstreamMessage: string | null;
+  readonly failure: UpstreamFailure | null;
 
   constructor(init: UpstreamErrorInit) {
     const what = init.status === null ? 'no response' : `HTTP ${init.status}`;
@@ -62,6 +87,7 @@ export class UpstreamError extends Error {
     this.retryAfterMs = init.retryAfterMs ?? null;
     this.attempts = init.attempts ?? 0;
     this.upstreamMessage = init.upstreamMessage ?? null;
+    this.failure = init.failure ?? null;
   }
 
   /** True for `throttled` and `unavailable`: the same call may succeed later. */

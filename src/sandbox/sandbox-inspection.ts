@@ -4,10 +4,11 @@
 // the bridge, or a black-box test, can see what it did.
 import type { HandlerResult } from './sandbox-answers.js';
 import { SandboxHttpError } from './sandbox-answers.js';
-import type { SandboxState } from './sandbox-state.js';
+import { REQUEST_LOG_CAP, type SandboxState } from './sandbox-state.js';
 
 const DEFAULT_LAST = 20;
-const MAX_LAST = 1_000;
+/** The whole log may be asked for (a black-box bench reads every request it caused). */
+const MAX_LAST = REQUEST_LOG_CAP;
 
 export function stateView(state: SandboxState): HandlerResult {
   const groupName = (uuid: string): string | null => state.groupRecords.get(uuid)?.name ?? null;

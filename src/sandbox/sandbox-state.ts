@@ -105,7 +105,7 @@ export interface SandboxRequestRecord {
 export type SandboxResponseStyle = 'observed' | 'spec';
 
 export const ALL_USERS_GROUP_NAME = 'Default group with all users';
-const REQUEST_LOG_CAP = 10_000;
+export const REQUEST_LOG_CAP = 10_000;
 
 /** A name-based UUID (version 5 layout over SHA-256): seeded objects keep their UUIDs across restarts. */
 export function stableUuid(...parts: readonly string[]): string {

@@ -1,5 +1,6 @@
 // The operator endpoints over HTTP: bearer authentication on every /admin route, the sync status
-// (queue depth and age, failed items, rate budget, dry-run, mapping problems), audit paging and its
+// (queue depth and age, failed and retrying items, drain rate, rate budget, whether Dynatrace is
+// reached and why not, dry-run, mapping problems), audit paging and its
 // input checks, retry of failed work, and the mapping re-check against the Dynatrace account.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js';
@@ -17,6 +18,7 @@ import {
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { freePort } from '../../tools/free-port.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -88,10 +90,16 @@ describe('GET /admin/status', () => {
 
     const pending = await bridge.admin('GET', '/status');
     expect(pending.status).toBe(200);
+    const untried = { reachable: null, lastAnswerAt: null, lastFailure: null };
     expect(pending.body).toEqual({
       dryRun: false,
-      queue: { depth: 4, oldestEnqueuedAt: enqueuedAt, oldestAgeSeconds: 90, failedCount: 0, failed: [] },
+      queue: {
+        depth: 4, oldestEnqueuedAt: enqueuedAt, oldestAgeSeconds: 90, failedCount: 0, failed: [], retryingCount: 0, retrying: [],
+        // Nothing drained yet: no estimate.
+        drain: { perMinute: 0, emptyInSeconds: null },
+      },
       rateBudget: { limit: 150, windowMs: 60_000, used: 0, waiting: 0, pausedUntil: null },
+      upstream: { 'account-management': untried, oauth: untried, 'davis-assistant': untried },
       mapping: { problems: [] },
       lastReconcile: null,
     });
@@ -100,12 +108,17 @@ describe('GET /admin/status', () => {
     const drained = await bridge.admin('GET', '/status');
     const accountCalls = sandbox.state.requestLog.filter((r) => r.service === 'account-management').length;
     expect(accountCalls).toBeGreaterThan(0);
-    expect(drained.body.queue).toEqual({ depth: 0, oldestEnqueuedAt: null, oldestAgeSeconds: null, failedCount: 0, failed: [] });
+    expect(drained.body.queue).toEqual({
+      depth: 0, oldestEnqueuedAt: null, oldestAgeSeconds: null, failedCount: 0, failed: [], retryingCount: 0, retrying: [],
+      // Three users, the group, and its two members again once it was linked: six in the last minute.
+      drain: { perMinute: 6, emptyInSeconds: 0 },
+    });
+    expect(drained.body.upstream['account-management']).toEqual({ reachable: true, lastAnswerAt: clock.date().toISOString(), lastFailure: null });
     expect(drained.body.rateBudget).toEqual({ limit: 150, windowMs: 60_000, used: accountCalls, waiting: 0, pausedUntil: null });
   });
 
   it('when an item fails permanently, then the failed list shows it with its reason, request id and times', async () => {
-    const { bridge, clock } = await start({ faults: { refusedEmails: ['nope@example.com'] } });
+    const { bridge, clock, sandbox } = await start({ faults: { refusedEmails: ['nope@example.com'] } });
     const created = await bridge.scim('POST', '/Users', userBody('nope@example.com'), { 'x-request-id': 'req-refused-1' });
     const at = clock.date().toISOString();
     await bridge.scim('POST', '/Users', userBody('yes@example.com'));
@@ -116,6 +129,9 @@ describe('GET /admin/status', () => {
       depth: 0,
       oldestEnqueuedAt: null,
       oldestAgeSeconds: null,
+      retryingCount: 0,
+      retrying: [],
+      drain: { perMinute: 2, emptyInSeconds: 0 },
       failedCount: 1,
       failed: [
         {
@@ -126,13 +142,49 @@ describe('GET /admin/status', () => {
           firstEnqueuedAt: at,
           requestId: 'req-refused-1',
           lastError: null,
-          reason: 'account-management createUser: rejected (HTTP 400) — User nope@example.com cannot be invited',
+          reason: `account-management createUser: rejected — HTTP 400 — code 400: User nope@example.com cannot be invited at ${sandbox.url}/iam/v1/accounts/${sandbox.accountUuid}/users`,
           failedAt: clock.date().toISOString(),
         },
       ],
     });
     expect((await bridge.admin('POST', '/sync/retry-failed')).body).toEqual({ retried: 1 });
     expect((await bridge.admin('GET', '/status')).body.queue).toMatchObject({ depth: 1, failedCount: 0, failed: [] });
+  });
+
+  it('when Dynatrace cannot be reached, then status lists the item retrying with its attempts, last error (cause and URL) and next attempt, and says why the account is not reached', async () => {
+    const port = await freePort();
+    const api = `http://127.0.0.1:${port}`;
+    const { bridge, clock, sandbox } = await start({ env: { DT_API_URL: api } });
+    const created = await bridge.scim('POST', '/Users', userBody('stuck@example.com'));
+    expect(await bridge.worker.drain()).toBe(1);
+    const failedAt = clock.date().toISOString();
+    expect(await bridge.worker.drain()).toBe(0);
+
+    const status = (await bridge.admin('GET', '/status')).body;
+    const users = `${api}/iam/v1/accounts/${sandbox.accountUuid}/users`;
+    expect(status.queue).toMatchObject({ depth: 1, retryingCount: 1, failedCount: 0, drain: { perMinute: 0, emptyInSeconds: null } });
+    expect(status.queue.retrying).toEqual([
+      {
+        resourceType: 'User',
+        resourceId: created.body.id,
+        generation: 1,
+        attempts: 1,
+        firstEnqueuedAt: expect.any(String),
+        requestId: expect.any(String),
+        lastError: `account-management listUsers: unavailable — connection refused (ECONNREFUSED) at ${users}`,
+        nextAttemptAt: expect.any(String),
+      },
+    ]);
+    expect(Date.parse(status.queue.retrying[0].nextAttemptAt)).toBeGreaterThan(Date.parse(failedAt));
+    expect(status.upstream['account-management']).toEqual({
+      reachable: false,
+      lastAnswerAt: null,
+      lastFailure: { at: failedAt, operation: 'listUsers', url: users, kind: 'connection_refused', status: null, errorCode: null, description: 'connection refused (ECONNREFUSED)' },
+    });
+    // The token endpoint (the sandbox) answered: only the API is unreachable.
+    expect(status.upstream.oauth).toMatchObject({ reachable: true, lastFailure: null });
+    const line = bridge.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((entry) => entry['msg'] === 'sync failed; will retry');
+    expect(line).toMatchObject({ url: users, cause: 'connection_refused', attempts: 1 });
   });
 
   it('when the bridge runs with DRY_RUN, then status says so', async () => {

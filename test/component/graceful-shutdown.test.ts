@@ -26,6 +26,7 @@ import {
 import { userBody } from '../helpers/scim-builders.js';
 import { TEST_TOKEN } from '../helpers/test-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { until } from '../helpers/until.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -124,15 +125,6 @@ async function rawRequest(url: string, firstPart: string): Promise<RawExchange> 
   };
 }
 
-/** Polls `condition` every 10 ms, at most `ms`. */
-async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 function logged(bridge: BridgeProcess, message: string): Record<string, unknown> | undefined {
   return bridge.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['msg'] === message);
 }
@@ -153,7 +145,7 @@ describe('graceful shutdown', () => {
     // Half-sent headers: the connection is busy (not idle), the request not yet routed.
     const readyz = await rawRequest(bridge.url, 'GET /readyz HTTP/1.1\r\nHost: bridge\r\n');
     const healthz = await rawRequest(bridge.url, 'GET /healthz HTTP/1.1\r\nHost: bridge\r\n');
-    await until(() => rig.http.inFlight() === 1 && serverSockets.length === 3 && serverSockets.every((socket) => socket.bytesRead > 0));
+    await until(() => rig.http.inFlight() === 1 && serverSockets.length === 3 && serverSockets.every((socket) => socket.bytesRead > 0), 5_000, 'three requests in flight');
 
     const shutdown = shutDown(rig.parts({ timeoutMs: 10_000, metricsServer }), 'SIGTERM');
     await expect(fetch(`${bridge.url}/healthz`)).rejects.toThrow();
@@ -185,7 +177,7 @@ describe('graceful shutdown', () => {
     // The minute's only slot is spent: the user's first call waits for the budget.
     await bridge.rateBudget.acquire();
     bridge.worker.start();
-    await until(() => bridge.rateBudget.usage().waiting === 1);
+    await until(async () => (await bridge.rateBudget.usage()).waiting === 1, 5_000, 'the worker waiting for the budget');
 
     const started = performance.now();
     const outcome = await shutDown(rig.parts({ timeoutMs: 10_000 }), 'SIGTERM');
@@ -227,7 +219,7 @@ describe('graceful shutdown', () => {
     const created = await bridge.scim('POST', '/Users', userBody('stuck.item@example.com'));
     bridge.worker.start();
     // Its first call (the OAuth token) is on its way and will not be answered in time.
-    await until(() => calls > 0);
+    await until(() => calls > 0, 5_000, 'a call');
 
     const started = performance.now();
     const outcome = await shutDown(rig.parts({ timeoutMs: 1_500 }), 'SIGTERM');
@@ -259,7 +251,7 @@ describe('stop signals', () => {
       },
     });
     signals.emit('SIGTERM', 'SIGTERM');
-    await until(() => exits.length > 0, 1_000);
+    await until(() => exits.length > 0, 1_000, 'an exit');
     expect(runs).toEqual(['SIGTERM']);
     expect(exits).toEqual([0]);
   });

@@ -13,6 +13,7 @@ import { startTestSandbox, type TestSandbox } from '../helpers/sandbox-harness.j
 import { scriptedRandom } from '../helpers/sandbox-clock.js';
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
 import { startTestBridge, TEST_ADMIN_TOKEN, TEST_TOKEN, type TestBridge } from '../helpers/test-bridge.js';
+import { until } from '../helpers/until.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -158,7 +159,36 @@ describe('sync outcomes on /metrics', () => {
     expect(valueOf(samples, 'scim_bridge_sync_failed_items')).toBe(1);
     expect(valueOf(samples, 'scim_bridge_sync_queue_depth')).toBe(1);
     expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'createUser', status: '400' })).toBe(1);
-    expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'createUser', status: '500' })).toBe(1);
+    expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'getUser', status: '500' })).toBe(1);
+  });
+});
+
+describe('stuck work and an unreachable Dynatrace', () => {
+  it('when Dynatrace fails every call, then failures are counted by kind, the service shows unreachable and the item retrying; once it answers, reachable again and the item drained', async () => {
+    const started = await startMeteredBridge();
+    bridge = started;
+    // The token first (the sandbox's faults hit its token endpoint too), then 500s: not retried within
+    // the call, so the item is deferred at once.
+    await bridge.deps.admin.reloadMapping();
+    bridge.sandbox.state.setFaults({ errorRate: 1, errorStatuses: [500] });
+    expect((await bridge.scim('POST', '/Users', userBody('stuck@example.com'))).status).toBe(201);
+    expect(await bridge.deps.worker.drain()).toBe(1);
+    let samples = parseExposition((await scrape(bridge.url)).text);
+    expect(valueOf(samples, 'scim_bridge_upstream_failures_total', { service: 'account-management', kind: 'http' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(samples, 'scim_bridge_upstream_reachable', { service: 'account-management' })).toBe(0);
+    expect(valueOf(samples, 'scim_bridge_upstream_reachable', { service: 'oauth' })).toBe(1);
+    expect(valueOf(samples, 'scim_bridge_sync_retrying_items')).toBe(1);
+    expect(valueOf(samples, 'scim_bridge_sync_drained_per_minute')).toBe(0);
+
+    const [retrying] = (await bridge.store.syncQueueStats({ failedLimit: 0, retryingLimit: 1 })).retrying;
+    expect(retrying?.lastError).toMatch(/^account-management listUsers: unavailable — HTTP 500 — code 500: Injected upstream failure at http:\/\/127\.0\.0\.1:\d+\/iam\/v1\/accounts\/[0-9a-f-]+\/users$/);
+    bridge.sandbox.state.setFaults({ errorRate: 0 });
+    // Its first retry is due within a second (backoff from 1 s, jittered).
+    await until(async () => (await started.deps.worker.drain()) === 1, 5_000, 'the item retried');
+    samples = parseExposition((await scrape(bridge.url)).text);
+    expect(valueOf(samples, 'scim_bridge_upstream_reachable', { service: 'account-management' })).toBe(1);
+    expect(valueOf(samples, 'scim_bridge_sync_retrying_items')).toBe(0);
+    expect(valueOf(samples, 'scim_bridge_sync_drained_per_minute')).toBe(1);
   });
 });
 

@@ -435,6 +435,27 @@ describe('restart', () => {
   });
 });
 
+describe('a new process renaming and deleting linked groups', () => {
+  it('when a process renames and deletes groups an earlier one linked, then it reads no group listing for it: their owner was checked when they were linked', async () => {
+    const w = await world();
+    const first = await w.start();
+    const renamed = ok(await first.scim('POST', '/Groups', { schemas: [GROUP_URN], displayName: 'Before Rename' })).body.id as string;
+    const deleted = ok(await first.scim('POST', '/Groups', { schemas: [GROUP_URN], displayName: 'To Delete' })).body.id as string;
+    await first.settle();
+    await first.close();
+
+    const second = await w.start();
+    const mark = w.sandbox.state.requestLog.length;
+    ok(await second.scim('PATCH', `/Groups/${renamed}`, patch({ op: 'replace', path: 'displayName', value: 'After Rename' })));
+    ok(await second.scim('DELETE', `/Groups/${deleted}`), [204]);
+    await second.settle();
+    const calls = w.sandbox.state.requestLog.slice(mark).filter((r) => r.service === 'account-management').map((r) => r.operation);
+    expect(calls.sort()).toEqual(['DELETE /iam/v1/accounts/{account}/groups/{group}', 'PUT /iam/v1/accounts/{account}/groups/{group}']);
+    expect(w.sandbox.state.findGroupByName('After Rename')).not.toBeNull();
+    expect(w.sandbox.state.findGroupByName('To Delete')).toBeNull();
+  });
+});
+
 describe('idempotency', () => {
   it('when everything is applied, then draining again, re-queueing every resource, or Okta repeating its same-name rename and PUT makes no upstream write', async () => {
     const w = await world();

@@ -323,6 +323,51 @@ describe('leaver', () => {
   });
 });
 
+describe('no call for a fact already true', () => {
+  it('when a group the bridge created is deleted with its members, then Dynatrace gets one group delete and no remove call, and no member\'s applied state names the group', async () => {
+    await start();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i += 1) ids.push(await createUser(`member${i}@example.com`));
+    const kept = (await bridge.scim('POST', '/Groups', groupBody('Kept', ids.slice(0, 2)))).body.id;
+    const doomed = (await bridge.scim('POST', '/Groups', groupBody('Doomed', ids))).body.id;
+    await bridge.worker.drain();
+    const uuid = bridge.sandbox.state.findGroupByName('Doomed')?.uuid as string;
+    expect(dtGroupNames('member0@example.com')).toEqual(['Default group with all users', 'Doomed', 'Kept']);
+    const from = bridge.sandbox.state.requestLog.length;
+    // The group's item and the first members' are leased together (4 lanes): the members wait for its deletion.
+    expect((await bridge.scim('DELETE', `/Groups/${doomed}`)).status).toBe(204);
+    await bridge.worker.drain();
+    expect(writesSince(from)).toEqual([`DELETE /groups/${uuid}`]);
+    expect(bridge.sandbox.state.findGroupByName('Doomed')).toBeNull();
+    for (const id of ids) expect((await bridge.store.getAppliedUser(id))?.groupUuids, id).not.toContain(uuid);
+    expect(dtGroupNames('member0@example.com')).toEqual(['Default group with all users', 'Kept']);
+    expect(kept).toBeTypeOf('string');
+  });
+
+  it('when the mapping binds two policies of one level by name, then that level\'s policies are listed once for both', async () => {
+    const mapping = parseMapping(`
+groups:
+  - scim: "Operators"
+    dynatraceGroup: "Prod Operators"
+    policies:
+      - level: environment
+        id: abc12345
+        names: ["Pro User", "Production Read Only"]
+      - level: account
+        names: ["Account Auditors"]
+unmatchedGroups: ignore
+`);
+    await start(mapping);
+    await bridge.deps.admin.reloadMapping();
+    await bridge.scim('POST', '/Groups', groupBody('Operators', [await createUser('operator@example.com')]));
+    await bridge.worker.drain();
+    const listings = bridge.sandbox.state.requestLog.filter((r) => r.method === 'GET' && r.url.includes('/policies/aggregate')).map((r) => r.url.split('/policies')[0]);
+    expect(listings.sort()).toEqual([`/iam/v1/repo/account/${bridge.sandbox.accountUuid}`, '/iam/v1/repo/environment/abc12345']);
+    const group = bridge.sandbox.state.findGroupByName('Prod Operators');
+    expect(bridge.sandbox.state.bindingsOf('environment', 'abc12345', group?.uuid ?? '')).toHaveLength(2);
+  });
+});
+
 describe('guard rails, dry-run and audit', () => {
   it('when a protected user changes, then the bridge writes nothing for it and audits the skip', async () => {
     const mapping = parseMapping('protectedUsers: ["breakglass@example.com"]\n');

@@ -60,6 +60,17 @@ describe('/healthz and /readyz', () => {
     expect(bridge.sandbox.state.requestLog.length).toBe(sent);
   });
 
+  it('when probes come while the start-up check of the mapping runs, then they share it: Dynatrace is asked once', async () => {
+    const bridge = await bridgeWith();
+    const environments = () => bridge.sandbox.state.requestLog.filter((r) => r.operation?.includes('environments') === true).length;
+    const before = environments();
+    const [startUp, ...probes] = await Promise.all([bridge.deps.admin.reloadMapping(), probe(bridge.url), probe(bridge.url)]);
+    expect(startUp.problems).toEqual([]);
+    expect(environments() - before).toBe(1);
+    expect((await readyWithin(bridge.url, 20)).status).toBe(200);
+    expect(probes).toHaveLength(2);
+  });
+
   it('when the store is unavailable, then /readyz answers 503 naming the store without its error, and /healthz still answers 200', async () => {
     let down = false;
     const bridge = await bridgeWith({
@@ -227,7 +238,14 @@ describe('createReadiness', () => {
     });
     expect(await readiness.check()).toEqual({ ready: true, checks: { store: 'ok', dynatrace: 'unavailable', mapping: 'unavailable' } });
     const registry = new Registry();
-    registerStateGauges(registry, { queueStats: () => Promise.resolve({ depth: 0, oldestEnqueuedAt: null, failedCount: 0 }), readiness, now: () => new Date(), timeoutMs: 1_000 });
+    registerStateGauges(registry, {
+      queueStats: () => Promise.resolve({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, retryingCount: 0 }),
+      drainPerMinute: () => Promise.resolve(0),
+      upstreamReachable: () => ({}),
+      readiness,
+      now: () => new Date(),
+      timeoutMs: 1_000,
+    });
     const text = await registry.metrics();
     expect(text).toMatch(/^scim_bridge_ready 1$/m);
     expect(text).toMatch(/^scim_bridge_readiness\{check="store"\} 1$/m);

@@ -300,9 +300,9 @@ describe('two replicas on one PostgreSQL database', () => {
     // B does everything else, but not what A still holds.
     expect(await b.worker.drain()).toBe(20);
     expect((await b.store.syncQueueStats({ failedLimit: 0 })).depth).toBe(4);
-    f.clock.advance(300_000 - 1);
+    f.clock.advance(30_000 - 1);
     expect(await b.worker.drain()).toBe(0);
-    // The lease (300 s) has passed: B takes the orphaned work and finishes it.
+    // The lease (SYNC_LEASE_MS, 30 s; never renewed by the frozen replica) has passed: B takes the orphaned work and finishes it.
     f.clock.advance(1);
     expect(await b.worker.drain()).toBe(4);
     expect((await b.store.syncQueueStats({ failedLimit: 0 })).depth).toBe(0);

@@ -14,8 +14,9 @@ import { makeDataDir, removeDataDir } from '../helpers/bridge-process.js';
 import { freshDatabase } from '../helpers/postgres-server.js';
 import { groupBody, patchBody, userBody } from '../helpers/scim-builders.js';
 import { parseJson, scimRequest } from '../helpers/scim-client.js';
-import { buildBridge, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
+import { buildBridge, sandboxAccountEnv, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { until } from '../helpers/until.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 const TOKEN = 'process-test-token-0123456789';
@@ -40,13 +41,7 @@ function bridgeEnv(sandbox: SandboxHandle, dataDir: string, extra: Record<string
     RATE_LIMIT_PER_MINUTE: '0',
     RECONCILE_INTERVAL_MS: '0',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-    DT_ACCOUNT_UUID: sandbox.accountUuid,
-    DT_CLIENT_ID: sandbox.clientId,
-    DT_CLIENT_SECRET: sandbox.clientSecret,
-    DT_API_URL: sandbox.url,
-    DT_TOKEN_URL: sandbox.tokenUrl,
-    DAVIS_ASSISTANT_URL: sandbox.url,
-    DAVIS_ASSISTANT_TOKEN: sandbox.davisToken,
+    ...sandboxAccountEnv(sandbox),
     ...extra,
   };
 }
@@ -60,15 +55,6 @@ async function start(sandbox: SandboxHandle, dataDir: string, extra: Record<stri
 async function admin(bridge: SpawnedBridge, route: string): Promise<any> {
   const response = await fetch(`${bridge.url}/admin${route}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return parseJson(await response.text());
-}
-
-/** Polls `condition` every 50 ms, at most `ms`. */
-async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('the bridge process on SIGTERM', () => {

@@ -59,9 +59,10 @@ describe('Account Management client against the sandbox', () => {
       expect(t.sandbox.state.findUser('spec.style@example.com')?.userStatus).toBe('PENDING');
     });
 
-    it('when the user already exists and the invitation answers 409 or 400 "already exists", then createUser resolves created=false with its uid', async () => {
+    it('when the user already exists and the invitation answers 409, then createUser resolves created=false without a read; 400 "already exists", created=false with its uid once looked up', async () => {
       const first = await api.createUser('twice@example.com');
-      expect(await api.createUser('TWICE@example.com')).toEqual({ email: 'twice@example.com', uid: first.uid, created: false });
+      expect(await api.createUser('TWICE@example.com')).toEqual({ email: 'twice@example.com', uid: null, created: false });
+      expect(t.requests().at(-1)).toMatchObject({ method: 'POST', status: 409 });
       t.sandbox.state.setFaults({ duplicateUserAnswer: 400 });
       expect(await api.createUser('twice@example.com')).toEqual({ email: 'twice@example.com', uid: first.uid, created: false });
       expect(t.requests().slice(-2).map((r) => [r.method, r.status])).toEqual([['POST', 400], ['GET', 200]]);

@@ -2,6 +2,7 @@
 import { createMemoryStore } from '../../src/adapters/store/index.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeStoreLockContract } from './store-lock-contract.js';
+import { describeRateLedgerContract } from './store-rate-ledger-contract.js';
 
 describeStoreContract('memory', async () => {
   const store = createMemoryStore();
@@ -9,6 +10,11 @@ describeStoreContract('memory', async () => {
 });
 
 describeStoreLockContract('memory', async () => {
+  const store = createMemoryStore();
+  return { store, cleanup: () => store.close() };
+});
+
+describeRateLedgerContract('memory', async () => {
   const store = createMemoryStore();
   return { store, cleanup: () => store.close() };
 });

@@ -6,6 +6,7 @@ import type { Store } from '../../src/ports/store.js';
 import { dropSchema, freshSchemaName, postgresUrl } from '../helpers/postgres-server.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeStoreLockContract } from './store-lock-contract.js';
+import { describeRateLedgerContract } from './store-rate-ledger-contract.js';
 
 /** A store on a fresh schema, reopenable, dropped at cleanup. */
 async function openOnFreshSchema(label: string) {
@@ -30,3 +31,5 @@ async function openOnFreshSchema(label: string) {
 describeStoreContract('postgres', () => openOnFreshSchema('contract'));
 
 describeStoreLockContract('postgres', () => openOnFreshSchema('locks'));
+
+describeRateLedgerContract('postgres', () => openOnFreshSchema('rates'));

@@ -7,6 +7,7 @@ import { createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeStoreLockContract } from './store-lock-contract.js';
+import { describeRateLedgerContract } from './store-rate-ledger-contract.js';
 
 /** A fresh SQLite file (its directory created by the store when missing); every store opened on it is closed at cleanup. */
 async function freshSqliteFile(prefix: string, relativeFile: string) {
@@ -31,3 +32,5 @@ async function freshSqliteFile(prefix: string, relativeFile: string) {
 describeStoreContract('sqlite', () => freshSqliteFile('scim-store-', path.join('data', 'store.db')));
 
 describeStoreLockContract('sqlite', () => freshSqliteFile('scim-store-lock-', 'store.db'));
+
+describeRateLedgerContract('sqlite', () => freshSqliteFile('scim-store-rate-', 'store.db'));

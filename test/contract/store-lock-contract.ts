@@ -47,6 +47,20 @@ export function describeStoreLockContract(engine: string, open: () => Promise<Op
       expect(await take('reconcile', 'b', justBefore(t3), t4)).toBe(true);
     });
 
+    it('when locks are released by prefix, then every lock so named is free whoever held it, and no other', async () => {
+      expect(await take('group:g1', 'a', t0, t4)).toBe(true);
+      expect(await take('group:g2', 'b', t0, t4)).toBe(true);
+      expect(await take('groupie', 'c', t0, t4)).toBe(true);
+      expect(await take('reconcile', 'd', t0, t4)).toBe(true);
+      expect(await store.releaseLocksByPrefix('group:')).toBe(2);
+      expect(await take('group:g1', 'x', t1, t2)).toBe(true);
+      expect(await take('group:g2', 'x', t1, t2)).toBe(true);
+      expect(await take('groupie', 'x', t1, t2)).toBe(false);
+      expect(await take('reconcile', 'x', t1, t2)).toBe(false);
+      expect(await store.releaseLocksByPrefix('%')).toBe(0);
+      await expect(store.releaseLocksByPrefix('')).rejects.toBeInstanceOf(TypeError);
+    });
+
     it('when the holder releases its lock, then another owner takes it at once; a release by anyone else or of a free lock changes nothing', async () => {
       await store.releaseLock('reconcile', 'a');
       expect(await take('reconcile', 'a', t0, t3)).toBe(true);

@@ -234,7 +234,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       await expectStoreError(store.deleteGroup('g1', rejected, { expectedVersion: 9 }), 'version_mismatch');
       await expectStoreError(store.deleteGroup('ghost', rejected), 'not_found');
       expect(await queuedTargets(store)).toEqual([]);
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
     });
 
     it('when a ChangeContext is malformed, then the mutation rejects with TypeError and writes nothing', async () => {
@@ -349,7 +349,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       await store.completeSyncWork(first, 'w1');
       await store.deferSyncWork(first, 'w1', { dueAt: t1, error: 'late' });
       await store.failSyncWork(first, 'w1', { at: t1, reason: 'late' });
-      expect(await store.syncQueueStats({ failedLimit: 5 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 5 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
       expect(await lease(t2, 'w3')).toEqual([]);
       if (second === undefined) throw new Error('nothing leased');
       await store.completeSyncWork(second, 'w2');
@@ -468,6 +468,8 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
         oldestEnqueuedAt: null,
         failedCount: 1,
         failed: [{ ...item('User:u1', { attempts: 1, requestId: 'r1', lastError: 'timeout' }), reason: 'user has no usable email', failedAt: t1 }],
+        retryingCount: 0,
+        retrying: [],
       });
       expect(await lease(far, 'w2')).toEqual([]);
     });
@@ -478,7 +480,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       await store.deferSyncWork(leased, 'w1', { dueAt: t2, error: 'timeout' });
       await store.failSyncWork(await leaseOne(t2), 'w1', { at: t3, reason: 'rejected' });
       await store.insertUser(userWrite('u1', 'alice'), change(t3, { requestId: 'r-fix', syncDueAt: t3 }));
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t3, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t3, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
       expect(await lease(t3, 'w2')).toEqual([item('User:u1', { generation: 2, firstEnqueuedAt: t3, requestId: 'r-fix' })]);
     });
 
@@ -494,7 +496,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       const leased = await leaseOne(t0);
       await enqueue(['User:u1'], { at: t1, requestId: 'r2' });
       await store.failSyncWork(leased, 'w1', { at: t2, reason: 'rejected' });
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
       expect(await lease(t2, 'w2')).toEqual([item('User:u1', { generation: 2, requestId: 'r2', lastError: 'rejected' })]);
     });
 
@@ -503,7 +505,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       await leaseOne(t0, 'w1');
       const forged = item('User:u1');
       await store.failSyncWork(forged, 'intruder', { at: t1, reason: 'x' });
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 1, oldestEnqueuedAt: t0, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
     });
 
     it('when failed work is retried, then every failed item is pending again with no attempts, due at the given time, and the count is returned', async () => {
@@ -514,7 +516,7 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       await store.failSyncWork(await leaseOne(t0), 'w1', { at: t1, reason: 'r-a' });
       await store.failSyncWork(u2, 'w1', { at: t1, reason: 'r-b' });
       expect(await store.retryFailedSyncWork(t2)).toBe(2);
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 3, oldestEnqueuedAt: t0, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 3, oldestEnqueuedAt: t0, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
       expect(await lease(justBefore(t2), 'w2')).toEqual([]);
       expect(await lease(t2, 'w2')).toEqual([item('User:u1', { requestId: 'r1' }), item('User:u2', { requestId: 'r1' })]);
       expect(await store.retryFailedSyncWork(t3)).toBe(0);
@@ -530,6 +532,34 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
       expect(await lease(t1, 'w4')).toEqual([]);
     });
 
+    it('when the holder renews a lease, then the item stays its own past the old lease end; a renewal by anyone else, or after another took the item, is refused', async () => {
+      await enqueue(['User:u1'], { at: t0 });
+      const [leased] = await lease(t0, 'w1', { leaseUntil: t1 });
+      if (leased === undefined) throw new Error('nothing leased');
+      expect(await store.renewSyncLease(leased, 'w1', t3)).toBe(true);
+      expect(await store.renewSyncLease(leased, 'w2', t4)).toBe(false);
+      expect(await lease(t2, 'w2')).toEqual([]);
+      // Expired and not yet taken: still its holder's to renew.
+      expect(await store.renewSyncLease(leased, 'w1', t4)).toBe(true);
+      expect(await lease(justBefore(t4), 'w2')).toEqual([]);
+      expect(await lease(t4, 'w2', { leaseUntil: far })).toEqual([item('User:u1')]);
+      expect(await store.renewSyncLease(leased, 'w1', far)).toBe(false);
+      await expect(store.renewSyncLease(leased, 'w1', 'soon')).rejects.toBeInstanceOf(TypeError);
+    });
+
+    it('when every lease is released, then every leased item is leasable at once, keeping its generation and attempts, and the count is returned', async () => {
+      await enqueue(['User:u1', 'User:u2', 'User:u3'], { at: t0 });
+      await lease(t0, 'w1', { limit: 1, leaseUntil: far });
+      const [second] = await lease(t0, 'w2', { limit: 1, leaseUntil: far });
+      if (second === undefined) throw new Error('nothing leased');
+      await store.deferSyncWork(second, 'w2', { dueAt: t0, error: 'boom' });
+      await lease(t0, 'w2', { limit: 1, leaseUntil: far });
+      expect(await store.releaseAllSyncLeases()).toBe(2);
+      expect(await lease(t1, 'w3')).toEqual([item('User:u1'), item('User:u2', { attempts: 1, lastError: 'boom' }), item('User:u3')]);
+      await store.releaseSyncLeases('w3');
+      expect(await store.releaseAllSyncLeases()).toBe(0);
+    });
+
     it('when an item is malformed, then complete, defer and fail reject with TypeError', async () => {
       const broken = { ...item('User:u1'), generation: 0 };
       await expect(store.completeSyncWork(broken, 'w1')).rejects.toBeInstanceOf(TypeError);
@@ -540,8 +570,43 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
   });
 
   describe('sync queue: stats', () => {
+    it('when items failed transiently, then they are counted retrying and listed by next attempt, with their attempts and last error, up to the limit', async () => {
+      await enqueue(['User:r1', 'User:r2', 'User:r3'], { at: minute(0) });
+      await enqueue(['User:fresh'], { at: minute(0), dueAt: minute(30) });
+      const [r1, r2, r3] = await lease(minute(0), 'w1', { limit: 3 });
+      if (r1 === undefined || r2 === undefined || r3 === undefined) throw new Error('nothing leased');
+      await store.deferSyncWork(r1, 'w1', { dueAt: minute(9), error: 'unavailable — connection refused' });
+      await store.deferSyncWork(r2, 'w1', { dueAt: minute(5), error: 'throttled' });
+      await store.deferSyncWork(r3, 'w1', { dueAt: minute(5), error: 'timeout' });
+      const [again] = await lease(minute(5), 'w1', { limit: 1 });
+      if (again === undefined) throw new Error('nothing leased');
+      await store.deferSyncWork(again, 'w1', { dueAt: minute(7), error: 'throttled again' });
+      const stats = await store.syncQueueStats({ failedLimit: 0, retryingLimit: 2 });
+      expect(stats.retryingCount).toBe(3);
+      expect(stats.depth).toBe(4);
+      expect(stats.retrying).toEqual([
+        { ...item('User:r3', { attempts: 1, lastError: 'timeout', firstEnqueuedAt: minute(0) }), nextAttemptAt: minute(5) },
+        { ...item('User:r2', { attempts: 2, lastError: 'throttled again', firstEnqueuedAt: minute(0) }), nextAttemptAt: minute(7) },
+      ]);
+      expect((await store.syncQueueStats({ failedLimit: 0 })).retrying).toEqual([]);
+      await expect(store.syncQueueStats({ failedLimit: 0, retryingLimit: -1 })).rejects.toBeInstanceOf(TypeError);
+    });
+
+    it('when items leave the queue, then the drained counts add up per minute across the store and forget what is 15 minutes old', async () => {
+      const at = (m: number, s = 0) => new Date(Date.parse(t0) + m * 60_000 + s * 1000).toISOString();
+      await store.recordSyncDrained(at(0, 5));
+      await store.recordSyncDrained(at(0, 59));
+      await store.recordSyncDrained(at(3, 1));
+      expect(await store.syncDrainedSince(at(0, 30))).toEqual({ items: 3, from: at(0) });
+      expect(await store.syncDrainedSince(at(1))).toEqual({ items: 1, from: at(3) });
+      expect(await store.syncDrainedSince(at(4))).toEqual({ items: 0, from: null });
+      await store.recordSyncDrained(at(16));
+      expect(await store.syncDrainedSince(at(0))).toEqual({ items: 2, from: at(3) });
+      await expect(store.recordSyncDrained('now')).rejects.toBeInstanceOf(TypeError);
+    });
+
     it('when the queue is empty, then depth and failures are zero and there is no oldest time', async () => {
-      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 10 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
     });
 
     it('when items are pending, leased and failed, then depth counts pending and leased, oldest is the earliest pending enqueue, failures come newest first up to the limit', async () => {
@@ -565,6 +630,8 @@ export function describeSyncWorkContract(subject: StoreUnderTest): void {
         oldestEnqueuedAt: minute(3),
         failedCount: 3,
         failed: [failedOf(f2, 'two', minute(21)), failedOf(f3, 'three', minute(20))],
+        retryingCount: 0,
+        retrying: [],
       });
       expect((await store.syncQueueStats({ failedLimit: 10 })).failed.map(targetOf)).toEqual(['User:f2', 'User:f3', 'User:f1']);
       expect((await store.syncQueueStats({ failedLimit: 0 })).failed).toEqual([]);

@@ -14,6 +14,8 @@ import { DEFAULT_MAPPING, type Mapping } from '../../src/core/mapping/mapping.js
 import { accountIdentity } from '../../src/core/sync/applied-account.js';
 import type { SyncWorker } from '../../src/core/sync/sync-worker.js';
 import { buildDeps, type BridgeDeps } from '../../src/deps.js';
+import { createUpstreamHealth } from '../../src/core/upstream-health.js';
+import { noopObserver } from '../../src/ports/observer.js';
 import {
   createAccountManagementClient,
   createDavisAssistantClient,
@@ -57,7 +59,7 @@ export function createManualClock(start: number = Date.UTC(2026, 0, 5, 9, 0, 0))
  */
 export const FAST_CLIENT_RETRY: Partial<RetryPolicy> = Object.freeze({ maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, throttledDelayMs: 5, maxRetryAfterMs: 10 });
 
-/** Longer than the worker's longest backoff (15 min, "slow") and its lease (5 min). */
+/** Longer than the worker's longest backoff (15 min, "slow") and its lease (30 s). */
 export const SETTLE_STEP_MS = 16 * 60_000;
 
 /** A long token lifetime, so that advancing the manual clock never expires the bridge's token. */
@@ -185,6 +187,9 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
   const baseFetch: FetchFn = (input, init) => fetch(input, init);
   const fetchFn = options.wrapFetch ? options.wrapFetch(baseFetch) : baseFetch;
   const timeouts = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  // What the bridge learns about reaching Dynatrace, as startUpstream wires it.
+  const health = createUpstreamHealth({ now: () => clock.date() });
+  const observer = { ...noopObserver, ...health };
   const tokenProvider = createOAuthTokenProvider({
     clientId: config.dynatrace.clientId,
     clientSecret: config.dynatrace.clientSecret,
@@ -193,8 +198,11 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     scopes: config.dynatrace.scopes,
     retry,
     fetch: fetchFn,
+    observer,
   });
-  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal });
+  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
+  // The budget's window in the store, as main.ts keeps it (real time, like the budget).
+  const rateBudget = createRateBudget({ requestsPerMinute: config.dynatrace.rateLimitPerMinute, signal: options.stopSignal, ledger: store, name: 'account' });
   const accountApi = createAccountManagementClient({
     accountUuid: config.dynatrace.accountUuid,
     baseUrl: config.dynatrace.apiUrl,
@@ -202,6 +210,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     rateBudget,
     retry,
     fetch: fetchFn,
+    observer,
     ...timeouts,
   });
   const davisAssistantApi = createDavisAssistantClient({
@@ -209,9 +218,9 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
     ...(config.davisAssistant.token === null ? {} : { token: config.davisAssistant.token }),
     retry,
     fetch: fetchFn,
+    observer,
     ...timeouts,
   });
-  const store = options.store ?? createSqliteStore({ file: path.join(config.dataDir, 'bridge.sqlite') });
   const deps = buildDeps({
     config,
     logger,
@@ -222,6 +231,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions): Promise
       davisAssistantApi,
       rateBudget,
       tokenProvider,
+      health,
       accountIdentity: accountIdentity(config.dynatrace.apiUrl, config.dynatrace.accountUuid),
       outbound: createOutboundHttp(config.outboundProxy),
     },

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { copyConsoleAssets } from '../../tools/copy-console-assets.js';
+import type { SandboxHandle } from '../../src/sandbox/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -137,4 +138,17 @@ export async function spawnBridge(
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The variables that point a bridge at `sandbox` in account mode (the production clients), Davis Assistant included. */
+export function sandboxAccountEnv(sandbox: SandboxHandle): Record<string, string> {
+  return {
+    DT_ACCOUNT_UUID: sandbox.accountUuid,
+    DT_CLIENT_ID: sandbox.clientId,
+    DT_CLIENT_SECRET: sandbox.clientSecret,
+    DT_API_URL: sandbox.url,
+    DT_TOKEN_URL: sandbox.tokenUrl,
+    DAVIS_ASSISTANT_URL: sandbox.url,
+    DAVIS_ASSISTANT_TOKEN: sandbox.davisToken,
+  };
 }

@@ -59,6 +59,18 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('LOG_LEVEL'))).toBe(true);
   });
 
+  it('when the sync lease and the Davis Assistant budget are set, then they apply; out of range, each is a problem', () => {
+    const config = loadConfig({ SYNC_LEASE_MS: '5000', DAVIS_RATE_LIMIT_PER_MINUTE: '50' });
+    expect(config.sync.leaseMs).toBe(5_000);
+    expect(config.davisAssistant.rateLimitPerMinute).toBe(50);
+    expect(loadConfig({}).sync.leaseMs).toBe(30_000);
+    const problems = problemsOf({ SYNC_LEASE_MS: '1000', DAVIS_RATE_LIMIT_PER_MINUTE: '0' });
+    expect(problems).toEqual([
+      'DAVIS_RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 1000000, got "0"',
+      'SYNC_LEASE_MS must be a whole number from 3000 to 600000, got "1000"',
+    ]);
+  });
+
   it('when DATABASE_URL is no URL (a port that is no number, a broken percent-encoding, another scheme), then it is a problem that does not repeat it', () => {
     const secret = 'pw-that-must-not-show';
     const cases: Array<[string, RegExp]> = [
@@ -92,7 +104,7 @@ describe('loadConfig', () => {
 
   it('when no Dynatrace credentials are set, then the sandbox stands in with the default rate budget', () => {
     expect(loadConfig({}).dynatrace).toEqual({ mode: 'sandbox', rateLimitPerMinute: 200 });
-    expect(loadConfig({}).davisAssistant).toEqual({ url: 'https://assistant.dynatrace.com', token: null });
+    expect(loadConfig({}).davisAssistant).toEqual({ url: 'https://assistant.dynatrace.com', token: null, rateLimitPerMinute: 200 });
   });
 
   it('when the account credentials are set, then the account mode carries them with the documented defaults', () => {

@@ -1,6 +1,8 @@
-// The client-side rate budget, on a virtual clock: no window ever holds more than the budget.
+// The client-side rate budget, on a virtual clock: no window ever holds more than the budget, whether
+// one budget grants alone or several share one ledger (a restart, replicas).
 import { describe, expect, it } from 'vitest';
 import { createRateBudget } from '../../src/adapters/dynatrace/index.js';
+import { createMemoryRateLedger } from '../../src/adapters/store/index.js';
 import { createVirtualClock } from '../helpers/sandbox-clock.js';
 
 function maxInAnyWindow(times: readonly number[], windowMs: number): number {
@@ -86,6 +88,53 @@ describe('rate budget', () => {
     const granted: number[] = [];
     await Promise.all([1, 2, 3].map(() => budget.acquire().then(() => granted.push(clock.now()))));
     expect(Math.min(...granted)).toBeGreaterThanOrEqual(start + 30_000);
+  });
+
+  it('when two budgets share one ledger (a restart, or two replicas), then together they never exceed the limit, and the later one continues the earlier one\'s window', async () => {
+    const clock = createVirtualClock();
+    const ledger = createMemoryRateLedger();
+    const earlier = createRateBudget({ requestsPerMinute: 5, clock, ledger, name: 'account' });
+    const granted: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      (await earlier.acquire())();
+      granted.push(clock.now());
+      clock.advance(1_000);
+    }
+    const later = createRateBudget({ requestsPerMinute: 5, clock, ledger, name: 'account' });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? later : earlier).acquire().then((settle) => {
+      settle();
+      granted.push(clock.now());
+    })));
+    expect(maxInAnyWindow(granted, 60_000)).toBe(5);
+    expect(granted[5]).toBe((granted[0] as number) + 60_000);
+    expect((await later.usage()).used).toBe(5);
+    // Another budget name on the same ledger is another window.
+    const davis = createRateBudget({ requestsPerMinute: 1, clock, ledger, name: 'davis' });
+    const before = clock.now();
+    await davis.acquire();
+    expect(clock.now()).toBe(before);
+  });
+
+  it('when a grant is never settled (its process died awaiting the answer), then it counts from the latest its answer could come', async () => {
+    const clock = createVirtualClock();
+    const ledger = createMemoryRateLedger();
+    const t0 = clock.now();
+    await createRateBudget({ requestsPerMinute: 1, clock, ledger }).acquire(30_000);
+    const restarted = createRateBudget({ requestsPerMinute: 1, clock, ledger });
+    await restarted.acquire();
+    expect(clock.now()).toBe(t0 + 30_000 + 60_000);
+  });
+
+  it('when one process is paused by a 429, then every budget on the ledger waits for the pause', async () => {
+    const clock = createVirtualClock();
+    const ledger = createMemoryRateLedger();
+    const start = clock.now();
+    createRateBudget({ clock, ledger }).pauseUntil(start + 20_000);
+    const other = createRateBudget({ clock, ledger });
+    await Promise.resolve();
+    expect((await other.usage()).pausedUntil).toBe(start + 20_000);
+    await other.acquire();
+    expect(clock.now()).toBe(start + 20_000);
   });
 
   it('when the options are wrong, then the factory throws TypeError', () => {

@@ -2,7 +2,6 @@
 // level, Davis admin), before it is deployed; and the drain meter that estimates when the queue empties.
 import { describe, expect, it } from 'vitest';
 import { diffMappings } from '../../src/core/mapping/mapping-diff.js';
-import { createDrainMeter } from '../../src/core/sync/drain-meter.js';
 import { parseMapping } from '../../src/mapping-file.js';
 
 const BEFORE = parseMapping(`
@@ -77,25 +76,5 @@ protectedUsers: ["breakglass@example.com"]
       'becomes provisioned as Dynatrace group "Coffee Club"',
       'account: + 00000000-0000-4000-8000-0000000000aa',
     ]);
-  });
-});
-
-describe('createDrainMeter', () => {
-  it('when items complete, then the rate counts completions in the window and estimates the time to empty', () => {
-    const clock = { ms: 0 };
-    const meter = createDrainMeter({ windowMs: 60_000, now: () => clock.ms });
-    expect(meter.rate(10)).toEqual({ perMinute: 0, secondsToEmpty: null });
-    expect(meter.rate(0)).toEqual({ perMinute: 0, secondsToEmpty: 0 });
-    for (let i = 0; i < 30; i += 1) {
-      clock.ms += 1_000;
-      meter.observer.syncProcessed({ resourceType: 'User', outcome: i % 10 === 0 ? 'deferred' : 'completed' });
-    }
-    expect(meter.rate(54)).toEqual({ perMinute: 27, secondsToEmpty: 120 });
-    clock.ms += 60_000;
-    expect(meter.rate(54)).toEqual({ perMinute: 0, secondsToEmpty: null });
-  });
-
-  it('when the window is shorter than a second, then TypeError', () => {
-    expect(() => createDrainMeter({ windowMs: 10, now: () => 0 })).toThrow(TypeError);
   });
 });

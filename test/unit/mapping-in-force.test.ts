@@ -31,6 +31,20 @@ describe('the mapping in force', () => {
     expect([inForce.checked(), inForce.problems()]).toEqual([true, ['IAM policy "X" does not exist']]);
   });
 
+  it('when a check is asked for while one of the same mapping runs, then both share it (one call to Dynatrace), and a later ask checks anew', async () => {
+    const checks = scriptedCheck();
+    const inForce = createMappingInForce({ initial: first, check: checks.check });
+    const [a, b] = [inForce.check(), inForce.check()];
+    expect(checks.pending).toHaveLength(1);
+    checks.pending[0]?.answer([]);
+    expect(await a).toEqual({ problems: [] });
+    expect(await b).toEqual({ problems: [] });
+    const later = inForce.check();
+    expect(checks.pending).toHaveLength(2);
+    checks.pending[1]?.answer(['x']);
+    expect(await later).toEqual({ problems: ['x'] });
+  });
+
   it('when it is reloaded, then the new mapping is in force, names resolved for the old one are forgotten, and it is checked anew', async () => {
     const checks = scriptedCheck();
     let forgotten = 0;

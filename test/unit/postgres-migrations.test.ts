@@ -75,7 +75,7 @@ describe('PostgreSQL store migrations', () => {
     expect(rows.map((row) => [row.version, row.name])).toEqual(migrations.map((migration) => [migration.version, migration.name]));
     expect(rows.every((row) => !Number.isNaN(Date.parse(row.applied_at)))).toBe(true);
     expect(await tableNames(schema)).toEqual([
-      'applied_account', 'applied_groups', 'applied_users', 'audit_log', 'group_members', 'groups', 'locks', 'schema_migrations', 'sync_queue', 'user_emails', 'users',
+      'applied_account', 'applied_groups', 'applied_users', 'audit_log', 'group_members', 'groups', 'locks', 'rate_budgets', 'rate_requests', 'schema_migrations', 'sync_drained', 'sync_queue', 'user_emails', 'users',
     ]);
   });
 

@@ -106,7 +106,7 @@ describe('SQLite store migrations', () => {
       expect(readMigrations().map((row) => row.version)).toEqual(migrations.map((migration) => migration.version));
       expect((await store.getUser('u1'))?.attributes).toEqual({ userName: 'Alice' });
       expect(await store.membersOfGroups(['g1'])).toEqual(new Map([['g1', [{ value: 'u1', display: 'Alice' }]]]));
-      expect(await store.syncQueueStats({ failedLimit: 1 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [] });
+      expect(await store.syncQueueStats({ failedLimit: 1 })).toEqual({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, failed: [], retryingCount: 0, retrying: [] });
       await store.updateGroup({ id: 'g1', members: { kind: 'delta', add: [], remove: ['u1'] } }, change);
       const leased = await store.leaseSyncWork({ now: at, limit: 10, leaseUntil: at, owner: 'w' });
       expect(leased.map((item) => `${item.resourceType}:${item.resourceId}`)).toEqual(['User:u1']);

@@ -12,12 +12,12 @@ import type {
   DtGroupInput,
   DtGroupPermissions,
   DtPermission,
-  DtPolicy,
   DtPolicyBinding,
   DtPolicyLevel,
   DtServiceUser,
   DtUserWithGroups,
 } from '../../ports/account-api.js';
+import { nearestPolicy } from '../../ports/account-api.js';
 import { isUpstreamError, UpstreamError } from '../../ports/upstream-error.js';
 import {
   BadShape,
@@ -52,7 +52,6 @@ const ENVIRONMENTS_MAX_PAGE_SIZE = 500;
 /** A 400 saying the user exists: one of the answers Dynatrace might give to a duplicate invitation (undocumented). */
 const ALREADY_EXISTS = /already exist/i;
 const LEVEL_TYPES = new Set(['global', 'account', 'environment']);
-const LEVEL_RANK: Readonly<Record<string, number>> = { environment: 0, account: 1, global: 2 };
 const PERMISSION_SCOPE_TYPES = new Set(['account', 'tenant', 'management-zone']);
 
 export interface DeprecationNotice {
@@ -284,8 +283,11 @@ export function createAccountManagementClient(options: AccountManagementClientOp
         const uid = isJsonObject(body) ? (typeof body['userUuid'] === 'string' ? body['userUuid'] : typeof body['uid'] === 'string' ? body['uid'] : null) : null;
         return { email: key, uid, created: true } satisfies DtCreatedUser;
       } catch (error) {
-        const duplicate = isUpstreamError(error) && (error.code === 'conflict' || (error.status === 400 && ALREADY_EXISTS.test(error.upstreamMessage ?? '')));
-        if (!duplicate) throw error;
+        if (!isUpstreamError(error)) throw error;
+        // 409 says the user exists: no read for it (its uid is stored when known, and nothing depends on it).
+        if (error.code === 'conflict') return { email: key, uid: null, created: false } satisfies DtCreatedUser;
+        // A 400 is told from a refusal only by its text: the user is looked up to be sure.
+        if (error.status !== 400 || !ALREADY_EXISTS.test(error.upstreamMessage ?? '')) throw error;
         const existing = await api.getUser(key);
         if (existing === null) throw error;
         return { email: key, uid: existing.uid, created: false } satisfies DtCreatedUser;
@@ -384,9 +386,7 @@ export function createAccountManagementClient(options: AccountManagementClientOp
     async findPolicyByName(level, name) {
       const l = validateLevel(level, 'findPolicyByName');
       const wanted = requireString(name, 'findPolicyByName', 'name');
-      const matches: DtPolicy[] = (await api.listAvailablePolicies(l)).filter((p) => p.name === wanted);
-      matches.sort((a, b) => (LEVEL_RANK[a.levelType ?? ''] ?? 3) - (LEVEL_RANK[b.levelType ?? ''] ?? 3));
-      return matches[0] ?? null;
+      return nearestPolicy(await api.listAvailablePolicies(l), wanted);
     },
 
     async listBoundaries(): Promise<DtBoundary[]> {

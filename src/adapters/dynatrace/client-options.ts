@@ -104,8 +104,11 @@ export function requireStringArray(value: unknown, where: string, name: string):
 function resolveObserver(value: unknown, where: string): UpstreamObserver {
   if (value === undefined) return noopObserver;
   const observer = value as Partial<UpstreamObserver> | null;
-  if (typeof observer !== 'object' || observer === null || typeof observer.upstreamAttempt !== 'function' || typeof observer.upstreamRetry !== 'function' || typeof observer.rateBudgetWait !== 'function') {
-    throw new TypeError(`${where}: observer must have upstreamAttempt(), upstreamRetry() and rateBudgetWait()`);
+  if (
+    typeof observer !== 'object' || observer === null || typeof observer.upstreamAttempt !== 'function' || typeof observer.upstreamRetry !== 'function' ||
+    typeof observer.rateBudgetWait !== 'function' || typeof observer.upstreamFailure !== 'function'
+  ) {
+    throw new TypeError(`${where}: observer must have upstreamAttempt(), upstreamRetry(), rateBudgetWait() and upstreamFailure()`);
   }
   return observer as UpstreamObserver;
 }

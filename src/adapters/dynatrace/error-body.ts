@@ -44,6 +44,21 @@ export function readErrorMessage(bodyText: string): string | null {
   return parts.length === 0 ? null : parts.join('; ');
 }
 
+/** Dynatrace's own error code in an error body — ErrorDto `code`, `error.code` — or null. Never throws. */
+export function readErrorCode(bodyText: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bodyText);
+  } catch {
+    return null;
+  }
+  if (!isRecord(parsed)) return null;
+  const error = parsed['error'];
+  const code = isRecord(error) ? error['code'] : parsed['code'];
+  if (typeof code === 'number' && Number.isFinite(code)) return String(code);
+  return typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? code : null;
+}
+
 /** Replaces every secret (token, client secret) occurring in `text`, then bounds its length. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;

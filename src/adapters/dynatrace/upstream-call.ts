@@ -1,6 +1,7 @@
 // One resilient HTTP exchange with a Dynatrace service: rate budget, per-request timeout, bounded
 // retries with backoff and jitter honouring Retry-After, one retry with a fresh token after a 401,
-// and every failure turned into an UpstreamError that carries no secret. On shutdown (the rate
+// and every failure turned into an UpstreamError that carries no secret and names its cause (DNS,
+// refused, reset, timeout, TLS, or the HTTP status with Dynatrace's code and message) and the URL. On shutdown (the rate
 // budget's signal aborted) the call stops waiting — for the budget or before a retry — and rejects
 // with the signal's reason; a request already sent still gets its answer.
 import type { Clock } from '../../ports/clock.js';
@@ -8,9 +9,10 @@ import type { UpstreamObserver, UpstreamRetryReason } from '../../ports/observer
 import { noopObserver } from '../../ports/observer.js';
 import type { UpstreamErrorCode, UpstreamService } from '../../ports/upstream-error.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
-import { readErrorMessage, redactSecrets } from './error-body.js';
+import { readErrorCode, readErrorMessage, redactSecrets } from './error-body.js';
 import type { RateBudget } from './rate-budget.js';
 import { parseRetryAfter } from './retry-after.js';
+import { httpFailure, networkFailure } from './upstream-failure.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { backoffDelayMs, RETRYABLE_STATUSES, RETRYABLE_STATUSES_UNSAFE } from './retry-policy.js';
 
@@ -143,6 +145,10 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
 
     const fail = (init: { code: UpstreamErrorCode; status: number | null; retryAfterMs?: number | null; text?: string; cause?: unknown; secrets: readonly string[] }): never => {
       const message = init.text === undefined ? null : readErrorMessage(init.text);
+      const upstreamMessage = message === null ? null : redactSecrets(message, init.secrets);
+      const failure = init.status === null
+        ? networkFailure(request.url, init.cause)
+        : httpFailure(request.url, init.status, init.text === undefined ? null : readErrorCode(init.text), upstreamMessage);
       throw new UpstreamError({
         service,
         operation: request.operation,
@@ -150,7 +156,8 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
         status: init.status,
         retryAfterMs: init.retryAfterMs ?? null,
         attempts: sent,
-        upstreamMessage: message === null ? null : redactSecrets(message, init.secrets),
+        upstreamMessage,
+        failure,
         cause: init.cause,
       });
     };
@@ -168,7 +175,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       // The budget slot is taken once the token is in hand, and counts from when the answer came
       // back: the server counts the request somewhere in between, so no window ever holds more.
       const waitStarted = performance.now();
-      const settled = rateBudget === null ? null : await rateBudget.acquire();
+      const settled = rateBudget === null ? null : await rateBudget.acquire(options.timeoutMs);
       const sentAt = performance.now();
       if (rateBudget !== null) observer.rateBudgetWait({ service, seconds: (sentAt - waitStarted) / 1000 });
       try {
@@ -176,6 +183,7 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       } catch (error) {
         const failure = error instanceof RequestTimeoutError ? 'timeout' : 'network_error';
         observer.upstreamAttempt({ service, operation, status: failure, seconds: (performance.now() - sentAt) / 1000 });
+        observer.upstreamFailure({ service, operation, failure: networkFailure(request.url, error) });
         if (retriesLeft > 0 && (idempotent || neverSent(error))) {
           retriesLeft -= 1;
           retryNumber += 1;
@@ -192,6 +200,10 @@ export function createUpstreamCaller(options: UpstreamCallerOptions): UpstreamCa
       const status = response.status;
       observer.upstreamAttempt({ service, operation, status, seconds: (performance.now() - sentAt) / 1000 });
       if (status >= 200 && status < 300) return { status, headers: response.headers, text, attempts: sent };
+      if (status >= 500 || status === 401 || status === 403) {
+        const message = readErrorMessage(text);
+        observer.upstreamFailure({ service, operation, failure: httpFailure(request.url, status, readErrorCode(text), message === null ? null : redactSecrets(message, secrets)) });
+      }
 
       if (status === 401 && authorizer !== null && authorizer.refreshable && authorization !== null && !refreshedAfter401) {
         refreshedAfter401 = true;

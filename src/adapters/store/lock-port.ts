@@ -8,10 +8,13 @@ import { assertInstant } from './sync-queue-port.js';
 /**
  * Rows (name → owner, until). `acquire` inserts the row, or overwrites it when its owner is `owner`
  * or its until ≤ `now`, and returns whether it did; `release` deletes the row only when `owner` holds it.
+ * A prefix compares code unit by code unit (no pattern characters).
  */
 export interface LockEngine {
   acquire(name: string, owner: string, now: string, until: string): boolean;
   release(name: string, owner: string): void;
+  /** Deletes every row whose name starts with `prefix`; how many. */
+  releaseByPrefix(prefix: string): number;
 }
 
 
@@ -32,6 +35,11 @@ export function lockPort(engine: LockEngine, run: StoreRunner): LockStore {
       assertNonEmptyString(name, 'name');
       assertNonEmptyString(owner, 'owner');
       run(() => engine.release(name, owner));
+    },
+
+    async releaseLocksByPrefix(prefix) {
+      assertText(prefix, 'prefix');
+      return run(() => engine.releaseByPrefix(prefix));
     },
   };
 }

@@ -13,5 +13,14 @@ export function createMemoryLocks(): LockEngine {
     release(name, owner) {
       if (held.get(name)?.owner === owner) held.delete(name);
     },
+    releaseByPrefix(prefix) {
+      let released = 0;
+      for (const name of [...held.keys()]) {
+        if (!name.startsWith(prefix)) continue;
+        held.delete(name);
+        released += 1;
+      }
+      return released;
+    },
   };
 }

@@ -22,6 +22,8 @@ import type { SyncTarget } from '../../ports/sync-queue.js';
 import { appliedStatePort } from './applied-state-port.js';
 import { auditLogPort } from './audit-log-port.js';
 import { lockPort } from './lock-port.js';
+import { createMemoryRateLedgerEngine } from './memory-rate-ledger.js';
+import { rateLedgerPort } from './rate-ledger-port.js';
 import { createMemoryLocks } from './memory-locks.js';
 import { foldCase } from '../../ports/case-fold.js';
 import { createMemoryAppliedState } from './memory-applied-state.js';
@@ -233,6 +235,7 @@ export function createMemoryStore(): Store {
     ...appliedStatePort(createMemoryAppliedState(), run),
     ...auditLogPort(createMemoryAuditLog(), run),
     ...lockPort(createMemoryLocks(), run),
+    ...rateLedgerPort(createMemoryRateLedgerEngine(), run),
 
     async ping() {
       open();

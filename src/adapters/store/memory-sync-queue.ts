@@ -2,7 +2,7 @@
 // per target; leasing walks the rows once and keeps only the best `limit` of them.
 import type { FailedSyncItem, SyncItem } from '../../ports/sync-queue.js';
 import type { EnqueueContext, LeaseOptions, QueueRow, SyncQueueEngine } from './sync-queue-port.js';
-import { failedItemOf, syncItemOf, targetKey, workStateOf } from './sync-queue-port.js';
+import { failedItemOf, retryingItemOf, syncItemOf, targetKey, workStateOf } from './sync-queue-port.js';
 
 type Row = { -readonly [K in keyof QueueRow]: QueueRow[K] };
 
@@ -10,6 +10,12 @@ type Row = { -readonly [K in keyof QueueRow]: QueueRow[K] };
 function leaseOrder(a: Row, b: Row): number {
   if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt ? -1 : 1;
   if (a.firstEnqueuedAt !== b.firstEnqueuedAt) return a.firstEnqueuedAt < b.firstEnqueuedAt ? -1 : 1;
+  return a.seq - b.seq;
+}
+
+/** Retrying-list order: earliest dueAt (next attempt), then the older row. */
+function retryingOrder(a: Row, b: Row): number {
+  if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt ? -1 : 1;
   return a.seq - b.seq;
 }
 
@@ -45,6 +51,8 @@ function releaseLease(row: Row): void {
 export function createMemorySyncQueue(): SyncQueueEngine {
   let nextSeq = 1;
   const rows = new Map<string, Row>();
+  /** Drained items per ISO minute. */
+  const drainedByMinute = new Map<string, number>();
 
   /** The row `item` names while `owner` holds its lease, else undefined. */
   function leasedRow(item: SyncItem, owner: string): Row | undefined {
@@ -137,16 +145,15 @@ export function createMemorySyncQueue(): SyncQueueEngine {
       return retried;
     },
 
-    releaseLeases(owner) {
-      for (const row of rows.values()) if (row.leaseOwner === owner) releaseLease(row);
+    renew(item, owner, leaseUntil) {
+      const row = leasedRow(item, owner);
+      if (row === undefined) return false;
+      row.leaseUntil = leaseUntil;
+      return true;
     },
 
-    retrying(limit) {
-      return [...rows.values()]
-        .filter((row) => row.failedAt === null && row.lastError !== null)
-        .sort((a, b) => a.seq - b.seq)
-        .slice(0, limit)
-        .map(workStateOf);
+    releaseLeases(owner) {
+      for (const row of rows.values()) if (row.leaseOwner === owner) releaseLease(row);
     },
 
     workOf(targets) {
@@ -156,22 +163,54 @@ export function createMemorySyncQueue(): SyncQueueEngine {
       });
     },
 
-    stats(failedLimit) {
+    releaseAll() {
+      let released = 0;
+      for (const row of rows.values()) {
+        if (row.leaseOwner === null) continue;
+        releaseLease(row);
+        released += 1;
+      }
+      return released;
+    },
+
+    stats(failedLimit, retryingLimit) {
       let depth = 0;
       let oldestEnqueuedAt: string | null = null;
       let failedCount = 0;
+      let retryingCount = 0;
       const newest: Row[] = [];
+      const next: Row[] = [];
       for (const row of rows.values()) {
         if (row.failedAt === null) {
           depth += 1;
           if (oldestEnqueuedAt === null || row.firstEnqueuedAt < oldestEnqueuedAt) oldestEnqueuedAt = row.firstEnqueuedAt;
+          if (row.attempts > 0) {
+            retryingCount += 1;
+            if (retryingLimit > 0) keepBest(next, row, retryingLimit, retryingOrder);
+          }
         } else {
           failedCount += 1;
           if (failedLimit > 0) keepBest(newest, row, failedLimit, failedOrder);
         }
       }
       const failed: FailedSyncItem[] = newest.map(failedItemOf);
-      return { depth, oldestEnqueuedAt, failedCount, failed };
+      return { depth, oldestEnqueuedAt, failedCount, failed, retryingCount, retrying: next.map(retryingItemOf) };
+    },
+
+    drained(minute, forgetBefore) {
+      drainedByMinute.set(minute, (drainedByMinute.get(minute) ?? 0) + 1);
+      for (const key of [...drainedByMinute.keys()]) if (key < forgetBefore) drainedByMinute.delete(key);
+    },
+
+    drainedSince(fromMinute) {
+      let items = 0;
+      let from: string | null = null;
+      for (const [minute, count] of drainedByMinute) {
+        if (minute < fromMinute) continue;
+        items += count;
+        if (from === null || minute < from) from = minute;
+      }
+      return { items, from };
     },
   };
 }

@@ -2,7 +2,8 @@
 // the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
 import { assertCount, assertNonEmptyString } from '../../ports/misuse.js';
 import type { ChangeContext } from '../../ports/store.js';
-import type { FailedSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget, SyncWorkState } from '../../ports/sync-queue.js';
+import type { FailedSyncItem, RetryingSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget, SyncWorkState } from '../../ports/sync-queue.js';
+import { DRAIN_HISTORY_MINUTES } from '../../ports/sync-queue.js';
 
 /** Runs one port call against the engine: the engine's open check, transaction and error translation. */
 export type StoreRunner = <T>(work: () => T) => T;
@@ -36,7 +37,8 @@ export interface LeaseOptions {
  * - complete, defer, fail act only while `owner` is still the row's lease owner (else no-op); a
  *   complete or fail whose generation is no longer the row's releases the lease and leaves the row
  *   pending at its dueAt (fail also records the reason as lastError): the newer change is not lost;
- * - failed rows list newest `failedAt` first, then newest row first.
+ * - failed rows list newest `failedAt` first, then newest row first; retrying rows (pending, attempts > 0)
+ *   earliest `dueAt` first, then oldest row first.
  */
 export interface SyncQueueEngine {
   enqueue(targets: readonly SyncTarget[], context: EnqueueContext): void;
@@ -45,10 +47,16 @@ export interface SyncQueueEngine {
   defer(item: SyncItem, owner: string, outcome: { readonly dueAt: string; readonly error: string }): void;
   fail(item: SyncItem, owner: string, outcome: { readonly at: string; readonly reason: string }): void;
   retryFailed(dueAt: string): number;
+  /** Sets `leaseUntil` when `owner` holds the row's lease (expired or not); whether it did. */
+  renew(item: SyncItem, owner: string, leaseUntil: string): boolean;
   releaseLeases(owner: string): void;
-  stats(failedLimit: number): SyncQueueStats;
-  /** Pending rows with a lastError, by row creation order (as workStateOf gives them). */
-  retrying(limit: number): SyncWorkState[];
+  /** Frees every lease; how many rows were leased. */
+  releaseAll(): number;
+  stats(failedLimit: number, retryingLimit: number): SyncQueueStats;
+  /** Adds one to `minute`'s count (ISO minute start) and forgets the minutes before `forgetBefore`. */
+  drained(minute: string, forgetBefore: string): void;
+  /** The sum of the counts of minutes ≥ `fromMinute`, and the earliest of them. */
+  drainedSince(fromMinute: string): { items: number; from: string | null };
   /** The rows of these (distinct) targets that exist (as workStateOf gives them). */
   workOf(targets: readonly SyncTarget[]): SyncWorkState[];
 }
@@ -168,19 +176,37 @@ export function syncQueuePort(engine: SyncQueueEngine, run: StoreRunner): SyncQu
       return run(() => engine.retryFailed(dueAt));
     },
 
+    async renewSyncLease(item, owner, leaseUntil) {
+      assertItem(item, owner);
+      assertInstant(leaseUntil, 'leaseUntil');
+      return run(() => engine.renew(item, owner, leaseUntil));
+    },
+
     async releaseSyncLeases(owner) {
       assertNonEmptyString(owner, 'owner');
       run(() => engine.releaseLeases(owner));
     },
 
-    async syncQueueStats(options) {
-      assertCount(options.failedLimit, 'failedLimit');
-      return run(() => engine.stats(options.failedLimit));
+    async releaseAllSyncLeases() {
+      return run(() => engine.releaseAll());
     },
 
-    async retryingSyncWork(options) {
-      assertCount(options.limit, 'limit');
-      return run(() => engine.retrying(options.limit));
+    async syncQueueStats(options) {
+      assertCount(options.failedLimit, 'failedLimit');
+      const retryingLimit = options.retryingLimit ?? 0;
+      assertCount(retryingLimit, 'retryingLimit');
+      return run(() => engine.stats(options.failedLimit, retryingLimit));
+    },
+
+    async recordSyncDrained(at) {
+      assertInstant(at, 'at');
+      const minute = minuteOf(at);
+      run(() => engine.drained(minute, minuteOf(new Date(Date.parse(minute) - DRAIN_HISTORY_MINUTES * 60_000).toISOString())));
+    },
+
+    async syncDrainedSince(since) {
+      assertInstant(since, 'since');
+      return run(() => engine.drainedSince(minuteOf(since)));
     },
 
     async syncWorkOf(targets) {
@@ -228,4 +254,13 @@ export function workStateOf(row: QueueRow): SyncWorkState {
 
 export function failedItemOf(row: QueueRow): FailedSyncItem {
   return { ...syncItemOf(row), reason: row.failedReason ?? '', failedAt: row.failedAt ?? '' };
+}
+
+export function retryingItemOf(row: QueueRow): RetryingSyncItem {
+  return { ...syncItemOf(row), nextAttemptAt: row.dueAt };
+}
+
+/** The start of the minute an ISO time falls in, in the same form (`…T12:34:00.000Z`). */
+function minuteOf(at: string): string {
+  return `${at.slice(0, 16)}:00.000Z`;
 }

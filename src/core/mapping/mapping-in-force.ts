@@ -1,6 +1,7 @@
 // The mapping the bridge applies now: what the sync, the SCIM edge (emailChange), the access chain
 // and the console read; reloaded on request (a broken file keeps the mapping in force and reports its
-// problems); checked against Dynatrace, a check overtaken by a reload changing nothing.
+// problems); checked against Dynatrace — one check at a time, shared by whoever asks meanwhile — a check
+// overtaken by a reload changing nothing.
 import type { Mapping } from './mapping.js';
 
 /** What a reload read: a mapping, or the problems of a file that is not one. */
@@ -33,14 +34,28 @@ export function createMappingInForce(options: MappingInForceOptions): MappingInF
   let problems: readonly string[] = [];
   let checked = false;
 
-  async function check(): Promise<{ problems: readonly string[] }> {
+  /** The check of the mapping in force now running, shared by whoever asks meanwhile (start-up, readiness probes). */
+  let running: { readonly mapping: Mapping; readonly result: Promise<{ problems: readonly string[] }> } | null = null;
+
+  function check(): Promise<{ problems: readonly string[] }> {
     const checking = mapping;
-    const found = await options.check(checking);
-    if (mapping === checking) {
-      problems = found;
-      checked = true;
-    }
-    return { problems: found };
+    if (running?.mapping === checking) return running.result;
+    const result = (async () => {
+      const found = await options.check(checking);
+      if (mapping === checking) {
+        problems = found;
+        checked = true;
+      }
+      return { problems: found };
+    })();
+    const entry = { mapping: checking, result };
+    running = entry;
+    void result
+      .finally(() => {
+        if (running === entry) running = null;
+      })
+      .catch(() => undefined);
+    return result;
   }
 
   return {

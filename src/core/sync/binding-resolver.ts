@@ -1,7 +1,8 @@
 // Resolves the mapping's policy bindings to what Dynatrace keys them by — policy names to UUIDs at
-// their level, boundary names to UUIDs in the account (both cached until a reload) — and checks a
-// mapping against the account at start and on reload: environments exist, names resolve.
-import type { AccountApi, DtPolicyLevel } from '../../ports/account-api.js';
+// their level (one listing per level), boundary names to UUIDs in the account (one listing), both
+// cached until a reload — and checks a mapping against the account at start and on reload:
+// environments exist, names resolve.
+import { nearestPolicy, type AccountApi, type DtPolicy, type DtPolicyLevel } from '../../ports/account-api.js';
 import type { Mapping, PolicyBindingRule } from '../mapping/mapping.js';
 import { PermanentSyncError } from './sync-failure.js';
 
@@ -25,7 +26,8 @@ export interface BindingResolver {
 
 export function createBindingResolver(options: { accountApi: AccountApi }): BindingResolver {
   const { accountApi } = options;
-  const policyCache = new Map<string, Promise<string | null>>();
+  /** The policies available at each level key, listed once (`…/policies/aggregate`) for every name there. */
+  const policyListings = new Map<string, Promise<readonly DtPolicy[]>>();
   let boundaryListing: Promise<Map<string, string>> | null = null;
   const levelKey = (rule: PolicyBindingRule) => (rule.level === 'account' ? 'account' : `environment:${rule.environmentId ?? ''}`);
   const levelOfKey = (key: string): DtPolicyLevel =>
@@ -34,19 +36,23 @@ export function createBindingResolver(options: { accountApi: AccountApi }): Bind
       : { levelType: 'environment', levelId: key.slice('environment:'.length) };
 
   async function policyUuid(rule: PolicyBindingRule, name: string): Promise<string> {
-    const key = `${levelKey(rule)}\u0000${name}`;
-    let pending = policyCache.get(key);
-    if (pending === undefined) {
-      pending = accountApi.findPolicyByName(levelOfKey(levelKey(rule)), name).then((policy) => policy?.uuid ?? null);
-      policyCache.set(key, pending);
-      pending.catch(() => policyCache.delete(key));
+    const key = levelKey(rule);
+    let listing = policyListings.get(key);
+    if (listing === undefined) {
+      const pending = accountApi.listAvailablePolicies(levelOfKey(key));
+      listing = pending;
+      policyListings.set(key, pending);
+      pending.catch(() => {
+        if (policyListings.get(key) === pending) policyListings.delete(key);
+      });
     }
-    const uuid = await pending;
-    if (uuid === null) {
-      policyCache.delete(key);
-      throw new PermanentSyncError(`IAM policy "${name}" does not exist at ${levelKey(rule)}`);
+    const policy = nearestPolicy(await listing, name);
+    if (policy === null) {
+      // Made since the listing, perhaps: the next resolution at this level lists again.
+      if (policyListings.get(key) === listing) policyListings.delete(key);
+      throw new PermanentSyncError(`IAM policy "${name}" does not exist at ${key}`);
     }
-    return uuid;
+    return policy.uuid;
   }
 
   async function boundaryUuid(name: string): Promise<string> {
@@ -78,7 +84,7 @@ export function createBindingResolver(options: { accountApi: AccountApi }): Bind
       return [...new Set(policies)].map((uuid) => ({ policyUuid: uuid, ...limits }));
     },
     clear: () => {
-      policyCache.clear();
+      policyListings.clear();
       boundaryListing = null;
     },
   };

@@ -4,16 +4,19 @@
 // suffice: the group's own item is leased to one replica, but any member's sync on another replica
 // may need the group and create it inline (ensureGroup).
 import { randomUUID } from 'node:crypto';
+import { renewWhile } from '../renewal.js';
 import type { SyncContext } from './sync-context.js';
 import { TransientSyncError } from './sync-failure.js';
 
 /**
- * How long the store lock is held at most (sync clock). Linking is one or two Dynatrace calls; a
- * replica that dies holding the lock blocks the group's work for this long.
+ * How long the store lock lasts (sync clock), renewed every third of it while the work runs (real
+ * time): a replica that dies holding it blocks the group's work for this long at most.
  */
-export const GROUP_LOCK_MS = 120_000;
+export const GROUP_LOCK_MS = 30_000;
 /** How long (real time) to wait for another replica's hold before giving up transiently (retried with backoff). */
 export const GROUP_LOCK_WAIT_MS = 15_000;
+/** Every group lock's name starts so (`group:<SCIM id>`). */
+export const GROUP_LOCK_PREFIX = 'group:';
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 200;
 
@@ -29,13 +32,15 @@ export async function withGroupLock<T>(
   ready?: () => Promise<T | undefined>,
 ): Promise<T> {
   return context.groupLocks.run(groupId, async () => {
-    const name = `group:${groupId}`;
+    const name = `${GROUP_LOCK_PREFIX}${groupId}`;
     const owner = `group-sync:${randomUUID()}`;
+    const lease = () => {
+      const now = context.now();
+      return { now: now.toISOString(), until: new Date(now.getTime() + GROUP_LOCK_MS).toISOString() };
+    };
     let waited = 0;
     for (let poll = FIRST_POLL_MS; ; poll = Math.min(MAX_POLL_MS, poll * 2)) {
-      const now = context.now();
-      const until = new Date(now.getTime() + GROUP_LOCK_MS).toISOString();
-      if (await context.store.tryAcquireLock(name, owner, { now: now.toISOString(), until })) break;
+      if (await context.store.tryAcquireLock(name, owner, lease())) break;
       const done = await ready?.();
       if (done !== undefined) return done;
       if (waited >= GROUP_LOCK_WAIT_MS) throw new TransientSyncError(`Dynatrace group of SCIM group ${groupId} is being changed by another replica`);
@@ -43,7 +48,7 @@ export async function withGroupLock<T>(
       waited += poll;
     }
     try {
-      return await work();
+      return await renewWhile(GROUP_LOCK_MS / 3, () => context.store.tryAcquireLock(name, owner, lease()), work);
     } finally {
       // Not freed (the store is down): it expires after GROUP_LOCK_MS.
       await context.store.releaseLock(name, owner).catch(() => undefined);

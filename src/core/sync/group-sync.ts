@@ -2,7 +2,7 @@
 // the policy bindings the mapping gives it applied (never touching bindings others made); deleted
 // when the bridge created it and the SCIM group is gone, only unlinked when adopted. Groups Dynatrace does not own as LOCAL are never edited. All of it
 // runs under the group's lock (group-lock.ts), so replicas never create one group twice.
-import type { AppliedBinding, AppliedGroup } from '../../ports/applied-state.js';
+import type { AppliedBinding, AppliedGroup, AppliedUser } from '../../ports/applied-state.js';
 import type { DtGroup } from '../../ports/account-api.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
@@ -107,8 +107,7 @@ async function linkGroup(context: SyncContext, writes: WriteContext, groupId: st
 }
 
 async function renameGroup(context: SyncContext, writes: WriteContext, applied: AppliedGroup, target: GroupTarget): Promise<AppliedGroup> {
-  const existing = await context.groupDirectory.find(applied.name);
-  if (existing !== null) requireLocal(existing);
+  await stillLocal(context, applied);
   const result = await auditedWrite(writes, { operation: 'updateGroup', target: applied.uuid, detail: `rename to ${target.dynatraceGroup}` }, () =>
     context.accountApi.updateGroup(applied.uuid, { name: target.dynatraceGroup, description: DESCRIPTION }),
   );
@@ -164,16 +163,44 @@ async function applyBindings(context: SyncContext, writes: WriteContext, applied
 async function unlink(context: SyncContext, writes: WriteContext, applied: AppliedGroup): Promise<void> {
   const sharing = (await context.store.listAppliedGroups()).filter((g) => g.uuid === applied.uuid && g.groupId !== applied.groupId);
   if (applied.provenance === 'created' && sharing.length === 0) {
-    const existing = await context.groupDirectory.find(applied.name);
-    if (existing !== null) requireLocal(existing);
+    await stillLocal(context, applied);
     const result = await auditedWrite(writes, { operation: 'deleteGroup', target: applied.uuid, detail: applied.name }, () =>
       context.accountApi.deleteGroup(applied.uuid),
     );
     if (context.dryRun && result === null) return;
     context.groupDirectory.forget(applied.uuid);
+    await clearDeletedGroup(context, applied.uuid);
   }
   await context.store.deleteAppliedGroup(applied.groupId);
   await enqueueMembers(context, writes.item, applied.groupId);
+}
+
+/**
+ * A deleted Dynatrace group has no members left: it is cleared from the applied state of every user
+ * that names it, so that no member's sync asks Dynatrace to remove a membership of a group that is gone.
+ */
+async function clearDeletedGroup(context: SyncContext, uuid: string): Promise<void> {
+  for (const user of await context.store.listAppliedUsers()) {
+    if (user.groupUuids.includes(uuid)) await context.store.putAppliedUser({ ...user, groupUuids: user.groupUuids.filter((g) => g !== uuid) });
+  }
+}
+
+/**
+ * Before a member leaves groups (`uuids`), the own syncs of those whose SCIM group is gone are waited
+ * for (their lock): such a sync deletes a group the bridge created and clears it from its members'
+ * applied state, so leaving it would be a call on a group about to vanish. Resolves to the user's
+ * applied state as it is then.
+ */
+export async function afterGroupDeletions(context: SyncContext, user: AppliedUser, uuids: readonly string[]): Promise<AppliedUser> {
+  const leaving = new Set(uuids);
+  const candidates = (await context.store.listAppliedGroups()).filter((g) => leaving.has(g.uuid));
+  let waited = false;
+  for (const group of candidates) {
+    if ((await context.store.getGroup(group.groupId)) !== null) continue;
+    await withGroupLock(context, group.groupId, async () => undefined, async () => ((await appliedGroup(context, group.groupId)) === undefined ? null : undefined));
+    waited = true;
+  }
+  return waited ? ((await context.store.getAppliedUser(user.userId)) ?? user) : user;
 }
 
 /**
@@ -188,6 +215,16 @@ async function enqueueMembers(context: SyncContext, item: SyncItem, groupId: str
     members.map((m) => ({ resourceType: 'User' as const, resourceId: m.value })),
     { at: now, requestId: item.requestId, dueAt: now },
   );
+}
+
+/**
+ * Before a linked group is renamed or deleted: its owner was checked LOCAL when it was linked (made
+ * LOCAL, or adopted only as LOCAL); a listing this process has read since is checked again, but none is
+ * read for it — the write does not depend on a fresh one (a cached listing is no fresher a guarantee).
+ */
+async function stillLocal(context: SyncContext, applied: AppliedGroup): Promise<void> {
+  const listed = await context.groupDirectory.listed(applied.name);
+  if (listed !== undefined && listed !== null) requireLocal(listed);
 }
 
 function requireLocal(group: DtGroup): void {

@@ -27,7 +27,11 @@ export interface SyncContext {
 
 /** The account's groups by name, listed once and kept current by the bridge's own creates. */
 export interface GroupDirectory {
+  /** The group of this name (lists the account's groups when this process has no listing yet). */
   find(name: string): Promise<DtGroup | null>;
+  /** As `find`, but from a listing this process already has: undefined when it has none (nothing is read). */
+  listed(name: string): Promise<DtGroup | null | undefined>;
+  /** Keeps a listing current with the bridge's own create or rename (none is read for it). */
   remember(group: DtGroup): void;
   forget(uuid: string): void;
   /** Drop the listing (reconcile): the next find lists again. */
@@ -43,15 +47,20 @@ export function createGroupDirectory(options: { accountApi: AccountApi }): Group
     });
     return listing;
   };
+  const edit = (change: (groups: Map<string, DtGroup>) => void) => void listing?.then(change, () => undefined);
   return {
     async find(name) {
       return (await load()).get(name.toLowerCase()) ?? null;
     },
+    async listed(name) {
+      if (listing === null) return undefined;
+      return listing.then((groups) => groups.get(name.toLowerCase()) ?? null, () => undefined);
+    },
     remember(group) {
-      void load().then((groups) => groups.set(group.name.toLowerCase(), group));
+      edit((groups) => groups.set(group.name.toLowerCase(), group));
     },
     forget(uuid) {
-      void load().then((groups) => {
+      edit((groups) => {
         for (const [name, group] of groups) if (group.uuid === uuid) groups.delete(name);
       });
     },

@@ -1,5 +1,6 @@
 // The sync worker: drains the durable queue in `concurrency` lanes, each leasing one resource at a
-// time (so one user's work never runs twice at once), syncing it, and completing, deferring with
+// time (so one user's work never runs twice at once) for a short lease it renews while it works (so a
+// dead worker's items are free again soon), syncing it, and completing, deferring with
 // capped backoff (transient failures, for as long as it takes) or failing it (permanent ones). On
 // shutdown it takes no new items, lets the current ones finish, and gives up on those whose wait the
 // stop signal abandoned (a rate-budget wait): their leases are released, not deferred or failed —
@@ -7,6 +8,7 @@
 import type { SyncObserver } from '../../ports/observer.js';
 import { noopObserver } from '../../ports/observer.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
+import { renewWhile } from '../renewal.js';
 import type { SyncContext } from './sync-context.js';
 import { backoffMs, classifySyncFailure } from './sync-failure.js';
 import { syncGroup } from './group-sync.js';
@@ -24,7 +26,7 @@ export interface SyncWorkerOptions {
   /** This process's name in leases (a replica id). */
   readonly owner: string;
   readonly concurrency: number;
-  /** How long a lease lasts; a worker that dies mid-item loses it after this. */
+  /** How long a lease lasts, renewed every third of it while the item is worked: a worker that dies mid-item loses it after this. */
   readonly leaseMs: number;
   /** How long an idle lane waits before looking again. */
   readonly pollMs: number;
@@ -74,23 +76,30 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   let abandoned = 0;
   const sleepers = new Set<() => void>();
 
+  const leaseEnd = (): string => new Date(context.now().getTime() + options.leaseMs).toISOString();
+
   async function leaseOne(): Promise<SyncItem | undefined> {
-    const now = context.now();
-    const [item] = await store.leaseSyncWork({
-      now: now.toISOString(),
-      limit: 1,
-      leaseUntil: new Date(now.getTime() + options.leaseMs).toISOString(),
-      owner,
-    });
+    const [item] = await store.leaseSyncWork({ now: context.now().toISOString(), limit: 1, leaseUntil: leaseEnd(), owner });
     return item;
+  }
+
+  /** Counts an item that left the queue, for the drain rate (a count the store cannot take is skipped). */
+  async function drained(): Promise<void> {
+    await store.recordSyncDrained(context.now().toISOString()).catch(() => undefined);
+  }
+
+  /** Renews the item's lease; one lost (this worker stalled past it and another took the item) is logged, the work goes on. */
+  async function renew(item: SyncItem): Promise<void> {
+    if (await store.renewSyncLease(item, owner, leaseEnd())) return;
+    log.warn({ resourceType: item.resourceType, resourceId: item.resourceId }, 'sync lease lost while working: another worker may apply this item too');
   }
 
   async function process(item: SyncItem): Promise<void> {
     busy += 1;
     try {
-      if (item.resourceType === 'User') await syncUser(context, item);
-      else await syncGroup(context, item);
+      await renewWhile(options.leaseMs / 3, () => renew(item), () => (item.resourceType === 'User' ? syncUser(context, item) : syncGroup(context, item)));
       await store.completeSyncWork(item, owner);
+      await drained();
       observer.syncProcessed({ resourceType: item.resourceType, outcome: 'completed' });
     } catch (error) {
       if (stopSignal?.aborted === true && error === stopSignal.reason) {
@@ -99,7 +108,8 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
         return;
       }
       const failure = classifySyncFailure(error);
-      const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason };
+      const where = failure.upstream === undefined ? {} : { url: failure.upstream.url, cause: failure.upstream.kind };
+      const fields = { resourceType: item.resourceType, resourceId: item.resourceId, attempts: item.attempts + 1, reason: failure.reason, ...where };
       if (failure.kind === 'transient') {
         const delay = backoffMs(item.attempts, failure, options.random);
         log.warn({ ...fields, retryInMs: Math.round(delay) }, 'sync failed; will retry');
@@ -108,6 +118,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
       } else {
         log.error(fields, 'sync failed permanently; kept for an operator');
         await store.failSyncWork(item, owner, { at: context.now().toISOString(), reason: failure.reason });
+        await drained();
         observer.syncProcessed({ resourceType: item.resourceType, outcome: 'failed' });
       }
     } finally {

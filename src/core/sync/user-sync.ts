@@ -9,7 +9,7 @@ import { UpstreamError } from '../../ports/upstream-error.js';
 import { sameJson } from '../json-equality.js';
 import { auditSkipped, auditedWrite, type WriteContext } from './audited-write.js';
 import { desiredUser, type DesiredUser } from './desired-state.js';
-import { ensureGroup } from './group-sync.js';
+import { afterGroupDeletions, ensureGroup } from './group-sync.js';
 import type { SyncContext } from './sync-context.js';
 import { PermanentSyncError } from './sync-failure.js';
 
@@ -115,6 +115,8 @@ async function planGroups(
     }
   }
   const want = new Set(wanted);
+  const leaving = current.groupUuids.filter((uuid) => !want.has(uuid));
+  if (leaving.length > 0 && !context.dryRun) current = await afterGroupDeletions(context, current, leaving);
   const had = new Set(current.groupUuids);
   const add = [...want].filter((uuid) => !had.has(uuid));
   const remove = [...had].filter((uuid) => !want.has(uuid));

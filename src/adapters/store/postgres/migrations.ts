@@ -188,6 +188,41 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX users_display_name_lower ON ${s}.users ((lower(display_name) COLLATE "C"));
     `,
   },
+  {
+    version: 7,
+    name: 'rate-ledger',
+    /*
+     * The client-side rate budgets' windows (ports/rate-ledger.ts), shared by every replica:
+     * rate_budgets holds a budget's pause (epoch ms, 0 = none) and is the row a take locks;
+     * rate_requests the requests that may still count, each at an epoch-ms time.
+     */
+    sql: (s) => `
+      CREATE TABLE ${s}.rate_budgets (
+        budget text COLLATE "C" PRIMARY KEY,
+        paused_until bigint NOT NULL
+      );
+      CREATE TABLE ${s}.rate_requests (
+        slot bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        budget text COLLATE "C" NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX rate_requests_budget_at ON ${s}.rate_requests (budget, at);
+    `,
+  },
+  {
+    version: 8,
+    name: 'sync-drained',
+    /*
+     * sync_drained: how many queue items left the queue (completed or failed) in each minute (the
+     * minute's start as toISOString() text), for the drain rate of every replica; the last 15 minutes are kept.
+     */
+    sql: (s) => `
+      CREATE TABLE ${s}.sync_drained (
+        minute text COLLATE "C" PRIMARY KEY,
+        items bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */

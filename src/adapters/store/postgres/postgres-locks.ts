@@ -17,6 +17,7 @@ export function createPostgresLocks(db: Sql, schema: string): AsyncEngine<LockEn
         RETURNING l.name`,
     },
     release: { name: 'lock_release', text: `DELETE FROM ${table} WHERE name = $1 AND owner = $2` },
+    releaseByPrefix: { name: 'lock_release_prefix', text: `DELETE FROM ${table} WHERE left(name, length($1)) = $1` },
   };
   return {
     async acquire(name, owner, now, until) {
@@ -25,5 +26,6 @@ export function createPostgresLocks(db: Sql, schema: string): AsyncEngine<LockEn
     async release(name, owner) {
       await db.run(s.release, [name, owner]);
     },
+    releaseByPrefix: (prefix) => db.run(s.releaseByPrefix, [prefix]),
   };
 }

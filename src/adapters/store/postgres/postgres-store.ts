@@ -17,6 +17,7 @@ import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
+import { rateLedgerPort } from '../rate-ledger-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
 import { searchPage, userSearchRange } from '../user-search.js';
@@ -41,6 +42,7 @@ import { migrate, migrationTimeoutMs, quoteIdentifier } from './migrations.js';
 import { createPostgresAppliedState } from './postgres-applied-state.js';
 import { createPostgresAuditLog } from './postgres-audit-log.js';
 import { createPostgresLocks } from './postgres-locks.js';
+import { createPostgresRateLedger } from './postgres-rate-ledger.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
 import { toStoreError } from './postgres-errors.js';
@@ -473,6 +475,7 @@ function buildStore(db: Database, schema: string): Store {
     ...checkedPort(appliedStatePort, createPostgresAppliedState(db, schema), open),
     ...checkedPort(auditLogPort, createPostgresAuditLog(db, schema), open),
     ...checkedPort(lockPort, createPostgresLocks(db, schema), open),
+    ...checkedPort(rateLedgerPort, createPostgresRateLedger(db, schema), open),
 
     async searchUsers(search) {
       const range = userSearchRange(search);

@@ -3,7 +3,7 @@
 // hand out the same item; an enqueue is one upsert of every target, inside the caller's transaction.
 import type { SyncItem, SyncResourceType, SyncTarget } from '../../../ports/sync-queue.js';
 import type { EnqueueContext, QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
+import { failedItemOf, retryingItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 import type { AsyncEngine } from './checked-ports.js';
 import type { Sql } from './postgres-database.js';
 
@@ -17,8 +17,11 @@ interface Row extends Omit<QueueRow, 'seq'> {
   readonly seq: string;
 }
 
-/** Counts, then one failed row's columns, all NULL (`seq` included) when there is no failure to list. */
-type StatsRow = { readonly depth: string; readonly oldest: string | null; readonly failed_count: string } & (Row | { readonly seq: null });
+/** Counts, then one listed row's columns (a failed or a retrying one), all NULL (`seq` included) when none is listed. */
+type StatsRow = { readonly depth: string; readonly oldest: string | null; readonly failed_count: string; readonly retrying_count: string } & (
+  | (Row & { readonly kind: 'failed' | 'retrying' })
+  | { readonly seq: null; readonly kind: null }
+);
 
 const columns = (q: string): string => `${q}.seq, ${q}.resource_type AS "resourceType", ${q}.resource_id AS "resourceId",
   ${q}.generation, ${q}.attempts, ${q}.first_enqueued_at AS "firstEnqueuedAt", ${q}.due_at AS "dueAt",
@@ -96,30 +99,41 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
       text: `UPDATE ${table} SET failed_reason = NULL, failed_at = NULL, attempts = 0, last_error = NULL, due_at = $1
         WHERE failed_at IS NOT NULL`,
     },
+    renew: { name: 'queue_renew', text: `UPDATE ${table} SET lease_until = $4 WHERE ${whereLeased}` },
     releaseOwner: { name: 'queue_release_owner', text: `UPDATE ${table} SET ${freeLease} WHERE lease_owner = $1` },
-    retrying: {
-      name: 'queue_retrying',
-      text: `SELECT ${columns('q')} FROM ${table} q WHERE q.failed_at IS NULL AND q.last_error IS NOT NULL ORDER BY q.seq LIMIT $1`,
-    },
     workOf: {
       name: 'queue_work_of',
       text: `SELECT ${columns('q')} FROM ${table} q JOIN unnest($1::text[], $2::text[]) AS t (resource_type, resource_id)
         ON q.resource_type = t.resource_type AND q.resource_id = t.resource_id ORDER BY q.seq`,
     },
-    /** Counts and the newest failures in one statement (one snapshot); without failures one row with NULL columns. */
+    releaseAll: { name: 'queue_release_all', text: `UPDATE ${table} SET ${freeLease} WHERE lease_owner IS NOT NULL` },
+    /**
+     * Counts, the newest failures and the retrying items next tried, in one statement (one snapshot);
+     * with nothing to list one row with NULL columns.
+     */
     stats: {
       name: 'queue_stats',
-      text: `SELECT c.depth, c.oldest, c.failed_count, ${columns('f')}
+      text: `SELECT c.depth, c.oldest, c.failed_count, c.retrying_count, f.kind, ${columns('f')}
         FROM (
           SELECT count(*) FILTER (WHERE failed_at IS NULL) AS depth,
             min(first_enqueued_at) FILTER (WHERE failed_at IS NULL) AS oldest,
-            count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed_count
+            count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed_count,
+            count(*) FILTER (WHERE failed_at IS NULL AND attempts > 0) AS retrying_count
           FROM ${table}
         ) c
         LEFT JOIN LATERAL (
-          SELECT * FROM ${table} WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, seq DESC LIMIT $1
+          (SELECT 'failed' AS kind, * FROM ${table} WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, seq DESC LIMIT $1)
+          UNION ALL
+          (SELECT 'retrying' AS kind, * FROM ${table} WHERE failed_at IS NULL AND attempts > 0 ORDER BY due_at, seq LIMIT $2)
         ) f ON true`,
     },
+    drained: {
+      name: 'queue_drained',
+      text: `WITH forget AS (DELETE FROM ${schema}.sync_drained WHERE minute < $2)
+        INSERT INTO ${schema}.sync_drained AS d (minute, items) VALUES ($1, 1)
+        ON CONFLICT (minute) DO UPDATE SET items = d.items + 1`,
+    },
+    drainedSince: { name: 'queue_drained_since', text: `SELECT sum(items) AS items, min(minute) AS first FROM ${schema}.sync_drained WHERE minute >= $1` },
   };
 
   async function enqueueIn(sql: Sql, targets: readonly SyncTarget[], context: EnqueueContext): Promise<void> {
@@ -159,12 +173,12 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
 
     retryFailed: (dueAt) => db.run(s.retryFailed, [dueAt]),
 
-    async releaseLeases(owner) {
-      await db.run(s.releaseOwner, [owner]);
+    async renew(item, owner, leaseUntil) {
+      return (await db.run(s.renew, [...key(item, owner), leaseUntil])) === 1;
     },
 
-    async retrying(limit) {
-      return (await db.rows<Row>(s.retrying, [limit])).map((row) => workStateOf(queueRowOf(row)));
+    async releaseLeases(owner) {
+      await db.run(s.releaseOwner, [owner]);
     },
 
     async workOf(targets) {
@@ -172,16 +186,29 @@ export function createPostgresSyncQueue(db: Sql, schema: string): PostgresSyncQu
       return rows.map((row) => workStateOf(queueRowOf(row)));
     },
 
-    async stats(failedLimit) {
-      const rows = await db.rows<StatsRow>(s.stats, [failedLimit]);
+    releaseAll: () => db.run(s.releaseAll),
+
+    async stats(failedLimit, retryingLimit) {
+      const rows = await db.rows<StatsRow>(s.stats, [failedLimit, retryingLimit]);
       const [first] = rows;
-      const failed = rows.flatMap((row) => (row.seq === null ? [] : [failedItemOf(queueRowOf(row))]));
+      const listed = (kind: 'failed' | 'retrying') => rows.flatMap((row) => (row.seq !== null && row.kind === kind ? [queueRowOf(row)] : []));
       return {
         depth: Number(first?.depth ?? 0),
         oldestEnqueuedAt: first?.oldest ?? null,
         failedCount: Number(first?.failed_count ?? 0),
-        failed,
+        failed: listed('failed').map(failedItemOf),
+        retryingCount: Number(first?.retrying_count ?? 0),
+        retrying: listed('retrying').map(retryingItemOf),
       };
+    },
+
+    async drained(minute, forgetBefore) {
+      await db.run(s.drained, [minute, forgetBefore]);
+    },
+
+    async drainedSince(fromMinute) {
+      const [row] = await db.rows<{ items: string | null; first: string | null }>(s.drainedSince, [fromMinute]);
+      return { items: Number(row?.items ?? 0), from: row?.first ?? null };
     },
   };
 }

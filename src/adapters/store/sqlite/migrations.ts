@@ -182,6 +182,41 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX users_display_name_lower ON users (lower(display_name));
     `,
   },
+  {
+    version: 7,
+    name: 'rate-ledger',
+    /*
+     * The client-side rate budgets' windows (ports/rate-ledger.ts), kept across restarts:
+     * rate_budgets holds a budget's pause (epoch ms, 0 = none); rate_requests the requests that may
+     * still count, each at an epoch-ms time.
+     */
+    sql: `
+      CREATE TABLE rate_budgets (
+        budget TEXT PRIMARY KEY,
+        paused_until INTEGER NOT NULL
+      );
+      CREATE TABLE rate_requests (
+        slot INTEGER PRIMARY KEY,
+        budget TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX rate_requests_budget_at ON rate_requests (budget, at);
+    `,
+  },
+  {
+    version: 8,
+    name: 'sync-drained',
+    /*
+     * sync_drained: how many queue items left the queue (completed or failed) in each minute (the
+     * minute's start as toISOString() text), for the drain rate; the last 15 minutes are kept.
+     */
+    sql: `
+      CREATE TABLE sync_drained (
+        minute TEXT PRIMARY KEY,
+        items INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */

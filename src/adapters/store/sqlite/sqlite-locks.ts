@@ -12,6 +12,7 @@ export function createSqliteLocks(db: Database.Database): LockEngine {
        WHERE locks.owner = excluded.owner OR locks.until <= ?`,
     ),
     release: db.prepare<[string, string]>('DELETE FROM locks WHERE name = ? AND owner = ?'),
+    releaseByPrefix: db.prepare<[string, string]>('DELETE FROM locks WHERE substr(name, 1, length(?)) = ?'),
   };
   return {
     acquire(name, owner, now, until) {
@@ -19,6 +20,9 @@ export function createSqliteLocks(db: Database.Database): LockEngine {
     },
     release(name, owner) {
       s.release.run(name, owner);
+    },
+    releaseByPrefix(prefix) {
+      return s.releaseByPrefix.run(prefix, prefix).changes;
     },
   };
 }

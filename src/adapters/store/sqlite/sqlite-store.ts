@@ -23,6 +23,7 @@ import type { SyncTarget } from '../../../ports/sync-queue.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
+import { rateLedgerPort } from '../rate-ledger-port.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
 import { searchPage, userSearchRange } from '../user-search.js';
@@ -45,6 +46,7 @@ import { migrate } from './migrations.js';
 import { createSqliteAppliedState } from './sqlite-applied-state.js';
 import { createSqliteAuditLog } from './sqlite-audit-log.js';
 import { createSqliteLocks } from './sqlite-locks.js';
+import { createSqliteRateLedger } from './sqlite-rate-ledger.js';
 import { toStoreError } from './sqlite-errors.js';
 import { createSqliteSyncQueue } from './sqlite-sync-queue.js';
 
@@ -407,6 +409,7 @@ function buildStore(db: Database.Database): Store {
     ...appliedStatePort(createSqliteAppliedState(db), run),
     ...auditLogPort(createSqliteAuditLog(db), run),
     ...lockPort(createSqliteLocks(db), run),
+    ...rateLedgerPort(createSqliteRateLedger(db), run),
 
     async ping() {
       guard(() => s.ping.get());

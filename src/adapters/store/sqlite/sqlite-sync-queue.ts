@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { SyncResourceType } from '../../../ports/sync-queue.js';
 import type { QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
-import { failedItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
+import { failedItemOf, retryingItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
 
 const rowColumns = `seq, resource_type AS resourceType, resource_id AS resourceId, generation, attempts,
   first_enqueued_at AS firstEnqueuedAt, due_at AS dueAt, request_id AS requestId, last_error AS lastError,
@@ -58,18 +58,25 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
       `UPDATE sync_queue SET failed_reason = NULL, failed_at = NULL, attempts = 0, last_error = NULL, due_at = ?
        WHERE failed_at IS NOT NULL`,
     ),
+    renew: db.prepare<[string, ...Key]>(`UPDATE sync_queue SET lease_until = ? WHERE ${whereLeased}`),
     releaseOwner: db.prepare<[string]>(`UPDATE sync_queue SET ${freeLease} WHERE lease_owner = ?`),
+    releaseAll: db.prepare<[]>(`UPDATE sync_queue SET ${freeLease} WHERE lease_owner IS NOT NULL`),
     pending: db.prepare<[], { depth: number; oldest: string | null }>(
       'SELECT COUNT(*) AS depth, MIN(first_enqueued_at) AS oldest FROM sync_queue WHERE failed_at IS NULL',
     ),
     failedCount: db.prepare<[], number>('SELECT COUNT(*) FROM sync_queue WHERE failed_at IS NOT NULL').pluck(),
-    retrying: db.prepare<[number], QueueRow>(
-      `SELECT ${rowColumns} FROM sync_queue WHERE failed_at IS NULL AND last_error IS NOT NULL ORDER BY seq LIMIT ?`,
-    ),
     workOf: db.prepare<[SyncResourceType, string], QueueRow>(`SELECT ${rowColumns} FROM sync_queue WHERE resource_type = ? AND resource_id = ?`),
     failedNewest: db.prepare<[number], QueueRow>(
       `SELECT ${rowColumns} FROM sync_queue WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, seq DESC LIMIT ?`,
     ),
+    retryingCount: db.prepare<[], number>('SELECT COUNT(*) FROM sync_queue WHERE failed_at IS NULL AND attempts > 0').pluck(),
+    /** Walks the sync_queue_lease index in due order, skipping rows never retried. */
+    retryingNext: db.prepare<[number], QueueRow>(
+      `SELECT ${rowColumns} FROM sync_queue WHERE failed_at IS NULL AND attempts > 0 ORDER BY due_at, seq LIMIT ?`,
+    ),
+    drained: db.prepare<[string]>('INSERT INTO sync_drained (minute, items) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET items = items + 1'),
+    forgetDrained: db.prepare<[string]>('DELETE FROM sync_drained WHERE minute < ?'),
+    drainedSince: db.prepare<[string], { items: number | null; first: string | null }>('SELECT SUM(items) AS items, MIN(minute) AS first FROM sync_drained WHERE minute >= ?'),
   };
 
   return {
@@ -103,26 +110,42 @@ export function createSqliteSyncQueue(db: Database.Database): SyncQueueEngine {
       return s.retryFailed.run(dueAt).changes;
     },
 
+    renew(item, owner, leaseUntil) {
+      return s.renew.run(leaseUntil, item.resourceType, item.resourceId, owner).changes === 1;
+    },
+
     releaseLeases(owner) {
       s.releaseOwner.run(owner);
     },
 
-    stats(failedLimit) {
+    releaseAll() {
+      return s.releaseAll.run().changes;
+    },
+
+    stats(failedLimit, retryingLimit) {
       const pending = s.pending.get();
       return {
         depth: pending?.depth ?? 0,
         oldestEnqueuedAt: pending?.oldest ?? null,
         failedCount: s.failedCount.get() ?? 0,
         failed: failedLimit === 0 ? [] : s.failedNewest.all(failedLimit).map(failedItemOf),
+        retryingCount: s.retryingCount.get() ?? 0,
+        retrying: retryingLimit === 0 ? [] : s.retryingNext.all(retryingLimit).map(retryingItemOf),
       };
-    },
-
-    retrying(limit) {
-      return s.retrying.all(limit).map(workStateOf);
     },
 
     workOf(targets) {
       return targets.flatMap((target) => s.workOf.all(target.resourceType, target.resourceId)).map(workStateOf);
+    },
+
+    drained(minute, forgetBefore) {
+      s.drained.run(minute);
+      s.forgetDrained.run(forgetBefore);
+    },
+
+    drainedSince(fromMinute) {
+      const row = s.drainedSince.get(fromMinute);
+      return { items: row?.items ?? 0, from: row?.first ?? null };
     },
   };
 }
