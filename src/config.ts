@@ -146,6 +146,8 @@ export interface SyncConfig {
    * a replica that dies mid-item holds its items this long at most.
    */
   readonly leaseMs: number;
+  /** How often an idle worker looks for due items. */
+  readonly pollMs: number;
   /** Periodic reconcile; 0 = only on demand. */
   readonly reconcileIntervalMs: number;
   /** Davis Assistant `timezone` when the SCIM user has none. */
@@ -261,6 +263,7 @@ export function loadConfig(env: Env, readFile: (file: string) => string = (f) =>
       coalesceMs: reader.integer('SYNC_COALESCE_MS', 2_000, 0, 600_000),
       concurrency: reader.integer('SYNC_CONCURRENCY', 4, 1, 64),
       leaseMs: reader.integer('SYNC_LEASE_MS', 30_000, 3_000, 600_000),
+      pollMs: reader.integer('SYNC_POLL_MS', 250, 10, 60_000),
       reconcileIntervalMs: reader.integer('RECONCILE_INTERVAL_MS', 3_600_000, 0, 604_800_000),
       defaultTimezone: reader.string('DAVIS_DEFAULT_TIMEZONE', 'UTC'),
     },

@@ -5,7 +5,7 @@
 import type { UserAccess } from './core/access/access-chain.js';
 import { buildDeps, openStore, startUpstream } from './deps.js';
 import { createLogger } from './observability/logger.js';
-import type { Store } from './ports/store.js';
+import type { ResourceStore } from './ports/store.js';
 import { readSettings } from './settings.js';
 
 async function main(): Promise<number> {
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
 }
 
 /** The ids of the users `text` names: by id, else by userName, else by email (indexed lookups). */
-async function findPerson(store: Store, text: string): Promise<string[]> {
+async function findPerson(store: ResourceStore, text: string): Promise<string[]> {
   const byId = await store.getUser(text);
   if (byId !== null) return [byId.id];
   const [byName] = await store.findUsers({ where: { kind: 'eq', attribute: 'userName', value: text }, offset: 0, limit: 1 });

@@ -4,11 +4,11 @@
 // and reconciling with Dynatrace — one reconcile at a time across every replica on the store (its
 // locks), and the periodic one once per period across them.
 import { randomUUID } from 'node:crypto';
-import type { StoredAuditEntry } from '../ports/audit-log.js';
+import type { AuditLog, StoredAuditEntry } from '../ports/audit-log.js';
 import type { SyncObserver } from '../ports/observer.js';
 import { noopObserver } from '../ports/observer.js';
-import type { Store } from '../ports/store.js';
-import type { FailedSyncItem, RetryingSyncItem } from '../ports/sync-queue.js';
+import type { LockStore } from '../ports/store.js';
+import type { FailedSyncItem, RetryingSyncItem, SyncQueue } from '../ports/sync-queue.js';
 import { drainOf, type Drain } from './drain-rate.js';
 import { ProvisioningError } from './provisioning-error.js';
 import { renewWhile } from './renewal.js';
@@ -69,7 +69,8 @@ export const RECONCILE_PERIOD_LOCK = 'reconcile-period';
 export const RECONCILE_LOCK_MS = 10 * 60_000;
 
 export interface AdminServiceOptions {
-  readonly store: Store;
+  /** The roles the operator's requests use: the queue's status and retries, the audit log, the reconcile locks. */
+  readonly store: SyncQueue & AuditLog & LockStore;
   readonly dryRun: boolean;
   readonly now: () => Date;
   readonly budgetUsage: () => Promise<BudgetUsage>;

@@ -16,7 +16,7 @@ import type {
   MemberRef,
   MembershipChange,
   ResourceMeta,
-  Store,
+  ResourceStore,
   StoredResource,
 } from '../ports/store.js';
 
@@ -27,7 +27,7 @@ export interface GroupView {
 }
 
 export interface GroupServiceOptions {
-  readonly store: Store;
+  readonly store: ResourceStore;
   readonly catalogue: AttributeCatalogue;
   readonly coreSchema: string;
   readonly filterScanLimit: number;

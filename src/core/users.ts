@@ -11,7 +11,7 @@ import { dynatraceEmail } from './sync/desired-state.js';
 import { userKeys } from './resource-keys.js';
 import { translateStoreError } from './store-failure.js';
 import type { JsonObject } from '../ports/json.js';
-import type { FindQuery, GroupRef, IndexPredicate, Store, StoredResource, UserIndexedAttribute } from '../ports/store.js';
+import type { FindQuery, GroupRef, IndexPredicate, ResourceStore, StoredResource, UserIndexedAttribute } from '../ports/store.js';
 
 export interface UserView {
   readonly record: StoredResource;
@@ -20,7 +20,7 @@ export interface UserView {
 }
 
 export interface UserServiceOptions {
-  readonly store: Store;
+  readonly store: ResourceStore;
   readonly catalogue: AttributeCatalogue;
   readonly coreSchema: string;
   readonly filterScanLimit: number;

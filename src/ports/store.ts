@@ -137,7 +137,8 @@ export interface Precondition {
 }
 
 /**
- * Sync work each mutation enqueues, in the same transaction:
+ * Users, groups and their memberships: what SCIM writes and reads. Sync work each mutation enqueues,
+ * in the same transaction:
  * - insertUser, replaceUser, deleteUser: the User;
  * - insertGroup: the Group and each member User;
  * - updateGroup: the Group when its attributes are given; each User added or removed (for `replace`,
@@ -145,11 +146,7 @@ export interface Precondition {
  * - deleteGroup: the Group and each User that was a member.
  * deleteUser enqueues no Group: a Group's own Dynatrace state does not depend on its members.
  */
-export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore, RateLedger {
-  /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-
+export interface ResourceStore {
   /**
    * The operator console's people search: users whose userName, an email or displayName starts with
    * `text` (case-folded; displayName folds ASCII letters only on SQLite), listed by userName. Each field
@@ -196,6 +193,16 @@ export interface Store extends SyncQueue, AppliedStateStore, AuditLog, LockStore
   membersOfGroups(groupIds: readonly string[]): Promise<Map<string, MemberRef[]>>;
   /** How many members each group has, without loading them; groups with none are absent from the map. */
   countMembersOfGroups(groupIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+/**
+ * The whole store an engine provides, by role: resources (ResourceStore), the sync queue, applied state,
+ * the audit log, locks and the rate ledger. Each consumer names only the roles it uses.
+ */
+export interface Store extends ResourceStore, SyncQueue, AppliedStateStore, AuditLog, LockStore, RateLedger {
+  /** Resolves when the store answers; rejects with StoreError('unavailable') otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**

@@ -71,6 +71,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('when the sync worker’s poll interval is set, then it applies (default 250 ms); out of range, it is a problem', () => {
+    expect(loadConfig({ SYNC_POLL_MS: '1000' }).sync.pollMs).toBe(1_000);
+    expect(loadConfig({}).sync.pollMs).toBe(250);
+    expect(problemsOf({ SYNC_POLL_MS: '5' })).toEqual(['SYNC_POLL_MS must be a whole number from 10 to 60000, got "5"']);
+  });
+
   it('when DATABASE_URL is no URL (a port that is no number, a broken percent-encoding, another scheme), then it is a problem that does not repeat it', () => {
     const secret = 'pw-that-must-not-show';
     const cases: Array<[string, RegExp]> = [

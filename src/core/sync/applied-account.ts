@@ -2,7 +2,9 @@
 // API URL or account UUID, or another sandbox), the bridge forgets the applied state — it says what
 // is true of the old account — and queues every SCIM user and group, so the new account is
 // provisioned whole rather than believed provisioned.
-import type { Store } from '../../ports/store.js';
+import type { AppliedStateStore } from '../../ports/applied-state.js';
+import type { ResourceStore } from '../../ports/store.js';
+import type { SyncQueue } from '../../ports/sync-queue.js';
 import type { SyncTarget } from '../../ports/sync-queue.js';
 
 export interface AccountClaim {
@@ -25,7 +27,7 @@ export function accountIdentity(apiUrl: string, accountUuid: string): string {
  * Makes `account` the one the applied state describes. A store that recorded none (new, or written
  * by a release that did not record it) is taken to describe this account and keeps its state.
  */
-export async function claimAppliedAccount(store: Store, account: string, now: () => Date): Promise<AccountClaim> {
+export async function claimAppliedAccount(store: ResourceStore & SyncQueue & AppliedStateStore, account: string, now: () => Date): Promise<AccountClaim> {
   const previous = await store.getAppliedAccount();
   if (previous === account) return { previous, switched: false, queued: 0 };
   if (previous === null) {
@@ -38,7 +40,7 @@ export async function claimAppliedAccount(store: Store, account: string, now: ()
   return { previous, switched: true, queued };
 }
 
-async function enqueueEveryResource(store: Store, at: string): Promise<number> {
+async function enqueueEveryResource(store: ResourceStore & SyncQueue, at: string): Promise<number> {
   const context = { at, requestId: 'account-switch', dueAt: at };
   let queued = 0;
   const pages = [

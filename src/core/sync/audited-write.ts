@@ -1,12 +1,11 @@
 // Every upstream write goes through here: it is made (or, in dry-run, only described) and recorded
 // in the audit log with the SCIM resource and request that caused it.
-import type { AuditEntry } from '../../ports/audit-log.js';
-import type { Store } from '../../ports/store.js';
+import type { AuditEntry, AuditLog } from '../../ports/audit-log.js';
 import type { SyncItem } from '../../ports/sync-queue.js';
 import { UpstreamError } from '../../ports/upstream-error.js';
 
 export interface WriteContext {
-  readonly store: Store;
+  readonly store: AuditLog;
   readonly item: SyncItem;
   readonly dryRun: boolean;
   readonly now: () => Date;

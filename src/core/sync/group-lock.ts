@@ -5,6 +5,7 @@
 // may need the group and create it inline (ensureGroup).
 import { randomUUID } from 'node:crypto';
 import { renewWhile } from '../renewal.js';
+import type { LockStore } from '../../ports/store.js';
 import type { SyncContext } from './sync-context.js';
 import { TransientSyncError } from './sync-failure.js';
 
@@ -26,7 +27,7 @@ const MAX_POLL_MS = 200;
  * as the other replica has linked it, without taking the lock at all.
  */
 export async function withGroupLock<T>(
-  context: SyncContext,
+  context: Pick<SyncContext, 'groupLocks' | 'now'> & { readonly store: LockStore },
   groupId: string,
   work: () => Promise<T>,
   ready?: () => Promise<T | undefined>,

@@ -2,14 +2,18 @@
 // process-wide helpers (group locks, the account's group and user directories, binding resolution).
 import type { AccountApi, DtGroup } from '../../ports/account-api.js';
 import type { DavisAssistantApi } from '../../ports/davis-assistant-api.js';
-import type { Store } from '../../ports/store.js';
+import type { AppliedStateStore } from '../../ports/applied-state.js';
+import type { AuditLog } from '../../ports/audit-log.js';
+import type { LockStore, ResourceStore } from '../../ports/store.js';
+import type { SyncQueue } from '../../ports/sync-queue.js';
 import type { Mapping } from '../mapping/mapping.js';
 import type { KeyedLock } from './keyed-lock.js';
 import type { BindingResolver } from './binding-resolver.js';
 import type { UserDirectory } from './user-directory.js';
 
 export interface SyncContext {
-  readonly store: Store;
+  /** The roles the sync uses: resources (read), the queue, applied state, the audit of its writes, group locks. */
+  readonly store: ResourceStore & SyncQueue & AppliedStateStore & AuditLog & LockStore;
   readonly accountApi: AccountApi;
   readonly davisApi: DavisAssistantApi;
   /** The mapping in force (it may be reloaded between items). */
