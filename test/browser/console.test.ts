@@ -80,6 +80,7 @@ describe.skipIf(!BROWSER_AVAILABLE)('the operator console in Chromium', () => {
     await page.waitForURL(`${bridge.url}/console`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
     expect(await page.getByTestId('dynatrace-state').textContent()).toBe('ok');
+    expect(await page.getByTestId('upstream-account-management').textContent()).toBe('reached');
     const cookies = await browser.context.cookies(`${bridge.url}/console`);
     const session = cookies.find((c) => c.name === 'scim_bridge_console');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });

@@ -16,7 +16,8 @@ import {
   type ManualClock,
 } from '../helpers/bridge-process.js';
 import { ERROR_URN, groupBody, userBody } from '../helpers/scim-builders.js';
-import { TEST_TOKEN } from '../helpers/test-bridge.js';
+import { TEST_ADMIN_TOKEN, TEST_TOKEN } from '../helpers/test-bridge.js';
+import { consoleSignIn } from '../../tools/console-sign-in.js';
 import { cleanupsAfterEach } from '../helpers/cleanups.js';
 import { freePort } from '../../tools/free-port.js';
 
@@ -185,6 +186,16 @@ describe('GET /admin/status', () => {
     expect(status.upstream.oauth).toMatchObject({ reachable: true, lastFailure: null });
     const line = bridge.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((entry) => entry['msg'] === 'sync failed; will retry');
     expect(line).toMatchObject({ url: users, cause: 'connection_refused', attempts: 1 });
+
+    // The console's overview shows the same: the item being retried, the drain rate, the unreachable service.
+    const session = await consoleSignIn(bridge.url, TEST_ADMIN_TOKEN);
+    const overview = await fetch(`${bridge.url}/console`, { headers: { cookie: session.cookie } });
+    expect(overview.status).toBe(200);
+    const page = await overview.text();
+    expect(page).toContain(`/console/people/${created.body.id}`);
+    expect(page).toContain(status.queue.retrying[0].nextAttemptAt);
+    expect(page).toContain('0 / min');
+    expect(page).toMatch(/data-testid="upstream-account-management">unreachable<span class="hint">, last failure [^<]*connection refused \(ECONNREFUSED\)/);
   });
 
   it('when the bridge runs with DRY_RUN, then status says so', async () => {
