@@ -159,7 +159,7 @@ describe('sync outcomes on /metrics', () => {
     expect(valueOf(samples, 'scim_bridge_sync_failed_items')).toBe(1);
     expect(valueOf(samples, 'scim_bridge_sync_queue_depth')).toBe(1);
     expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'createUser', status: '400' })).toBe(1);
-    expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'getUser', status: '500' })).toBe(1);
+    expect(valueOf(samples, 'scim_bridge_upstream_requests_total', { service: 'account-management', operation: 'createUser', status: '500' })).toBe(1);
   });
 });
 

@@ -16,6 +16,7 @@ import { parseJson, scimRequest } from '../helpers/scim-client.js';
 import { buildBridge, runUntilExit, sandboxAccountEnv, spawnBridge, type BuiltBridge, type SpawnedBridge } from '../helpers/spawned-bridge.js';
 
 const TOKEN = 'restart-test-token-0123456789';
+const ADMIN_TOKEN = 'restart-test-admin-token-0123456789';
 
 let built: BuiltBridge;
 beforeAll(() => {
@@ -32,7 +33,7 @@ async function slowSandbox(): Promise<SandboxHandle> {
 }
 
 function env(sandbox: SandboxHandle, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { DATA_DIR: dataDir, SCIM_TOKENS: TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', RECONCILE_INTERVAL_MS: '0', ...sandboxAccountEnv(sandbox), DAVIS_ASSISTANT_TOKEN: '', ...extra };
+  return { DATA_DIR: dataDir, SCIM_TOKENS: TOKEN, ADMIN_TOKENS: ADMIN_TOKEN, LOG_LEVEL: 'info', SYNC_COALESCE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', RECONCILE_INTERVAL_MS: '0', ...sandboxAccountEnv(sandbox), DAVIS_ASSISTANT_TOKEN: '', ...extra };
 }
 
 /** A replica's environment: a data directory of its own, the shared database. */
@@ -49,7 +50,7 @@ async function start(entryEnv: Record<string, string>): Promise<SpawnedBridge> {
 }
 
 async function queueDepth(bridge: SpawnedBridge): Promise<number> {
-  const response = await fetch(`${bridge.url}/admin/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const response = await fetch(`${bridge.url}/admin/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return (parseJson(await response.text()) as { queue: { depth: number } }).queue.depth;
 }
 
@@ -165,7 +166,7 @@ describe('one rate budget per account, across restarts and replicas', () => {
   const accountCalls = (sandbox: SandboxHandle) => sandbox.state.requestLog.filter((r) => r.service === 'account-management');
 
   async function budgetStatus(bridge: SpawnedBridge): Promise<{ used: number; waiting: number }> {
-    const response = await fetch(`${bridge.url}/admin/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await fetch(`${bridge.url}/admin/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     return (parseJson(await response.text()) as { rateBudget: { used: number; waiting: number } }).rateBudget;
   }
 
