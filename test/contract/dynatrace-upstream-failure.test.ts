@@ -83,7 +83,7 @@ describe('a Dynatrace call that gets no usable answer', () => {
 
   it('when the server\'s certificate is self-signed, then the failure is tls and names the certificate problem', async () => {
     const fixtures = new URL('../fixtures/tls/', import.meta.url);
-    const server = createHttpsServer({ key: readFileSync(new URL('self-signed-key.pem', fixtures)), cert: readFileSync(new URL('self-signed-cert.pem', fixtures)) }, answering(200, '{"count":0,"items":[]}'));
+    const server = createHttpsServer({ key: readFileSync(new URL('loopback.key', fixtures)), cert: readFileSync(new URL('loopback.crt', fixtures)) }, answering(200, '{"count":0,"items":[]}'));
     const port = await listen(server);
     const { error } = await failingListUsers(`https://127.0.0.1:${port}`);
     expect(error.failure).toMatchObject({
