@@ -1,4 +1,4 @@
-// Request bodies as Okta and Entra ID send them (docs/idp-dialects.md), generated from an index so
+// Request bodies as Okta and Entra ID send them (the captured shapes in test/fixtures/idp/), generated from an index so
 // that every userName is unique and can be derived again (for filters) without keeping a list.
 const GIVEN = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Niklaus', 'Radia', 'Tony', 'Leslie', 'Shafi', 'John', 'Sophie'];
 const FAMILY = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Wirth', 'Perlman', 'Hoare', 'Lamport', 'Goldwasser', 'Backus', 'Wilson'];

@@ -1,4 +1,4 @@
-// Translates StoreError codes into the core's ProvisioningError vocabulary (architecture.md error model).
+// Translates StoreError codes into the core's ProvisioningError vocabulary (docs/architecture.md, error model).
 import { ProvisioningError } from './provisioning-error.js';
 import { StoreError } from '../ports/store.js';
 

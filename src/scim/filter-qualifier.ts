@@ -1,5 +1,5 @@
 // Qualifies unqualified filter paths that name an extension attribute with that extension's URN
-// (Entra's manager check `id eq "…" and manager eq "…"`, idp-dialects.md §1.1 Example 4), as the
+// (Entra's manager check `id eq "…" and manager eq "…"`, test/fixtures/idp/entra/manager.json), as the
 // PATCH normaliser does for paths; core attributes and paths inside `attr[…]` are left as they are.
 import type { AttributePath, FilterNode } from '../core/filter/ast.js';
 import type { ResourceSchema } from './scim-schemas.js';

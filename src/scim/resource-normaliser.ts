@@ -1,6 +1,6 @@
 // Normalises a User or Group body from any IdP dialect before schema validation: read-only and
 // write-only attributes dropped (id, meta, groups, password), explicit nulls treated as absent,
-// string booleans coerced, URN-qualified keys folded into their extension (idp-dialects.md §5.3).
+// string booleans coerced, URN-qualified keys folded into their extension (docs/scim-compliance.md).
 import { isJsonObject, type JsonObject, type JsonValue } from '../ports/json.js';
 import { coerceComplex, coerceToDefinition } from './attribute-coercion.js';
 import { ScimError } from './scim-error.js';

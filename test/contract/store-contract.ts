@@ -1,4 +1,4 @@
-// The behaviour every Store engine must show (architecture.md convention 7), run by one *.test.ts
+// The behaviour every Store engine must show (docs/architecture.md, a new store engine), run by one *.test.ts
 // per engine. Assertions are on codes, attributes, ids and values, never on message text.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GroupIndexedAttribute, IndexPredicate, Store, UserIndexedAttribute } from '../../src/ports/store.js';

@@ -1,5 +1,5 @@
 // Checks and normalisation of Store port inputs shared by every engine: misuse throws TypeError
-// (architecture.md convention 3), so engines reject the same calls the same way.
+// (docs/architecture.md, error model), so engines reject the same calls the same way.
 import type { JsonObject } from '../../ports/json.js';
 import type { FindQuery, GroupWrite, IndexPredicate, MembershipChange } from '../../ports/store.js';
 
