@@ -108,9 +108,36 @@ not run with them, or would silently do something else than they say (values.sch
 {{- if and .Values.database.enabled (not (include "scim-bridge.hasScimTokens" .)) }}
 {{- fail "database.enabled needs SCIM tokens: set auth.scimTokens (or key scim-tokens of existingSecret); a generated token would exist on one pod only." }}
 {{- end }}
+{{- $console := .Values.console }}
+{{- $oidc := $console.oidc }}
+{{- if and (include "scim-bridge.multiplePods" .) (not .Values.existingSecret) }}
+{{- $missing := list }}
+{{- if not .Values.operators.adminTokens }}{{ $missing = append $missing "operators.adminTokens" }}{{ end }}
+{{- if not $console.sessionSecret }}{{ $missing = append $missing "console.sessionSecret" }}{{ end }}
+{{- if $missing }}
+{{- fail (printf "replicaCount > 1 or autoscaling.enabled needs %s (or keys admin-tokens and console-session-secret of existingSecret): each pod would generate its own admin token and console session key, and a console session signed in on one pod would not be recognised on another." (join " and " $missing)) }}
+{{- end }}
+{{- end }}
+{{- $oidcSet := list }}
+{{- $oidcUnset := list }}
+{{- range $name, $given := dict "console.oidc.issuer" $oidc.issuer "console.oidc.clientId" $oidc.clientId "console.oidc.adminValues" $oidc.adminValues }}
+{{- if $given }}{{ $oidcSet = append $oidcSet $name }}{{ else }}{{ $oidcUnset = append $oidcUnset $name }}{{ end }}
+{{- end }}
+{{- if and $oidcSet $oidcUnset }}
+{{- fail (printf "OIDC sign-in to the console is incomplete: %s set but %s empty. Set console.oidc.issuer, clientId and adminValues together, or clear them for token sign-in only." (join ", " $oidcSet) (join ", " $oidcUnset)) }}
+{{- end }}
+{{- if not $oidc.issuer }}
+{{- $orphans := list }}
+{{- range $name, $given := dict "console.oidc.clientSecret" (and $oidc.clientSecret (not .Values.existingSecret)) "console.oidc.redirectUrl" $oidc.redirectUrl }}
+{{- if $given }}{{ $orphans = append $orphans $name }}{{ end }}
+{{- end }}
+{{- if $orphans }}
+{{- fail (printf "%s is set but console.oidc.issuer is empty: set console.oidc.issuer, clientId and adminValues too, or clear it." (join ", " $orphans)) }}
+{{- end }}
+{{- end }}
 {{- if .Values.existingSecret }}
 {{- $ignored := list }}
-{{- range $name, $given := dict "auth.scimTokens" .Values.auth.scimTokens "dynatrace.clientSecret" $dt.clientSecret "database.url" .Values.database.url "davisAssistant.token" .Values.davisAssistant.token "metrics.token" .Values.metrics.token "proxy.httpsProxy" .Values.proxy.httpsProxy "proxy.httpProxy" .Values.proxy.httpProxy }}
+{{- range $name, $given := dict "auth.scimTokens" .Values.auth.scimTokens "operators.adminTokens" .Values.operators.adminTokens "console.sessionSecret" $console.sessionSecret "console.oidc.clientSecret" $oidc.clientSecret "dynatrace.clientSecret" $dt.clientSecret "database.url" .Values.database.url "davisAssistant.token" .Values.davisAssistant.token "metrics.token" .Values.metrics.token "proxy.httpsProxy" .Values.proxy.httpsProxy "proxy.httpProxy" .Values.proxy.httpProxy }}
 {{- if $given }}{{ $ignored = append $ignored $name }}{{ end }}
 {{- end }}
 {{- if $ignored }}

@@ -1,7 +1,9 @@
-// Just enough of Helm's Go templates to run the chart's named templates (_helpers.tpl) without a helm
-// binary: text with `{{- -}}` trimming, comments, if/else if/else, range over lists and dicts, variables
-// (`:=`, `=`, `$`), fields, parentheses, pipes, and the functions below. Anything else throws, so a
-// template this cannot read fails the test instead of passing it.
+// Just enough of Helm's Go templates to run the chart's named templates (_helpers.tpl) and render its
+// template files without a helm binary: text with `{{- -}}` trimming, comments, if/else if/else, with/else,
+// range over lists and dicts, variables (`:=`, `=`, `$`), fields, parentheses, pipes, and the functions
+// below. Anything else throws, so a template this cannot read fails the test instead of passing it.
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
 
 type Value = unknown;
 
@@ -14,7 +16,8 @@ type Node =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'action'; readonly source: string }
   | { readonly kind: 'if'; readonly branches: { readonly condition: string; readonly body: Node[] }[]; readonly otherwise: Node[] }
-  | { readonly kind: 'range'; readonly source: string; readonly body: Node[] };
+  | { readonly kind: 'range'; readonly source: string; readonly body: Node[] }
+  | { readonly kind: 'with'; readonly source: string; readonly body: Node[]; readonly otherwise: Node[] };
 
 /** Splits a template into text and actions, applying `{{-` and `-}}` trimming and dropping comments. */
 function lex(template: string): ({ text: string } | { action: string })[] {
@@ -48,6 +51,25 @@ function lex(template: string): ({ text: string } | { action: string })[] {
 
 /** The named templates (`define`) of a template file, as trees. */
 export function parseDefines(template: string): Map<string, Node[]> {
+  return parseTemplate(template).defines;
+}
+
+/**
+ * The named templates of every file of a chart's templates/ folder, and each file itself under the name
+ * Helm gives it (`<chart>/templates/<file>`, which `.Template.BasePath` and `include` use).
+ */
+export function parseChart(chartName: string, files: readonly { readonly file: string; readonly text: string }[]): Map<string, Node[]> {
+  const all = new Map<string, Node[]>();
+  for (const { file, text } of files) {
+    const { defines, body } = parseTemplate(text);
+    for (const [name, nodes] of defines) all.set(name, nodes);
+    all.set(`${chartName}/templates/${file}`, body);
+  }
+  return all;
+}
+
+/** A template file's named templates, and its own text outside them. */
+function parseTemplate(template: string): { defines: Map<string, Node[]>; body: Node[] } {
   const pieces = lex(template);
   let position = 0;
   const defines = new Map<string, Node[]>();
@@ -81,6 +103,15 @@ export function parseDefines(template: string): Map<string, Node[]> {
           } else throw new Error(`unexpected {{ ${inner.stop} }}`);
         }
         nodes.push({ kind: 'if', branches, otherwise });
+      } else if (word === 'with') {
+        const inner = block();
+        let otherwise: Node[] = [];
+        if (inner.stop === 'else') {
+          const last = block();
+          if (last.stop !== 'end') throw new Error('with/else without end');
+          otherwise = last.nodes;
+        } else if (inner.stop !== 'end') throw new Error('with without end (or with else with: not supported)');
+        nodes.push({ kind: 'with', source, body: inner.nodes, otherwise });
       } else if (word === 'range') {
         const inner = block();
         if (inner.stop !== 'end') throw new Error('range without end (or with else: not supported)');
@@ -90,7 +121,7 @@ export function parseDefines(template: string): Map<string, Node[]> {
         const inner = block();
         if (inner.stop !== 'end') throw new Error(`define ${name} without end`);
         defines.set(name, inner.nodes);
-      } else if (['with', 'block', 'template'].includes(word)) {
+      } else if (['block', 'template'].includes(word)) {
         throw new Error(`{{ ${word} }} is not supported here`);
       } else {
         nodes.push({ kind: 'action', source: piece.action });
@@ -101,7 +132,7 @@ export function parseDefines(template: string): Map<string, Node[]> {
 
   const top = block();
   if (top.stop !== null) throw new Error(`unexpected {{ ${top.stop} }} at the top level`);
-  return defines;
+  return { defines, body: top.nodes };
 }
 
 type Token = { readonly type: 'string' | 'number' | 'variable' | 'field' | 'ident' | 'punct'; readonly text: string; readonly spaced: boolean };
@@ -159,7 +190,19 @@ export interface HelmContext {
   readonly Values: Record<string, unknown>;
   readonly Release?: Record<string, unknown>;
   readonly Chart?: Record<string, unknown>;
+  readonly Template?: Record<string, unknown>;
 }
+
+/** Go's fmt.Sprint of one value (Helm would print a large float64 in exponent form: the chart passes numbers through int64). */
+const sprint = (value: Value): string => {
+  if (value === undefined || value === null) return '<nil>';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+};
+
+const indentLines = (spaces: Value, text: Value): string => {
+  const pad = ' '.repeat(toInt(spaces));
+  return pad + String(text).replaceAll('\n', `\n${pad}`);
+};
 
 /** Runs the named template `name` of `defines` with `context` as `.` and `$`; returns its output, or throws HelmFailure on `fail`. */
 export function runDefine(defines: Map<string, Node[]>, name: string, context: HelmContext): string {
@@ -181,6 +224,19 @@ export function runDefine(defines: Map<string, Node[]>, name: string, context: H
     join: (separator, list) => (list as Value[]).map(String).join(String(separator)),
     printf: (format, ...args) => String(format).replace(/%[sdv]/g, () => String(args.shift())),
     index: (object, key) => (object as Record<string, Value>)[String(key)],
+    default: (fallback, given) => (truth(given) ? given : fallback),
+    print: (...args) => args.map((arg) => (typeof arg === 'string' ? arg : sprint(arg))).join(''),
+    toString: (value: Value) => sprint(value),
+    quote: (...args) => args.filter((arg) => arg !== undefined && arg !== null).map((arg) => JSON.stringify(typeof arg === 'string' ? arg : sprint(arg))).join(' '),
+    b64enc: (text) => Buffer.from(String(text), 'utf8').toString('base64'),
+    sha256sum: (text) => createHash('sha256').update(String(text)).digest('hex'),
+    trunc: (length, text) => String(text).slice(0, toInt(length)),
+    trimSuffix: (suffix, text) => (String(text).endsWith(String(suffix)) && String(suffix) !== '' ? String(text).slice(0, -String(suffix).length) : String(text)),
+    contains: (part, text) => String(text).includes(String(part)),
+    replace: (from, to, text) => String(text).replaceAll(String(from), String(to)),
+    toYaml: (value) => (value === undefined || value === null ? 'null' : stringify(value, { sortMapEntries: true }).replace(/\n$/, '')),
+    indent: indentLines,
+    nindent: (spaces, text) => `\n${indentLines(spaces, text)}`,
     include: (template, data) => render(defines.get(String(template)) ?? missing(String(template)), data, rootScope(data)),
     fail: (message) => {
       throw new HelmFailure(String(message));
@@ -274,6 +330,9 @@ export function runDefine(defines: Map<string, Node[]>, name: string, context: H
       } else if (node.kind === 'if') {
         const branch = node.branches.find((candidate) => truth(evaluate(candidate.condition, dot, scope)));
         output += render(branch?.body ?? node.otherwise, dot, new Scope(scope));
+      } else if (node.kind === 'with') {
+        const value = evaluate(node.source, dot, scope);
+        output += truth(value) ? render(node.body, value, new Scope(scope)) : render(node.otherwise, dot, new Scope(scope));
       } else {
         const header = /^(?:(\$[A-Za-z0-9_]*)\s*(?:,\s*(\$[A-Za-z0-9_]*))?\s*:=\s*)?(.+)$/s.exec(node.source)!;
         const over = evaluate(header[3]!, dot, scope);

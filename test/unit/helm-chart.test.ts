@@ -4,13 +4,14 @@
 // the documentation of every value, that the chart sets only environment variables src/config.ts reads,
 // with the bridge's own defaults, and that its alerts and dashboard use only metrics the bridge exports.
 import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { parseMapping } from '../../src/mapping-file.js';
-import { HelmFailure, parseDefines, runDefine } from '../helpers/helm-template.js';
+import { HelmFailure, parseChart, parseDefines, runDefine } from '../helpers/helm-template.js';
 
 type Values = Record<string, unknown>;
 
@@ -111,10 +112,31 @@ describe('Helm chart: values.schema.json', () => {
     ['the shutdown timeout is below the bridge minimum', { shutdownTimeoutMs: 500 }, '/shutdownTimeoutMs'],
     ['the https proxy is not an http(s) URL', { proxy: { httpsProxy: 'socks5://proxy.example.com:1080' } }, '/proxy/httpsProxy'],
     ['the proxy URL has a path', { proxy: { httpProxy: 'http://proxy.example.com:3128/path' } }, '/proxy/httpProxy'],
+    ['an admin token is shorter than 16 characters', { operators: { adminTokens: ['short-admin'] } }, '/operators/adminTokens/0'],
+    ['an admin token holds a comma', { operators: { adminTokens: ['admin-token-0123456789,abcdef'] } }, '/operators/adminTokens/0'],
+    ['acceptsScimToken is a string', { operators: { acceptsScimToken: 'true' } }, '/operators/acceptsScimToken'],
+    ['the console session secret is shorter than 32 characters', { console: { sessionSecret: 'x'.repeat(31) } }, '/console/sessionSecret'],
+    ['console sessions last no minute', { console: { sessionMinutes: 0 } }, '/console/sessionMinutes'],
+    ['console sessions last more than a day', { console: { sessionMinutes: 1441 } }, '/console/sessionMinutes'],
+    ['a console key is misspelt', { console: { sessionSeconds: 60 } }, '/console'],
+    ['the OIDC issuer is plain http off loopback', { console: { oidc: { issuer: 'http://login.example.com/' } } }, '/console/oidc/issuer'],
+    ['the OIDC scopes lack openid', { console: { oidc: { scopes: 'email profile' } } }, '/console/oidc/scopes'],
+    ['an OIDC admin value holds a comma', { console: { oidc: { adminValues: ['ops,admins'] } } }, '/console/oidc/adminValues/0'],
+    ['the OIDC redirect URL ends with a slash', { console: { oidc: { redirectUrl: 'https://scim.example.com/console/oidc/callback/' } } }, '/console/oidc/redirectUrl'],
   ];
   it.each(wrong)('when %s, then the schema rejects it', (_case, override, path) => {
     const problems = schemaProblems(mergeValues(values, override));
     expect(problems.filter((problem) => problem.startsWith(`${path}: `))).not.toEqual([]);
+  });
+
+  const right: [string, Values][] = [
+    ['a console session secret of exactly 32 characters', { console: { sessionSecret: 'x'.repeat(32) } }],
+    ['an OIDC issuer on loopback over http', { console: { oidc: { issuer: 'http://127.0.0.1:9000/' } } }],
+    ['OIDC scopes with openid in the middle', { console: { oidc: { scopes: 'email openid groups' } } }],
+    ['an OIDC redirect URL with a path', { console: { oidc: { redirectUrl: 'http://localhost:8080/console/oidc/callback' } } }],
+  ];
+  it.each(right)('when %s is given, then the schema accepts it', (_case, override) => {
+    expect(schemaProblems(mergeValues(values, override))).toEqual([]);
   });
 
   it.each(ciFiles)('when ci/%s carries mapping.content, then the bridge accepts it as a mapping file', (file) => {
@@ -139,6 +161,11 @@ function renderFailure(override: Values): string | null {
 
 const ACCOUNT = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const POSTGRES: Values = { database: { enabled: true, url: 'postgres://bridge:pw@db:5432/bridge' }, auth: { scimTokens: ['ci-token-0123456789abcdef'] } };
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+const SESSION_SECRET = 'console-session-secret-0123456789abcdef';
+/** Operator credentials every pod shares: what several pods need. */
+const OPERATORS: Values = { operators: { adminTokens: [ADMIN_TOKEN] }, console: { sessionSecret: SESSION_SECRET } };
+const OIDC = { issuer: 'https://login.example.com/', clientId: 'scim-console', adminValues: ['operators'] };
 
 describe('Helm chart: contradictions are refused at render time', () => {
   it('when the deployment renders, then it runs the validate template first', () => {
@@ -164,7 +191,25 @@ describe('Helm chart: contradictions are refused at render time', () => {
     ['a Dynatrace account and client id are set without a secret', { dynatrace: { accountUuid: ACCOUNT, clientId: 'dt0s02.X' } }, 'dynatrace.accountUuid needs dynatrace.clientSecret'],
     ['several replicas run on SQLite', { replicaCount: 2 }, 'replicaCount > 1 needs PostgreSQL'],
     ['the autoscaler runs on SQLite', { autoscaling: { enabled: true } }, 'autoscaling.enabled needs PostgreSQL'],
-    ['the autoscaler has more minimum than maximum pods', { ...POSTGRES, autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, 'autoscaling.minReplicas is above autoscaling.maxReplicas'],
+    ['the autoscaler has more minimum than maximum pods', { ...POSTGRES, ...OPERATORS, autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } }, 'autoscaling.minReplicas is above autoscaling.maxReplicas'],
+    [
+      'several replicas on PostgreSQL have neither admin tokens nor a session secret',
+      { ...POSTGRES, replicaCount: 2 },
+      'replicaCount > 1 or autoscaling.enabled needs operators.adminTokens and console.sessionSecret (or keys admin-tokens and console-session-secret of existingSecret): each pod would generate its own',
+    ],
+    ['several replicas on PostgreSQL have admin tokens but no session secret', { ...POSTGRES, replicaCount: 3, operators: { adminTokens: [ADMIN_TOKEN] } }, 'replicaCount > 1 or autoscaling.enabled needs console.sessionSecret (or keys'],
+    ['the autoscaler on PostgreSQL has a session secret but no admin tokens', { ...POSTGRES, autoscaling: { enabled: true }, console: { sessionSecret: SESSION_SECRET } }, 'replicaCount > 1 or autoscaling.enabled needs operators.adminTokens (or keys'],
+    ['OIDC sign-in has an issuer only', { console: { oidc: { issuer: OIDC.issuer } } }, 'OIDC sign-in to the console is incomplete: console.oidc.issuer set but console.oidc.adminValues, console.oidc.clientId empty'],
+    ['OIDC sign-in has no admin values', { console: { oidc: { issuer: OIDC.issuer, clientId: OIDC.clientId } } }, 'console.oidc.clientId, console.oidc.issuer set but console.oidc.adminValues empty'],
+    ['OIDC sign-in has a client and admin values but no issuer', { console: { oidc: { clientId: OIDC.clientId, adminValues: OIDC.adminValues } } }, 'console.oidc.adminValues, console.oidc.clientId set but console.oidc.issuer empty'],
+    ['an OIDC client secret is set without OIDC sign-in', { console: { oidc: { clientSecret: 'oidc-secret' } } }, 'console.oidc.clientSecret is set but console.oidc.issuer is empty'],
+    ['an OIDC redirect URL is set without OIDC sign-in', { console: { oidc: { redirectUrl: 'https://scim.example.com/console/oidc/callback' } } }, 'console.oidc.redirectUrl is set but console.oidc.issuer is empty'],
+    [
+      'operator secrets are set beside an existing Secret',
+      { existingSecret: 'mine', ...OPERATORS, console: { sessionSecret: SESSION_SECRET, oidc: { ...OIDC, clientSecret: 'oidc-secret' } } },
+      'existingSecret is set, so console.oidc.clientSecret, console.sessionSecret, operators.adminTokens would be ignored',
+    ],
+    ['an OIDC client secret without OIDC sign-in is set beside an existing Secret', { existingSecret: 'mine', console: { oidc: { clientSecret: 'oidc-secret' } } }, 'existingSecret is set, so console.oidc.clientSecret would be ignored'],
     ['PostgreSQL runs without SCIM tokens', { database: { enabled: true, url: 'postgres://db/bridge' } }, 'database.enabled needs SCIM tokens'],
     ['PostgreSQL is enabled without a URL', { database: { enabled: true }, auth: { scimTokens: ['ci-token-0123456789abcdef'] } }, 'database.enabled needs database.url'],
     ['PostgreSQL is enabled beside an existing claim for SQLite', { ...POSTGRES, persistence: { existingClaim: 'old-data' } }, 'persistence.existingClaim is set but database.enabled'],
@@ -188,6 +233,203 @@ describe('Helm chart: contradictions are refused at render time', () => {
   it.each(contradictions)('when %s, then the render fails saying what to change', (_case, override, message) => {
     expect(schemaProblems(mergeValues(values, override))).toEqual([]);
     expect(renderFailure(override)).toContain(message);
+  });
+
+  const accepted: [string, Values][] = [
+    ['several replicas on PostgreSQL share admin tokens and a session secret', { ...POSTGRES, ...OPERATORS, replicaCount: 2 }],
+    ['the autoscaler on PostgreSQL shares admin tokens and a session secret', { ...POSTGRES, ...OPERATORS, autoscaling: { enabled: true } }],
+    ['several replicas take the operator credentials from an existing Secret', { existingSecret: 'mine', database: { enabled: true }, replicaCount: 2 }],
+    ['one pod on SQLite leaves its admin token and session secret to the bridge', {}],
+    ['one pod on PostgreSQL leaves its admin token and session secret to the bridge', POSTGRES],
+    ['OIDC sign-in is a public client', { console: { oidc: OIDC } }],
+    ['OIDC sign-in is a confidential client with a redirect URL', { console: { oidc: { ...OIDC, clientSecret: 'oidc-secret', redirectUrl: 'https://scim.example.com/console/oidc/callback' } } }],
+    ['OIDC sign-in takes its client secret from an existing Secret', { existingSecret: 'mine', console: { oidc: OIDC } }],
+  ];
+  it.each(accepted)('when %s, then the render goes on', (_case, override) => {
+    expect(schemaProblems(mergeValues(values, override))).toEqual([]);
+    expect(renderFailure(override)).toBeNull();
+  });
+});
+
+const chartYaml = parse(readChart('Chart.yaml')) as { name: string; version: string; appVersion: string };
+const chartTemplates = parseChart(chartYaml.name, templates);
+const RELEASE = 'scim';
+const FULLNAME = `${RELEASE}-${chartYaml.name}`;
+
+/** A template file as helm renders it for these values over values.yaml (release `scim`); throws HelmFailure on a refusal. */
+function renderTemplate(file: string, override: Values): string {
+  return runDefine(chartTemplates, `${chartYaml.name}/templates/${file}`, {
+    Values: mergeValues(values, override),
+    Chart: { Name: chartYaml.name, Version: chartYaml.version, AppVersion: chartYaml.appVersion },
+    Release: { Name: RELEASE, Namespace: 'identity', Service: 'Helm' },
+    Template: { BasePath: `${chartYaml.name}/templates` },
+  });
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string; optional?: boolean } } };
+type Rendered = {
+  env: EnvVar[];
+  /** The Secret the chart creates, its keys decoded; null when it creates none (existingSecret). */
+  secret: Record<string, string> | null;
+  mountPath: string;
+  secretVolume: string;
+};
+
+/** The bridge container's environment, its Secret mount and the chart's Secret, rendered for these values. */
+function renderPod(override: Values): Rendered {
+  const deploymentDoc = parse(renderTemplate('deployment.yaml', override)) as {
+    spec: { template: { spec: { containers: { name: string; env: EnvVar[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] } } };
+  };
+  const pod = deploymentDoc.spec.template.spec;
+  const container = pod.containers.find((candidate) => candidate.name === 'bridge')!;
+  const secretText = renderTemplate('secret.yaml', override);
+  const secretDoc = secretText.trim() === '' ? null : (parse(secretText) as { kind: string; metadata: { name: string }; data: Record<string, string> | null });
+  if (secretDoc !== null) {
+    expect(secretDoc).toMatchObject({ kind: 'Secret', metadata: { name: FULLNAME } });
+  }
+  return {
+    env: container.env,
+    secret: secretDoc === null ? null : Object.fromEntries(Object.entries(secretDoc.data ?? {}).map(([key, data]) => [key, Buffer.from(data, 'base64').toString('utf8')])),
+    mountPath: container.volumeMounts.find((mount) => mount.name === 'secrets')!.mountPath,
+    secretVolume: pod.volumes.find((volume) => volume.name === 'secrets')!.secret!.secretName,
+  };
+}
+
+const envValue = (rendered: Rendered, name: string): string | undefined => rendered.env.find((entry) => entry.name === name)?.value;
+const envNames = (rendered: Rendered, pattern: RegExp): string[] => rendered.env.map((entry) => entry.name).filter((name) => pattern.test(name));
+const OPERATOR_ENV = /^(ADMIN_|CONSOLE_|OIDC_)/;
+
+/**
+ * The bridge's configuration from a rendered pod, as the container would load it: plain values as they are, the
+ * Secret's keys as the files under its mount (`secretData`: the keys of existingSecret, when it is set), each
+ * secretKeyRef from that Secret (an absent optional key sets nothing). DATA_DIR is a writable temporary directory.
+ */
+function bridgeConfig(rendered: Rendered, secretData: Record<string, string> | null = rendered.secret): Config {
+  const keys = secretData ?? {};
+  const env: Record<string, string> = {};
+  for (const entry of rendered.env) {
+    if (entry.value !== undefined) env[entry.name] = entry.value;
+    else if (entry.valueFrom !== undefined) {
+      const { name, key, optional } = entry.valueFrom.secretKeyRef;
+      expect(name).toBe(rendered.secretVolume);
+      if (key in keys) env[entry.name] = keys[key]!;
+      else if (optional !== true) throw new Error(`the pod would not start: key ${key} is missing from Secret ${name}`);
+    }
+  }
+  env['DATA_DIR'] = tmpdir();
+  const prefix = `${rendered.mountPath}/`;
+  return loadConfig(env, (file) => {
+    const key = file.startsWith(prefix) ? file.slice(prefix.length) : null;
+    if (key === null || !(key in keys)) throw new Error(`no file ${file}`);
+    return keys[key]!;
+  });
+}
+
+const configProblems = (run: () => unknown): readonly string[] => {
+  try {
+    run();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('Helm chart: operator credentials and the console, rendered', () => {
+  it("when values.yaml's defaults are rendered, then the Secret holds no operator key and the bridge generates its own admin token and session key", () => {
+    const rendered = renderPod({});
+    expect(envNames(rendered, OPERATOR_ENV)).toEqual(['ADMIN_ACCEPTS_SCIM_TOKEN', 'CONSOLE_SESSION_MINUTES']);
+    expect(envValue(rendered, 'ADMIN_ACCEPTS_SCIM_TOKEN')).toBe('false');
+    expect(envValue(rendered, 'CONSOLE_SESSION_MINUTES')).toBe('60');
+    expect(rendered.secret).toEqual({});
+    expect(bridgeConfig(rendered).operators).toEqual({ tokens: [], scimTokenOpensAdmin: false, sessionSecret: null, sessionTtlSeconds: 3600, oidc: null });
+  });
+
+  it('when admin tokens and a session secret are given, then the Secret holds them under admin-tokens (comma-joined) and console-session-secret, read through *_FILE under the mount', () => {
+    const rotated = 'admin-token-rotated-fedcba9876543210';
+    const rendered = renderPod({ operators: { adminTokens: [ADMIN_TOKEN, rotated], acceptsScimToken: true }, console: { sessionSecret: SESSION_SECRET, sessionMinutes: 480 } });
+    expect(rendered.secret).toEqual({ 'admin-tokens': `${ADMIN_TOKEN},${rotated}`, 'console-session-secret': SESSION_SECRET });
+    expect(rendered.secretVolume).toBe(FULLNAME);
+    expect(rendered.mountPath).toBe('/run/secrets/scim-bridge');
+    expect(envValue(rendered, 'ADMIN_TOKENS_FILE')).toBe('/run/secrets/scim-bridge/admin-tokens');
+    expect(envValue(rendered, 'CONSOLE_SESSION_SECRET_FILE')).toBe('/run/secrets/scim-bridge/console-session-secret');
+    expect(envNames(rendered, /^(ADMIN_TOKENS|CONSOLE_SESSION_SECRET|OIDC_.*)$/)).toEqual([]);
+    expect(envValue(rendered, 'ADMIN_ACCEPTS_SCIM_TOKEN')).toBe('true');
+    expect(envValue(rendered, 'CONSOLE_SESSION_MINUTES')).toBe('480');
+    expect(bridgeConfig(rendered).operators).toEqual({ tokens: [ADMIN_TOKEN, rotated], scimTokenOpensAdmin: true, sessionSecret: SESSION_SECRET, sessionTtlSeconds: 480 * 60, oidc: null });
+  });
+
+  it('when OIDC sign-in is a confidential client, then every OIDC_ variable is set and the client secret is key oidc-client-secret, read through OIDC_CLIENT_SECRET_FILE', () => {
+    const oidc = { ...OIDC, adminValues: ['operators', 'admins'], clientSecret: 'oidc-client-secret-value', adminClaim: 'roles', scopes: 'openid email groups', redirectUrl: 'https://console.example.com/console/oidc/callback' };
+    const rendered = renderPod({ console: { oidc } });
+    expect(rendered.secret).toEqual({ 'oidc-client-secret': oidc.clientSecret });
+    expect(Object.fromEntries(rendered.env.filter((entry) => entry.name.startsWith('OIDC_')).map((entry) => [entry.name, entry.value]))).toEqual({
+      OIDC_ISSUER: oidc.issuer,
+      OIDC_CLIENT_ID: oidc.clientId,
+      OIDC_CLIENT_SECRET_FILE: '/run/secrets/scim-bridge/oidc-client-secret',
+      OIDC_ADMIN_CLAIM: 'roles',
+      OIDC_ADMIN_VALUES: 'operators,admins',
+      OIDC_SCOPES: 'openid email groups',
+      OIDC_REDIRECT_URL: oidc.redirectUrl,
+    });
+    expect(bridgeConfig(rendered).operators.oidc).toEqual({
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+      scopes: 'openid email groups',
+      claim: 'roles',
+      allowedValues: ['operators', 'admins'],
+      redirectUrl: oidc.redirectUrl,
+    });
+  });
+
+  it('when OIDC sign-in is a public client without a redirect URL, then no client secret and no OIDC_REDIRECT_URL are set and the defaults apply', () => {
+    const rendered = renderPod({ console: { oidc: OIDC } });
+    expect(rendered.secret).toEqual({});
+    expect(envNames(rendered, /^OIDC_/)).toEqual(['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_ADMIN_CLAIM', 'OIDC_ADMIN_VALUES', 'OIDC_SCOPES']);
+    expect(bridgeConfig(rendered).operators.oidc).toEqual({ ...OIDC, allowedValues: OIDC.adminValues, adminValues: undefined, clientSecret: null, claim: 'groups', scopes: 'openid email profile', redirectUrl: null });
+  });
+
+  it('when existingSecret is set, then the chart creates no Secret and the operator keys of that Secret are optional: present, the bridge uses them; absent, it starts without them', () => {
+    const rendered = renderPod({ existingSecret: 'mine', console: { oidc: OIDC } });
+    expect(rendered.secret).toBeNull();
+    expect(rendered.secretVolume).toBe('mine');
+    for (const [name, key] of [['ADMIN_TOKENS', 'admin-tokens'], ['CONSOLE_SESSION_SECRET', 'console-session-secret'], ['OIDC_CLIENT_SECRET', 'oidc-client-secret']]) {
+      expect(rendered.env.find((entry) => entry.name === name), name).toEqual({ name, valueFrom: { secretKeyRef: { name: 'mine', key, optional: true } } });
+    }
+    expect(envNames(rendered, /^(ADMIN_TOKENS|CONSOLE_SESSION_SECRET|OIDC_CLIENT_SECRET)_FILE$/)).toEqual([]);
+    const keys = { 'scim-tokens': 'scim-token-0123456789abcdef', 'admin-tokens': ADMIN_TOKEN, 'console-session-secret': SESSION_SECRET, 'oidc-client-secret': 'from-existing-secret' };
+    const full = bridgeConfig(rendered, keys).operators;
+    expect(full).toMatchObject({ tokens: [ADMIN_TOKEN], sessionSecret: SESSION_SECRET, oidc: { issuer: OIDC.issuer, clientSecret: 'from-existing-secret' } });
+    const bare = bridgeConfig(rendered, { 'scim-tokens': 'scim-token-0123456789abcdef' }).operators;
+    expect(bare).toMatchObject({ tokens: [], sessionSecret: null, oidc: { issuer: OIDC.issuer, clientSecret: null } });
+  });
+
+  it('when existingSecret is set without OIDC sign-in, then its oidc-client-secret key is not read (the bridge would call a lone client secret an incomplete OIDC setup)', () => {
+    const rendered = renderPod({ existingSecret: 'mine' });
+    expect(envNames(rendered, /^OIDC_/)).toEqual([]);
+    expect(envNames(rendered, /^(ADMIN_TOKENS|CONSOLE_SESSION_SECRET)$/)).toEqual(['ADMIN_TOKENS', 'CONSOLE_SESSION_SECRET']);
+    expect(bridgeConfig(rendered, { 'scim-tokens': 'scim-token-0123456789abcdef', 'oidc-client-secret': 'stray' }).operators.oidc).toBeNull();
+  });
+
+  it('when a session secret of the Secret were too short, then the bridge refuses it (what the schema keeps out of values)', () => {
+    const rendered = renderPod({ existingSecret: 'mine' });
+    expect(configProblems(() => bridgeConfig(rendered, { 'scim-tokens': 'scim-token-0123456789abcdef', 'console-session-secret': 'x'.repeat(31) }))).toEqual([
+      'CONSOLE_SESSION_SECRET is shorter than 32 characters',
+    ]);
+  });
+
+  it.each(ciFiles)('when ci/%s is rendered, then the bridge loads the configuration it gives (the Secret as the chart builds it, or every key of existingSecret)', (file) => {
+    const override = parse(readChart(`ci/${file}`)) as Values;
+    const rendered = renderPod(override);
+    const existing = { 'scim-tokens': 'scim-token-0123456789abcdef', 'dt-client-secret': 'dt0s02.X.secret', 'davis-assistant-token': 'davis-token', 'database-url': 'postgres://bridge:pw@db:5432/bridge', 'metrics-token': 'metrics-token-0123456789', 'admin-tokens': ADMIN_TOKEN, 'console-session-secret': SESSION_SECRET, 'oidc-client-secret': 'oidc-secret' };
+    const { operators } = bridgeConfig(rendered, rendered.secret ?? existing);
+    const expected: Record<string, unknown> = {
+      'sqlite-values.yaml': { tokens: [], scimTokenOpensAdmin: false, sessionSecret: null, oidc: null },
+      'postgres-values.yaml': { tokens: ['ci-admin-token-0123456789abcdef'], sessionSecret: 'ci-console-session-secret-0123456789abcdef', sessionTtlSeconds: 480 * 60, oidc: { clientSecret: 'ci-oidc-client-secret', allowedValues: ['scim-bridge-operators'] } },
+      'existing-secret-values.yaml': { tokens: [ADMIN_TOKEN], scimTokenOpensAdmin: true, sessionSecret: SESSION_SECRET, oidc: { claim: 'roles', clientSecret: 'oidc-secret', allowedValues: ['ScimBridge.Operator'] } },
+    };
+    expect(operators).toMatchObject(expected[file] ?? {});
   });
 });
 
@@ -224,11 +466,14 @@ describe('Helm chart: templates', () => {
   });
 
   it('when the secrets reach the container, then only as *_FILE variables under the Secret mount', () => {
-    const secretNames = ['SCIM_TOKENS', 'DT_CLIENT_SECRET', 'DAVIS_ASSISTANT_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN'];
+    const secretNames = ['SCIM_TOKENS', 'ADMIN_TOKENS', 'CONSOLE_SESSION_SECRET', 'OIDC_CLIENT_SECRET', 'DT_CLIENT_SECRET', 'DAVIS_ASSISTANT_TOKEN', 'DATABASE_URL', 'METRICS_TOKEN'];
     const env = deploymentEnv();
     expect(env.filter((entry) => secretNames.includes(entry.name))).toEqual([]);
     expect(env.filter((entry) => entry.name.endsWith('_FILE') && entry.name !== 'MAPPING_FILE').map((entry) => entry.value)).toEqual([
       '/run/secrets/scim-bridge/scim-tokens',
+      '/run/secrets/scim-bridge/admin-tokens',
+      '/run/secrets/scim-bridge/console-session-secret',
+      '/run/secrets/scim-bridge/oidc-client-secret',
       '/run/secrets/scim-bridge/dt-client-secret',
       '/run/secrets/scim-bridge/davis-assistant-token',
       '/run/secrets/scim-bridge/database-url',
