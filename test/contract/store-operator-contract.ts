@@ -110,8 +110,6 @@ export function describeOperatorQueriesContract(subject: StoreUnderTest): void {
       expect(byTarget.get('User:u1')).toMatchObject({ attempts: 1, lastError: 'Dynatrace answered 503', dueAt: far, failedReason: null });
       expect(byTarget.get('User:u2')).toMatchObject({ failedReason: 'email refused', failedAt: t2 });
       expect(byTarget.get('Group:g1')).toMatchObject({ attempts: 0, lastError: null, failedReason: null, dueAt: t1 });
-      expect((await store.retryingSyncWork({ limit: 10 })).map(targetOf)).toEqual(['User:u1']);
-      expect(await store.retryingSyncWork({ limit: 0 })).toEqual([]);
       expect(await store.syncWorkOf([])).toEqual([]);
     });
   });

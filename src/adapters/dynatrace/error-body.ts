@@ -52,9 +52,9 @@ export function readErrorCode(bodyText: string): string | null {
   } catch {
     return null;
   }
-  if (!isRecord(parsed)) return null;
+  if (!isJsonObject(parsed)) return null;
   const error = parsed['error'];
-  const code = isRecord(error) ? error['code'] : parsed['code'];
+  const code = isJsonObject(error) ? error['code'] : parsed['code'];
   if (typeof code === 'number' && Number.isFinite(code)) return String(code);
   return typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? code : null;
 }

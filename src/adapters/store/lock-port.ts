@@ -38,7 +38,7 @@ export function lockPort(engine: LockEngine, run: StoreRunner): LockStore {
     },
 
     async releaseLocksByPrefix(prefix) {
-      assertText(prefix, 'prefix');
+      assertNonEmptyString(prefix, 'prefix');
       return run(() => engine.releaseByPrefix(prefix));
     },
   };
