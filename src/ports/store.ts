@@ -1,6 +1,6 @@
 // The Store port: durable SCIM state the core reads and writes. Every mutation is one atomic
 // transaction that also enqueues the Dynatrace sync work it implies; a rejected call leaves the
-// store exactly as it was. Engines: memory, sqlite, postgres.
+// store exactly as it was. Engines: sqlite, postgres.
 import type { AppliedStateStore } from './applied-state.js';
 import type { AuditLog } from './audit-log.js';
 import type { JsonObject } from './json.js';

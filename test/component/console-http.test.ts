@@ -9,7 +9,7 @@ import { startTestBridge, TEST_ADMIN_TOKEN, type TestBridge } from '../helpers/t
 const cleanups = cleanupsAfterEach();
 
 async function start(env: Record<string, string> = {}): Promise<TestBridge> {
-  const bridge = await startTestBridge({ engine: 'memory', env });
+  const bridge = await startTestBridge({ env });
   cleanups.push(() => bridge.close());
   return bridge;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
-import { createMemoryStore } from '../../src/adapters/store/index.js';
+import { createSqliteStore } from '../../src/adapters/store/index.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_MAPPING } from '../../src/core/mapping/mapping.js';
 import { buildDeps, startUpstream } from '../../src/deps.js';
@@ -50,7 +50,7 @@ async function startHardenedBridge(env: Record<string, string> = {}, serverOptio
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const config = loadConfig({ DATA_DIR: dir, SCIM_TOKENS: `${TEST_TOKEN},${SECOND_TOKEN}`, ADMIN_TOKENS: TEST_ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
   const logger = createLogger({ level: 'silent' });
-  const store = createMemoryStore();
+  const store = createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const upstream = await startUpstream({ config, logger });
   cleanups.push(() => store.close(), () => upstream.close());
   const deps = buildDeps({ config, logger, scimTokens: config.scimTokens, store, upstream, mapping: DEFAULT_MAPPING });

@@ -106,7 +106,7 @@ async function setUp(options: { env?: Record<string, string>; keys?: SigningKey[
   const key = await signingKey('key-1');
   const jwks = await startJwksServer((options.keys ?? [key]).map((k) => k.jwk));
   cleanups.push(() => jwks.close());
-  const bridge: TestBridge = await startTestBridge({ engine: 'memory', env: jwtEnv(jwks, options.env) });
+  const bridge: TestBridge = await startTestBridge({ env: jwtEnv(jwks, options.env) });
   cleanups.push(() => bridge.close());
   return { key, jwks, bridge };
 }
@@ -288,7 +288,7 @@ describe('the key set', () => {
     const refused = await startJwksServer([key.jwk]);
     const refusedUrl = refused.url;
     await refused.close();
-    const other = await startTestBridge({ engine: 'memory', env: { ...jwtEnv(jwks), JWT_JWKS_URL: refusedUrl } });
+    const other = await startTestBridge({ env: { ...jwtEnv(jwks), JWT_JWKS_URL: refusedUrl } });
     cleanups.push(() => other.close());
     const response = await get(`${other.base}/Users`, token);
     expect(response.status).toBe(503);

@@ -87,7 +87,7 @@ export function describeOperatorQueriesContract(subject: StoreUnderTest): void {
   });
 
   describe('the queue per resource', () => {
-    it('when resources have pending, retrying or failed work, then syncWorkOf and retryingSyncWork tell which and why', async () => {
+    it('when resources have pending, retrying or failed work, then syncWorkOf tells which and why', async () => {
       await store.insertUser(userWrite('u1', 'u1@example.com'), change(t0));
       await store.insertUser(userWrite('u2', 'u2@example.com'), change(t0));
       await store.insertGroup(groupWrite('g1', 'Team'), [], change(t0, { syncDueAt: t1 }));

@@ -3,17 +3,27 @@
 // replicas draw from one budget. Run by each engine's *.test.ts; where the engine opens a second store on
 // the same data (`reopen`), takers also race from two stores, as two replicas would.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RateSlotAnswer } from '../../src/ports/rate-ledger.js';
+import type { RateLedger, RateSlotAnswer } from '../../src/ports/rate-ledger.js';
 import type { Store } from '../../src/ports/store.js';
-import type { OpenedStore } from './store-fixtures.js';
+
+/** The part of a store the suite uses: its rate ledger, and close. */
+type LedgerStore = RateLedger & Pick<Store, 'close'>;
+
+/** What a test file hands the suite (an engine's OpenedStore is one); a ledger of one process alone has no `reopen`. */
+export interface OpenedLedger {
+  readonly store: LedgerStore;
+  /** Closes nothing itself: the suite closes `store` first, then reopens the same data. */
+  readonly reopen?: () => Promise<LedgerStore>;
+  readonly cleanup: () => Promise<void>;
+}
 
 const T = Date.UTC(2025, 0, 1);
 const MINUTE = 60_000;
 
-export function describeRateLedgerContract(engine: string, open: () => Promise<OpenedStore>): void {
+export function describeRateLedgerContract(engine: string, open: () => Promise<OpenedLedger>): void {
   describe(`Store contract: ${engine}: rate ledger`, () => {
-    let opened: OpenedStore;
-    let store: Store;
+    let opened: OpenedLedger;
+    let store: LedgerStore;
 
     beforeEach(async () => {
       opened = await open();
@@ -24,7 +34,7 @@ export function describeRateLedgerContract(engine: string, open: () => Promise<O
       await opened.cleanup();
     });
 
-    function take(now: number, options: { readonly limit?: number; readonly holdUntil?: number; readonly budget?: string; readonly from?: Store } = {}): Promise<RateSlotAnswer> {
+    function take(now: number, options: { readonly limit?: number; readonly holdUntil?: number; readonly budget?: string; readonly from?: LedgerStore } = {}): Promise<RateSlotAnswer> {
       return (options.from ?? store).takeRateSlot(options.budget ?? 'account a', { now, windowMs: MINUTE, limit: options.limit ?? 3, holdUntil: options.holdUntil ?? now });
     }
 

@@ -18,7 +18,7 @@ import { startMetricsServer } from '../../src/http/metrics-server.js';
 import type { SandboxHandle } from '../../src/sandbox/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { createMemoryStore, createPostgresStore, createSqliteStore } from '../../src/adapters/store/index.js';
+import { createPostgresStore, createSqliteStore } from '../../src/adapters/store/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { scimRequest } from './scim-client.js';
 import { captureLogLines } from './log-capture.js';
@@ -58,7 +58,7 @@ export const STORE_ENGINES = ['sqlite', 'postgres'] as const;
 export type StoreEngine = (typeof STORE_ENGINES)[number];
 
 export interface TestBridgeOptions {
-  readonly engine?: 'sqlite' | 'postgres' | 'memory';
+  readonly engine?: StoreEngine;
   readonly env?: Record<string, string>;
   /** Wraps the engine, e.g. with a recording fake, before the app sees it. */
   readonly wrapStore?: (store: Store) => Store;
@@ -77,11 +77,9 @@ export async function startTestBridge(options: TestBridgeOptions = {}): Promise<
   const logger = createLogger({ level: config.logLevel, destination });
   const schema = options.engine === 'postgres' ? freshSchemaName('bridge') : null;
   const engine =
-    options.engine === 'memory'
-      ? createMemoryStore()
-      : schema !== null
-        ? await createPostgresStore({ connectionString: postgresUrl(), schema, poolSize: 4 })
-        : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
+    schema !== null
+      ? await createPostgresStore({ connectionString: postgresUrl(), schema, poolSize: 4 })
+      : createSqliteStore({ file: path.join(dir, 'bridge.sqlite') });
   const store = options.wrapStore ? options.wrapStore(engine) : engine;
   const metrics = options.metrics === true && config.metrics.enabled ? createMetrics() : null;
   const upstream = await startUpstream({ config, logger, observer: metrics?.observer });

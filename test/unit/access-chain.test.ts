@@ -1,8 +1,7 @@
-// The access chain over a real (memory) store: each SCIM group → mapping rule → Dynatrace group →
+// The access chain over a real (SQLite, temporary file) store: each SCIM group → mapping rule → Dynatrace group →
 // policy per level, compared with the applied bindings (their boundaries and parameters included), with
 // pending and failed work; a name that does not resolve is pending with its reason.
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/store/index.js';
 import { createAccessChain, type RuleResolver } from '../../src/core/access/access-chain.js';
 import type { Mapping, PolicyBindingRule } from '../../src/core/mapping/mapping.js';
 import { PermanentSyncError } from '../../src/core/sync/sync-failure.js';
@@ -10,6 +9,8 @@ import { parseMapping } from '../../src/mapping-file.js';
 import type { DesiredBinding } from '../../src/core/sync/binding-resolver.js';
 import type { AppliedBinding, AppliedGroup } from '../../src/ports/applied-state.js';
 import type { Store } from '../../src/ports/store.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { tempSqliteStore } from '../helpers/temp-sqlite-store.js';
 
 const MAPPING = parseMapping(`
 groups:
@@ -28,6 +29,7 @@ const POLICIES: Readonly<Record<string, string>> = { 'Standard User': 'uuid-stan
 const levelKey = (rule: PolicyBindingRule) => (rule.level === 'account' ? 'account' : `environment:${rule.environmentId ?? ''}`);
 const at = '2026-01-01T00:00:00.000Z';
 const change = { at, requestId: null, syncDueAt: at };
+const cleanups = cleanupsAfterEach();
 
 /** Resolves names from POLICIES, with `limits` on every binding (as the binding resolver does from the mapping). */
 function resolver(limits: Omit<DesiredBinding, 'policyUuid'> = { boundaries: [], parameters: {} }): RuleResolver {
@@ -42,7 +44,7 @@ function resolver(limits: Omit<DesiredBinding, 'policyUuid'> = { boundaries: [],
 }
 
 async function world(options: { active?: boolean } = {}): Promise<{ store: Store; chain: (resolve?: RuleResolver, mapping?: Mapping) => ReturnType<typeof createAccessChain> }> {
-  const store = createMemoryStore();
+  const store = tempSqliteStore(cleanups);
   const attributes = { userName: 'ada@example.com', displayName: 'Ada', active: options.active ?? true, emails: [{ value: 'ada@example.com' }] };
   await store.insertUser({ id: 'u1', attributes, keys: { userName: 'ada@example.com', externalId: null, active: options.active ?? true, emails: ['ada@example.com'] } }, change);
   await store.insertGroup({ id: 'g1', attributes: { displayName: 'Observability Admins' }, keys: { displayName: 'Observability Admins', externalId: null } }, ['u1'], change);

@@ -1,17 +1,19 @@
-// claimAppliedAccount over the memory store: a store with no account recorded keeps its applied
+// claimAppliedAccount over a SQLite store on a temporary file: a store with no account recorded keeps its applied
 // state and records the account; the same account changes nothing; another account forgets the
 // applied state and queues every SCIM user and group.
 import { describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../src/adapters/store/index.js';
 import { claimAppliedAccount } from '../../src/core/sync/applied-account.js';
 import type { Store } from '../../src/ports/store.js';
 import { change, groupWrite, userWrite } from '../contract/store-fixtures.js';
+import { cleanupsAfterEach } from '../helpers/cleanups.js';
+import { tempSqliteStore } from '../helpers/temp-sqlite-store.js';
 
 const at = '2026-01-05T09:00:00.000Z';
 const now = () => new Date(at);
+const cleanups = cleanupsAfterEach();
 
 async function storeWithState(): Promise<Store> {
-  const store = createMemoryStore();
+  const store = tempSqliteStore(cleanups);
   await store.insertUser(userWrite('u1', 'ann@example.com'), change(at));
   await store.insertUser(userWrite('u2', 'ben@example.com', { active: false }), change(at));
   await store.insertGroup(groupWrite('g1', 'Ops'), ['u1'], change(at));

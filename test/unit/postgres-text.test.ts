@@ -1,6 +1,6 @@
 // Strings PostgreSQL text cannot hold as given (U+0000) or the driver would alter (lone surrogates):
 // the engine's text codec round-trips every string, and the store keeps, finds and lists such
-// values exactly as the memory engine does instead of failing with 'unavailable'.
+// values exactly as the SQLite engine does instead of failing with 'unavailable'.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/store/index.js';

@@ -91,17 +91,6 @@ export function auditPage(rows: StoredAuditEntry[], limit: number): { entries: S
   return { entries: rows.slice(0, limit), more: rows.length > limit };
 }
 
-/** Whether an entry meets a checked filter (the memory engine). */
-export function auditEntryMatches(entry: AuditEntry, filter: AuditFilter): boolean {
-  return (
-    (filter.resourceId === undefined || entry.resourceId === filter.resourceId) &&
-    (filter.operation === undefined || entry.operation === filter.operation) &&
-    (filter.outcome === undefined || entry.outcome === filter.outcome) &&
-    (filter.from === undefined || entry.at >= filter.from) &&
-    (filter.to === undefined || entry.at < filter.to)
-  );
-}
-
 /** The AuditLog port over `engine`, every call checked and then run through `run`. */
 export function auditLogPort(engine: AuditLogEngine, run: StoreRunner): AuditLog {
   return {

@@ -1,9 +1,9 @@
-// The in-memory rate ledger: per budget its pause and a Map of its requests' times. Also what a rate
-// budget uses when no store shares its window (one process alone, forgotten at exit).
+// The in-memory rate ledger: per budget its pause and a Map of its requests' times. What a rate budget
+// uses when no store shares its window (one process alone, forgotten at exit).
 import type { RateLedger } from '../../ports/rate-ledger.js';
 import { freeingRank, pausedOf, rateLedgerPort, refusedUntil, type RateLedgerEngine } from './rate-ledger-port.js';
 
-export function createMemoryRateLedgerEngine(): RateLedgerEngine {
+function createMemoryRateLedgerEngine(): RateLedgerEngine {
   const budgets = new Map<string, { pausedUntil: number; requests: Map<number, number> }>();
   let nextSlot = 1;
   const budgetOf = (name: string) => {

@@ -1,5 +1,5 @@
 // The SyncQueue port over an engine's synchronous queue: input checks (misuse throws TypeError) and
-// the queue rules every engine shares, so memory and SQLite enqueue, lease and order identically.
+// the queue rules every engine shares, so SQLite and PostgreSQL enqueue, lease and order identically.
 import { assertCount, assertNonEmptyString } from '../../ports/misuse.js';
 import type { ChangeContext } from '../../ports/store.js';
 import type { FailedSyncItem, RetryingSyncItem, SyncItem, SyncQueue, SyncQueueStats, SyncResourceType, SyncTarget, SyncWorkState } from '../../ports/sync-queue.js';
@@ -104,18 +104,13 @@ export function groupTarget(resourceId: string): SyncTarget {
   return { resourceType: 'Group', resourceId };
 }
 
-/** The row key of a target in engines that keep rows in a Map (the type has no `:`). */
-export function targetKey(target: SyncTarget): string {
-  return `${target.resourceType}:${target.resourceId}`;
-}
-
 /** Each target once, first occurrence first. */
 function distinctTargets(targets: readonly SyncTarget[]): SyncTarget[] {
   const seen = new Map<string, SyncTarget>();
   for (const target of targets) {
     assertResourceType(target.resourceType);
     assertNonEmptyString(target.resourceId, 'resourceId');
-    const key = targetKey(target);
+    const key = `${target.resourceType}:${target.resourceId}`;
     if (!seen.has(key)) seen.set(key, { resourceType: target.resourceType, resourceId: target.resourceId });
   }
   return [...seen.values()];

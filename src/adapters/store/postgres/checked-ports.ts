@@ -1,13 +1,9 @@
-// The shared port adapters (sync-queue-port.ts, applied-state-port.ts, audit-log-port.ts) over an
+// The shared port adapters (sync-queue-port.ts, applied-state-port.ts, audit-log-port.ts, …) over an
 // asynchronous engine: each call first runs through the shared adapter over a recording engine, so
 // misuse throws the same TypeError and the engine receives exactly the normalised arguments it would in
-// the memory and SQLite engines; the recorded engine call is then made, asynchronously.
+// the SQLite engine; the recorded engine call is then made, asynchronously.
+import type { AsyncEngine } from '../engine-steps.js';
 import type { StoreRunner } from '../sync-queue-port.js';
-
-/** An engine interface of the shared adapters with every method asynchronous. */
-export type AsyncEngine<E> = {
-  readonly [K in keyof E]: E[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
-};
 
 type AnyMethod = (...args: readonly unknown[]) => unknown;
 

@@ -1,6 +1,6 @@
 // A reversible encoding of JavaScript strings into text PostgreSQL accepts: PostgreSQL text cannot
 // hold U+0000 and the driver would turn lone surrogates into U+FFFD, so both are escaped and every
-// value the engine stores or looks up reads back exactly as given (as in the memory engine).
+// value the engine stores or looks up reads back exactly as given (as in the SQLite engine).
 
 /** The escape character; it is itself escaped, so the encoding is injective (equality is kept). */
 const escape = '\u0001';

@@ -4,7 +4,7 @@
 import type { AppliedGroup } from '../../../ports/applied-state.js';
 import { appliedGroupOf, appliedUserOf, type AppliedGroupRow, type AppliedUserRow } from '../applied-state-rows.js';
 import type { AppliedStateEngine } from '../applied-state-port.js';
-import type { AsyncEngine } from './checked-ports.js';
+import type { AsyncEngine } from '../engine-steps.js';
 import type { Database } from './postgres-database.js';
 
 const userColumns = 'user_id AS "userId", email, uid, provenance, group_uuids AS "groupUuids", davis';

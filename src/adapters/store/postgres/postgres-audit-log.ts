@@ -3,7 +3,7 @@
 import type { AuditEntry, StoredAuditEntry } from '../../../ports/audit-log.js';
 import type { AuditLogEngine } from '../audit-log-port.js';
 import { auditFilterSql, auditPage } from '../audit-log-port.js';
-import type { AsyncEngine } from './checked-ports.js';
+import type { AsyncEngine } from '../engine-steps.js';
 import type { Sql } from './postgres-database.js';
 
 interface PageRow extends Omit<StoredAuditEntry, 'seq'> {

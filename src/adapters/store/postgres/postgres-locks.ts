@@ -2,7 +2,7 @@
 // a free name one inserts; the others conflict, wait for its row lock, and then see a row that is
 // neither theirs nor expired, so their WHERE changes nothing and they get no row back.
 import type { LockEngine } from '../lock-port.js';
-import type { AsyncEngine } from './checked-ports.js';
+import type { AsyncEngine } from '../engine-steps.js';
 import type { Sql } from './postgres-database.js';
 
 /** The lock statements over `schema` (quoted); each call is one statement on `db`. */

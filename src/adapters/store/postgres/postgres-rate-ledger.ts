@@ -2,7 +2,7 @@
 // locks the budget's row (an upsert), so replicas taking from one budget at once queue on it and each
 // counts what the one before it recorded: of replicas racing for the last slot, one wins.
 import { freeingRank, pausedOf, refusedUntil, type RateLedgerEngine } from '../rate-ledger-port.js';
-import type { AsyncEngine } from './checked-ports.js';
+import type { AsyncEngine } from '../engine-steps.js';
 import type { Database } from './postgres-database.js';
 
 export function createPostgresRateLedger(db: Database, schema: string): AsyncEngine<RateLedgerEngine> {

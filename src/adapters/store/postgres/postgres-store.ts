@@ -1,40 +1,20 @@
-// The PostgreSQL Store engine (node-postgres pool): the SQLite engine's semantics, one transaction per
-// mutation with its sync work enqueued inside it, preconditions as `WHERE version = $n`, membership
-// changes applied to the named rows only, and replicas sharing one schema safely (row locks, SKIP LOCKED).
+// The PostgreSQL Store engine (node-postgres pool): the shared rules (resource-rules.ts and the port
+// adapters) over PostgreSQL storage, one transaction per mutation with its sync work enqueued inside
+// it, and replicas sharing one schema safely (row locks, SKIP LOCKED); the reads are its own SQL.
 import pg from 'pg';
-import type {
-  GroupRef,
-  GroupWrite,
-  MemberRef,
-  Precondition,
-  ResourceMeta,
-  Store,
-  StoredResource,
-  UserWrite,
-} from '../../../ports/store.js';
+import type { GroupRef, MemberRef, Store, StoredResource } from '../../../ports/store.js';
 import { StoreError } from '../../../ports/store.js';
-import type { SyncTarget } from '../../../ports/sync-queue.js';
+import { runAsync } from '../engine-steps.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import { rateLedgerPort } from '../rate-ledger-port.js';
+import { resourceMutations } from '../resource-rules.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
 import { searchPage, userSearchRange } from '../user-search.js';
-import { foldCase } from '../../../ports/case-fold.js';
-import type { NormalisedMembershipChange } from '../store-input.js';
-import {
-  assertFindQuery,
-  assertGroupWriteId,
-  assertPredicate,
-  displayNameOf,
-  groupIndexedAttributes,
-  normaliseMembershipChange,
-  uniqueIds,
-  userIndexedAttributes,
-} from '../store-input.js';
-import type { EnqueueContext } from '../sync-queue-port.js';
-import { enqueueContextOf, groupTarget, syncQueuePort, userTarget } from '../sync-queue-port.js';
+import { assertFindQuery, assertPredicate, groupIndexedAttributes, uniqueIds, userIndexedAttributes } from '../store-input.js';
+import { syncQueuePort } from '../sync-queue-port.js';
 import { checkedPort } from './checked-ports.js';
 import type { SqlFragment } from './index-predicate-sql.js';
 import { compileGroupPredicate, compileUserPredicate } from './index-predicate-sql.js';
@@ -43,6 +23,7 @@ import { createPostgresAppliedState } from './postgres-applied-state.js';
 import { createPostgresAuditLog } from './postgres-audit-log.js';
 import { createPostgresLocks } from './postgres-locks.js';
 import { createPostgresRateLedger } from './postgres-rate-ledger.js';
+import { createPostgresResourceEngine } from './postgres-resource-engine.js';
 import type { Database, Sql, SqlValue, Statement } from './postgres-database.js';
 import { createDatabase } from './postgres-database.js';
 import { toStoreError } from './postgres-errors.js';
@@ -73,28 +54,10 @@ export interface PostgresStartOptions {
   readonly onUnreachable?: (error: StoreError, retryInMs: number) => void;
 }
 
-/** What a mutation learns about the row it changes or checks. `seq` is a bigint, as text. */
-interface HeadRow {
-  readonly seq: string;
-  readonly version: number;
-  readonly created: string;
-}
-
-interface IdSeqRow {
-  readonly id: string;
-  readonly seq: string;
-}
-
 interface RefRow {
   readonly owner: string;
   readonly value: string;
   readonly display: string;
-}
-
-/** A user as a membership row names it. */
-interface MemberSeq {
-  readonly id: string;
-  readonly seq: string;
 }
 
 const defaults = { poolSize: 10, connectionTimeoutMs: 5000, statementTimeoutMs: 15_000, idleTimeoutMs: 30_000, schema: 'public' };
@@ -159,7 +122,6 @@ function count(value: number | undefined, name: string, fallback: number, minimu
 
 function buildStore(db: Database, schema: string): Store {
   const users = `${schema}.users`;
-  const emails = `${schema}.user_emails`;
   const groups = `${schema}.groups`;
   const members = `${schema}.group_members`;
   let closed = false;
@@ -175,31 +137,6 @@ function buildStore(db: Database, schema: string): Store {
           UNION (SELECT seq FROM ${users} WHERE lower(display_name) COLLATE "C" >= $1 AND lower(display_name) COLLATE "C" < $2
             ORDER BY lower(display_name) COLLATE "C" LIMIT $3)
         ) ORDER BY user_name_key, seq`,
-    },
-    insertUser: {
-      name: 'insert_user',
-      text: `INSERT INTO ${users} (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
-        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING seq`,
-    },
-    /** The precondition is part of the WHERE: a stale version or a missing user changes nothing (and then raises no conflict). */
-    replaceUser: {
-      name: 'replace_user',
-      text: `UPDATE ${users} SET user_name = $2, user_name_key = $3, display_name = $4, external_id = $5, active = $6,
-          version = version + 1, last_modified = $7, attributes = $8
-        WHERE id = $1 AND ($9::integer IS NULL OR version = $9)
-        RETURNING seq, version, created`,
-    },
-    userVersion: { name: 'user_version', text: `SELECT version FROM ${users} WHERE id = $1` },
-    lockUser: { name: 'lock_user', text: `SELECT seq, version, created FROM ${users} WHERE id = $1 FOR UPDATE` },
-    deleteUser: { name: 'delete_user', text: `DELETE FROM ${users} WHERE seq = $1` },
-    insertEmails: { name: 'insert_emails', text: `INSERT INTO ${emails} (user_seq, email_key) SELECT $1::bigint, unnest($2::text[])` },
-    deleteEmails: { name: 'delete_emails', text: `DELETE FROM ${emails} WHERE user_seq = $1` },
-    /** Users about to become members, locked against a concurrent delete until this transaction ends. */
-    userSeqs: { name: 'user_seqs', text: `SELECT id, seq FROM ${users} WHERE id = ANY($1::text[]) FOR KEY SHARE` },
-    bumpGroupsOfUser: {
-      name: 'bump_groups_of_user',
-      text: `UPDATE ${groups} SET version = version + 1, last_modified = $2
-        WHERE seq IN (SELECT m.group_seq FROM ${members} m WHERE m.user_seq = $1)`,
     },
     groupsOfUser: {
       name: 'groups_of_user',
@@ -217,50 +154,6 @@ function buildStore(db: Database, schema: string): Store {
     },
 
     getGroup: { name: 'get_group', text: `SELECT ${resourceColumns} FROM ${groups} WHERE id = $1` },
-    insertGroup: {
-      name: 'insert_group',
-      text: `INSERT INTO ${groups} (id, display_name, display_name_key, external_id, version, created, last_modified, attributes)
-        VALUES ($1, $2, $3, $4, 1, $5, $5, $6) RETURNING seq`,
-    },
-    /** Locks the group row for the rest of the transaction (membership changes of one group serialise here). */
-    bumpGroup: {
-      name: 'bump_group',
-      text: `UPDATE ${groups} SET version = version + 1, last_modified = $2
-        WHERE id = $1 AND ($3::integer IS NULL OR version = $3)
-        RETURNING seq, version, created`,
-    },
-    groupVersion: { name: 'group_version', text: `SELECT version FROM ${groups} WHERE id = $1` },
-    lockGroup: { name: 'lock_group', text: `SELECT seq, version, created FROM ${groups} WHERE id = $1 FOR UPDATE` },
-    updateGroupAttributes: {
-      name: 'update_group_attributes',
-      text: `UPDATE ${groups} SET display_name = $2, display_name_key = $3, external_id = $4, attributes = $5 WHERE seq = $1`,
-    },
-    deleteGroup: { name: 'delete_group', text: `DELETE FROM ${groups} WHERE seq = $1` },
-    /**
-     * Appends users after the group's last position (the (group_seq, position) index answers the max),
-     * in the order given; present members stay where they are. Returns the users that were added.
-     */
-    appendMembers: {
-      name: 'append_members',
-      text: `INSERT INTO ${members} (group_seq, user_seq, position)
-        SELECT $1::bigint, a.user_seq, (SELECT COALESCE(MAX(position), 0) FROM ${members} WHERE group_seq = $1::bigint) + a.ord
-        FROM unnest($2::bigint[]) WITH ORDINALITY AS a (user_seq, ord)
-        ORDER BY a.ord
-        ON CONFLICT (group_seq, user_seq) DO NOTHING
-        RETURNING user_seq AS seq`,
-    },
-    removeMembers: {
-      name: 'remove_members',
-      text: `DELETE FROM ${members} m USING ${users} u
-        WHERE m.group_seq = $1 AND m.user_seq = u.seq AND u.id = ANY($2::text[])
-        RETURNING u.id`,
-    },
-    removeAllMembers: { name: 'remove_all_members', text: `DELETE FROM ${members} WHERE group_seq = $1` },
-    /** The members of one group in list order (the (group_seq, position) index, no sort). */
-    memberSeqsOfGroup: {
-      name: 'member_seqs_of_group',
-      text: `SELECT u.id, u.seq FROM ${members} m JOIN ${users} u ON u.seq = m.user_seq WHERE m.group_seq = $1 ORDER BY m.position`,
-    },
     membersOfGroup: {
       name: 'members_of_group',
       text: `SELECT g.id AS owner, u.id AS value, COALESCE(u.display_name, u.user_name) AS display
@@ -309,155 +202,8 @@ function buildStore(db: Database, schema: string): Store {
     return db.rows<R>(statement, values);
   }
 
-  /**
-   * The outcome of an UPDATE that carries the precondition in its WHERE: the changed row, else
-   * not_found or (the row exists, so its version differed) version_mismatch.
-   */
-  async function changed(
-    sql: Sql, found: HeadRow | undefined, version: Statement, kind: 'user' | 'group', id: string, precondition?: Precondition,
-  ): Promise<HeadRow> {
-    if (found !== undefined) return found;
-    const expected = precondition?.expectedVersion;
-    const [current] = expected === undefined ? [] : await sql.rows<{ version: number }>(version, [id]);
-    if (current === undefined) throw new StoreError('not_found', `no ${kind} with id "${id}"`);
-    throw new StoreError('version_mismatch', `"${id}" is at version ${current.version}, not ${String(expected)}`);
-  }
-
-  /** The head of a row locked FOR UPDATE, checked against the precondition. */
-  async function locked(sql: Sql, lock: Statement, kind: 'user' | 'group', id: string, precondition?: Precondition): Promise<HeadRow> {
-    const [head] = await sql.rows<HeadRow>(lock, [id]);
-    if (head === undefined) throw new StoreError('not_found', `no ${kind} with id "${id}"`);
-    const expected = precondition?.expectedVersion;
-    if (expected !== undefined && expected !== head.version) {
-      throw new StoreError('version_mismatch', `"${id}" is at version ${head.version}, not ${expected}`);
-    }
-    return head;
-  }
-
-  /** These users in the given order; throws 'unknown_members' naming every id that is no user. */
-  async function memberSeqs(sql: Sql, ids: readonly string[]): Promise<MemberSeq[]> {
-    if (ids.length === 0) return [];
-    const seqById = new Map((await sql.rows<IdSeqRow>(s.userSeqs, [ids])).map((row) => [row.id, row.seq]));
-    const found: MemberSeq[] = [];
-    const unknown: string[] = [];
-    for (const id of ids) {
-      const seq = seqById.get(id);
-      if (seq === undefined) unknown.push(id);
-      else found.push({ id, seq });
-    }
-    if (unknown.length > 0) {
-      throw new StoreError('unknown_members', `member ids that are no user: ${unknown.join(', ')}`, { ids: unknown });
-    }
-    return found;
-  }
-
-  /** Appends the users to the group's list; returns those that were not members before, in the given order. */
-  async function appendMembers(sql: Sql, groupSeq: string, wanted: readonly MemberSeq[]): Promise<MemberSeq[]> {
-    if (wanted.length === 0) return [];
-    const inserted = new Set((await sql.rows<{ seq: string }>(s.appendMembers, [groupSeq, wanted.map((member) => member.seq)])).map((row) => row.seq));
-    return wanted.filter((member) => inserted.has(member.seq));
-  }
-
-  async function writeEmails(sql: Sql, userSeq: string, addresses: readonly string[]): Promise<void> {
-    const keys = uniqueIds(addresses.map(foldCase));
-    if (keys.length > 0) await sql.run(s.insertEmails, [userSeq, keys]);
-  }
-
-  function userValues(user: UserWrite): SqlValue[] {
-    const { keys } = user;
-    return [keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active];
-  }
-
   const queue = createPostgresSyncQueue(db, schema);
-
-  async function insertUser(sql: Sql, user: UserWrite, context: EnqueueContext): Promise<ResourceMeta> {
-    const { at } = context;
-    const [row] = await sql.rows<{ seq: string }>(s.insertUser, [user.id, ...userValues(user), at, JSON.stringify(user.attributes)]);
-    if (row === undefined) throw new StoreError('unavailable', 'the user row was not inserted');
-    await writeEmails(sql, row.seq, user.keys.emails);
-    await queue.enqueueIn(sql, [userTarget(user.id)], context);
-    return { id: user.id, version: 1, created: at, lastModified: at };
-  }
-
-  async function replaceUser(sql: Sql, user: UserWrite, context: EnqueueContext, precondition?: Precondition): Promise<ResourceMeta> {
-    const { at } = context;
-    const [updated] = await sql.rows<HeadRow>(s.replaceUser, [
-      user.id, ...userValues(user), at, JSON.stringify(user.attributes), precondition?.expectedVersion ?? null,
-    ]);
-    const head = await changed(sql, updated, s.userVersion, 'user', user.id, precondition);
-    await sql.run(s.deleteEmails, [head.seq]);
-    await writeEmails(sql, head.seq, user.keys.emails);
-    await queue.enqueueIn(sql, [userTarget(user.id)], context);
-    return { id: user.id, version: head.version, created: head.created, lastModified: at };
-  }
-
-  async function deleteUser(sql: Sql, id: string, context: EnqueueContext, precondition?: Precondition): Promise<void> {
-    const head = await locked(sql, s.lockUser, 'user', id, precondition);
-    await sql.run(s.bumpGroupsOfUser, [head.seq, context.at]);
-    await sql.run(s.deleteUser, [head.seq]);
-    await queue.enqueueIn(sql, [userTarget(id)], context);
-  }
-
-  async function insertGroup(sql: Sql, group: GroupWrite, memberIds: readonly string[], context: EnqueueContext): Promise<ResourceMeta> {
-    const { at } = context;
-    const found = await memberSeqs(sql, uniqueIds(memberIds));
-    const { keys } = group;
-    const [row] = await sql.rows<{ seq: string }>(s.insertGroup, [
-      group.id, keys.displayName, foldCase(keys.displayName), keys.externalId, at, JSON.stringify(group.attributes),
-    ]);
-    if (row === undefined) throw new StoreError('unavailable', 'the group row was not inserted');
-    await appendMembers(sql, row.seq, found);
-    await queue.enqueueIn(sql, [groupTarget(group.id), ...found.map((member) => userTarget(member.id))], context);
-    return { id: group.id, version: 1, created: at, lastModified: at };
-  }
-
-  async function updateGroup(
-    sql: Sql, id: string, group: GroupWrite | undefined, change: NormalisedMembershipChange | undefined, context: EnqueueContext,
-    precondition?: Precondition,
-  ): Promise<ResourceMeta> {
-    const { at } = context;
-    // The version bump first: it checks existence and the precondition, and locks the group row.
-    const [bumped] = await sql.rows<HeadRow>(s.bumpGroup, [id, at, precondition?.expectedVersion ?? null]);
-    const head = await changed(sql, bumped, s.groupVersion, 'group', id, precondition);
-    // Every check before any other write: unknown members here, a displayName conflict on the attribute UPDATE.
-    const wanted = change === undefined ? [] : await memberSeqs(sql, change.kind === 'replace' ? change.members : change.add);
-    if (group !== undefined) {
-      const { keys } = group;
-      await sql.run(s.updateGroupAttributes, [
-        head.seq, keys.displayName, foldCase(keys.displayName), keys.externalId, JSON.stringify(group.attributes),
-      ]);
-    }
-    // The users whose membership changes: added ones not yet members, then former members leaving.
-    let added: readonly MemberSeq[];
-    let removed: readonly string[] = [];
-    if (change?.kind === 'replace') {
-      const before = await sql.rows<IdSeqRow>(s.memberSeqsOfGroup, [head.seq]);
-      const formerly = new Set(before.map((member) => member.seq));
-      const staying = new Set(wanted.map((member) => member.seq));
-      await sql.run(s.removeAllMembers, [head.seq]);
-      await appendMembers(sql, head.seq, wanted);
-      added = wanted.filter((member) => !formerly.has(member.seq));
-      removed = before.filter((member) => !staying.has(member.seq)).map((member) => member.id);
-    } else {
-      if (change !== undefined && change.remove.length > 0) {
-        const gone = new Set((await sql.rows<{ id: string }>(s.removeMembers, [head.seq, change.remove])).map((row) => row.id));
-        removed = change.remove.filter((memberId) => gone.has(memberId));
-      }
-      added = await appendMembers(sql, head.seq, wanted);
-    }
-    const targets: SyncTarget[] = group === undefined ? [] : [groupTarget(id)];
-    for (const member of added) targets.push(userTarget(member.id));
-    for (const memberId of removed) targets.push(userTarget(memberId));
-    await queue.enqueueIn(sql, targets, context);
-    return { id, version: head.version, created: head.created, lastModified: at };
-  }
-
-  async function deleteGroup(sql: Sql, id: string, context: EnqueueContext, precondition?: Precondition): Promise<void> {
-    const head = await locked(sql, s.lockGroup, 'group', id, precondition);
-    const former = await sql.rows<IdSeqRow>(s.memberSeqsOfGroup, [head.seq]);
-    await sql.run(s.deleteGroup, [head.seq]);
-    await queue.enqueueIn(sql, [groupTarget(id), ...former.map((member) => userTarget(member.id))], context);
-  }
+  const resources = createPostgresResourceEngine(schema, queue);
 
   async function findPage(table: string, order: string, where: SqlFragment, offset: number, limit: number): Promise<StoredResource[]> {
     const n = where.params.length;
@@ -476,6 +222,7 @@ function buildStore(db: Database, schema: string): Store {
     ...checkedPort(auditLogPort, createPostgresAuditLog(db, schema), open),
     ...checkedPort(lockPort, createPostgresLocks(db, schema), open),
     ...checkedPort(rateLedgerPort, createPostgresRateLedger(db, schema), open),
+    ...resourceMutations((rule) => transaction((sql) => runAsync(resources(sql), rule))),
 
     async searchUsers(search) {
       const range = userSearchRange(search);
@@ -494,11 +241,6 @@ function buildStore(db: Database, schema: string): Store {
       await db.close();
     },
 
-    async insertUser(user, change) {
-      const context = enqueueContextOf(change);
-      return transaction((sql) => insertUser(sql, user, context));
-    },
-
     async getUser(id) {
       return storedOf((await rows<ResourceRow>(s.getUser, [id]))[0]);
     },
@@ -511,16 +253,6 @@ function buildStore(db: Database, schema: string): Store {
     async countUsers(where) {
       assertPredicate(where, userIndexedAttributes);
       return countWhere(`${users} u`, compileUserPredicate(where, schema));
-    },
-
-    async replaceUser(user, change, precondition) {
-      const context = enqueueContextOf(change);
-      return transaction((sql) => replaceUser(sql, user, context, precondition));
-    },
-
-    async deleteUser(id, change, precondition) {
-      const context = enqueueContextOf(change);
-      await transaction((sql) => deleteUser(sql, id, context, precondition));
     },
 
     async groupsOfUsers(userIds) {
@@ -544,11 +276,6 @@ function buildStore(db: Database, schema: string): Store {
       return found.map((row) => ({ record: storedOfRow(row), groups: groupRefsOf(row.groups_json) }));
     },
 
-    async insertGroup(group, memberIds, change) {
-      const context = enqueueContextOf(change);
-      return transaction((sql) => insertGroup(sql, group, memberIds, context));
-    },
-
     async getGroup(id) {
       return storedOf((await rows<ResourceRow>(s.getGroup, [id]))[0]);
     },
@@ -561,18 +288,6 @@ function buildStore(db: Database, schema: string): Store {
     async countGroups(where) {
       assertPredicate(where, groupIndexedAttributes);
       return countWhere(`${groups} g`, compileGroupPredicate(where, schema));
-    },
-
-    async updateGroup(update, change, precondition) {
-      const context = enqueueContextOf(change);
-      assertGroupWriteId(update.id, update.group);
-      const membership = update.members === undefined ? undefined : normaliseMembershipChange(update.members);
-      return transaction((sql) => updateGroup(sql, update.id, update.group, membership, context, precondition));
-    },
-
-    async deleteGroup(id, change, precondition) {
-      const context = enqueueContextOf(change);
-      await transaction((sql) => deleteGroup(sql, id, context, precondition));
     },
 
     async membersOfGroups(groupIds) {

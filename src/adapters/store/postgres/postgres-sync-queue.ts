@@ -4,7 +4,7 @@
 import type { SyncItem, SyncResourceType, SyncTarget } from '../../../ports/sync-queue.js';
 import type { EnqueueContext, QueueRow, SyncQueueEngine } from '../sync-queue-port.js';
 import { failedItemOf, retryingItemOf, syncItemOf, workStateOf } from '../sync-queue-port.js';
-import type { AsyncEngine } from './checked-ports.js';
+import type { AsyncEngine } from '../engine-steps.js';
 import type { Sql } from './postgres-database.js';
 
 /** The async queue engine, plus the enqueue a mutation runs inside its own transaction. */

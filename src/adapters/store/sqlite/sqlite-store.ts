@@ -1,45 +1,32 @@
-// The SQLite Store engine (better-sqlite3, WAL): one immediate transaction per mutation, prepared
-// statements created once per store, membership changes applied row by row as deltas. Each
-// mutation enqueues its sync work in its own transaction, so a rejected call enqueues nothing.
+// The SQLite Store engine (better-sqlite3, WAL): the shared rules (resource-rules.ts and the port
+// adapters) over SQLite storage, one immediate transaction per mutation, prepared statements created
+// once per store; the reads are its own SQL.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   FindQuery,
   GroupRef,
-  GroupWrite,
   MemberRef,
-  MembershipChange,
-  Precondition,
-  ResourceMeta,
   Store,
   StoredResource,
   UserIndexedAttribute,
   UserWithGroups,
-  UserWrite,
 } from '../../../ports/store.js';
 import { StoreError } from '../../../ports/store.js';
-import type { SyncTarget } from '../../../ports/sync-queue.js';
+import { runSync } from '../engine-steps.js';
 import { appliedStatePort } from '../applied-state-port.js';
 import { auditLogPort } from '../audit-log-port.js';
 import { lockPort } from '../lock-port.js';
 import { rateLedgerPort } from '../rate-ledger-port.js';
+import { resourceMutations } from '../resource-rules.js';
 import type { ResourceRow } from '../resource-row.js';
 import { storedOfRow } from '../resource-row.js';
 import { searchPage, userSearchRange } from '../user-search.js';
 import { foldCase } from '../../../ports/case-fold.js';
-import {
-  assertFindQuery,
-  assertGroupWriteId,
-  assertPredicate,
-  displayNameOf,
-  groupIndexedAttributes,
-  normaliseMembershipChange,
-  uniqueIds,
-  userIndexedAttributes,
-} from '../store-input.js';
-import type { EnqueueContext, StoreRunner } from '../sync-queue-port.js';
-import { enqueueContextOf, groupTarget, syncQueuePort, userTarget } from '../sync-queue-port.js';
+import { assertFindQuery, assertPredicate, groupIndexedAttributes, uniqueIds, userIndexedAttributes } from '../store-input.js';
+import type { StoreRunner } from '../sync-queue-port.js';
+import { syncQueuePort } from '../sync-queue-port.js';
 import type { SqlFragment, SqlParam } from './index-predicate-sql.js';
 import { compileGroupPredicate, compileUserPredicate } from './index-predicate-sql.js';
 import { migrate } from './migrations.js';
@@ -47,6 +34,7 @@ import { createSqliteAppliedState } from './sqlite-applied-state.js';
 import { createSqliteAuditLog } from './sqlite-audit-log.js';
 import { createSqliteLocks } from './sqlite-locks.js';
 import { createSqliteRateLedger } from './sqlite-rate-ledger.js';
+import { createSqliteResourceEngine } from './sqlite-resource-engine.js';
 import { toStoreError } from './sqlite-errors.js';
 import { createSqliteSyncQueue } from './sqlite-sync-queue.js';
 
@@ -55,27 +43,10 @@ export interface SqliteStoreOptions {
   readonly file: string;
 }
 
-interface HeadRow {
-  readonly seq: number;
-  readonly version: number;
-  readonly created: string;
-}
-
-interface IdSeqRow {
-  readonly id: string;
-  readonly seq: number;
-}
-
 interface RefRow {
   readonly owner: string;
   readonly value: string;
   readonly display: string;
-}
-
-/** A user as a membership row names it. */
-interface MemberSeq {
-  readonly id: string;
-  readonly seq: number;
 }
 
 /** How long a writer waits for another connection's lock before failing with 'unavailable'. */
@@ -131,7 +102,6 @@ function buildStore(db: Database.Database): Store {
 
   const s = {
     ping: db.prepare<[], number>('SELECT 1').pluck(),
-    userHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM users WHERE id = ?'),
     getUser: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE id = ?`),
     /** Parameters: low, high, per field — for userName, emails and displayName in turn. */
     searchUsers: db.prepare<[string, string, number, string, string, number, string, string, number], ResourceRow>(
@@ -142,22 +112,6 @@ function buildStore(db: Database.Database): Store {
        ) ORDER BY user_name_key, seq`,
     ),
     userByNameKey: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE user_name_key = ?`),
-    insertUser: db.prepare<[string, string, string, string | null, string | null, number, string, string, string]>(
-      `INSERT INTO users (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-    ),
-    updateUser: db.prepare<[string, string, string | null, string | null, number, string, string, number]>(
-      `UPDATE users SET user_name = ?, user_name_key = ?, display_name = ?, external_id = ?, active = ?,
-       version = version + 1, last_modified = ?, attributes = ? WHERE seq = ?`,
-    ),
-    deleteUser: db.prepare<[number]>('DELETE FROM users WHERE seq = ?'),
-    insertEmail: db.prepare<[number, string]>('INSERT INTO user_emails (user_seq, email_key) VALUES (?, ?)'),
-    deleteEmails: db.prepare<[number]>('DELETE FROM user_emails WHERE user_seq = ?'),
-    userSeqs: db.prepare<[string], IdSeqRow>('SELECT id, seq FROM users WHERE id IN (SELECT value FROM json_each(?))'),
-    bumpGroupsOfUser: db.prepare<[string, number]>(
-      `UPDATE groups SET version = version + 1, last_modified = ?
-       WHERE seq IN (SELECT m.group_seq FROM group_members m WHERE m.user_seq = ?)`,
-    ),
     groupsOfUser: db.prepare<[string], RefRow>(
       `SELECT u.id AS owner, g.id AS value, g.display_name AS display
        FROM users u JOIN group_members m ON m.user_seq = u.seq JOIN groups g ON g.seq = m.group_seq
@@ -173,29 +127,7 @@ function buildStore(db: Database.Database): Store {
        ORDER BY u.seq, g.seq`,
     ),
 
-    groupHead: db.prepare<[string], HeadRow>('SELECT seq, version, created FROM groups WHERE id = ?'),
     getGroup: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM groups WHERE id = ?`),
-    insertGroup: db.prepare<[string, string, string, string | null, string, string, string]>(
-      `INSERT INTO groups (id, display_name, display_name_key, external_id, version, created, last_modified, attributes)
-       VALUES (?, ?, ?, ?, 1, ?, ?, ?)`,
-    ),
-    updateGroupAttributes: db.prepare<[string, string, string | null, string, number]>(
-      'UPDATE groups SET display_name = ?, display_name_key = ?, external_id = ?, attributes = ? WHERE seq = ?',
-    ),
-    bumpGroup: db.prepare<[string, number]>('UPDATE groups SET version = version + 1, last_modified = ? WHERE seq = ?'),
-    deleteGroup: db.prepare<[number]>('DELETE FROM groups WHERE seq = ?'),
-    lastPosition: db.prepare<[number], number>('SELECT MAX(position) FROM group_members WHERE group_seq = ?').pluck(),
-    insertMember: db.prepare<[number, number, number]>(
-      `INSERT INTO group_members (group_seq, user_seq, position) VALUES (?, ?, ?)
-       ON CONFLICT (group_seq, user_seq) DO NOTHING`,
-    ),
-    deleteMember: db.prepare<[number, number]>('DELETE FROM group_members WHERE group_seq = ? AND user_seq = ?'),
-    deleteMembers: db.prepare<[number]>('DELETE FROM group_members WHERE group_seq = ?'),
-    /** The members of one group in list order (the (group_seq, position) index, no sort). */
-    memberSeqsOfGroup: db.prepare<[number], MemberSeq>(
-      `SELECT u.id, u.seq FROM group_members m JOIN users u ON u.seq = m.user_seq
-       WHERE m.group_seq = ? ORDER BY m.position`,
-    ),
     /** Counted on the (group_seq, position) index: no member row is read. */
     memberCounts: db.prepare<[string], [string, number]>(
       `SELECT g.id, COUNT(*) FROM groups g JOIN group_members m ON m.group_seq = g.seq
@@ -232,151 +164,10 @@ function buildStore(db: Database.Database): Store {
     }
   }
 
-  function existing(statement: Database.Statement<[string], HeadRow>, kind: 'user' | 'group', id: string): HeadRow {
-    const head = statement.get(id);
-    if (head === undefined) throw new StoreError('not_found', `no ${kind} with id "${id}"`);
-    return head;
-  }
-
-  /** These users in the given order; throws 'unknown_members' naming every id that is no user. */
-  function memberSeqs(ids: readonly string[]): MemberSeq[] {
-    if (ids.length === 0) return [];
-    const seqById = new Map(s.userSeqs.all(JSON.stringify(ids)).map((row) => [row.id, row.seq]));
-    const found: MemberSeq[] = [];
-    const unknown: string[] = [];
-    for (const id of ids) {
-      const seq = seqById.get(id);
-      if (seq === undefined) unknown.push(id);
-      else found.push({ id, seq });
-    }
-    if (unknown.length > 0) {
-      throw new StoreError('unknown_members', `member ids that are no user: ${unknown.join(', ')}`, { ids: unknown });
-    }
-    return found;
-  }
-
-  /** Those of these ids that are users, in the given order (absent ones are skipped). */
-  function knownSeqs(ids: readonly string[]): MemberSeq[] {
-    if (ids.length === 0) return [];
-    const seqById = new Map(s.userSeqs.all(JSON.stringify(ids)).map((row) => [row.id, row.seq]));
-    return ids.flatMap((id) => {
-      const seq = seqById.get(id);
-      return seq === undefined ? [] : [{ id, seq }];
-    });
-  }
-
-  /**
-   * Appends users to the group's member list after its last position; present members stay where
-   * they are. Returns the users that were not members before.
-   */
-  function appendMembers(groupSeq: number, members: readonly MemberSeq[]): MemberSeq[] {
-    let position = s.lastPosition.get(groupSeq) ?? 0;
-    const appended: MemberSeq[] = [];
-    for (const member of members) {
-      if (s.insertMember.run(groupSeq, member.seq, position + 1).changes === 0) continue;
-      position += 1;
-      appended.push(member);
-    }
-    return appended;
-  }
-
-  function writeEmails(userSeq: number, emails: readonly string[]): void {
-    for (const key of uniqueIds(emails.map(foldCase))) s.insertEmail.run(userSeq, key);
-  }
-
   const queue = createSqliteSyncQueue(db);
   const transact = db.transaction((work: () => unknown): unknown => work());
   const run: StoreRunner = <T>(work: () => T): T => guard(() => transact.immediate(work) as T);
-
-  const insertUser = db.transaction((user: UserWrite, context: EnqueueContext): ResourceMeta => {
-    const { at } = context;
-    const { keys } = user;
-    const result = s.insertUser.run(
-      user.id, keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId,
-      keys.active ? 1 : 0, at, at, JSON.stringify(user.attributes),
-    );
-    writeEmails(Number(result.lastInsertRowid), keys.emails);
-    queue.enqueue([userTarget(user.id)], context);
-    return { id: user.id, version: 1, created: at, lastModified: at };
-  });
-
-  const replaceUser = db.transaction((user: UserWrite, context: EnqueueContext, precondition?: Precondition): ResourceMeta => {
-    const { at } = context;
-    const head = existing(s.userHead, 'user', user.id);
-    checkVersion(user.id, head, precondition);
-    const { keys } = user;
-    s.updateUser.run(
-      keys.userName, foldCase(keys.userName), displayNameOf(user.attributes), keys.externalId, keys.active ? 1 : 0,
-      at, JSON.stringify(user.attributes), head.seq,
-    );
-    s.deleteEmails.run(head.seq);
-    writeEmails(head.seq, keys.emails);
-    queue.enqueue([userTarget(user.id)], context);
-    return { id: user.id, version: head.version + 1, created: head.created, lastModified: at };
-  });
-
-  const deleteUser = db.transaction((id: string, context: EnqueueContext, precondition?: Precondition): void => {
-    const head = existing(s.userHead, 'user', id);
-    checkVersion(id, head, precondition);
-    s.bumpGroupsOfUser.run(context.at, head.seq);
-    s.deleteUser.run(head.seq);
-    queue.enqueue([userTarget(id)], context);
-  });
-
-  const insertGroup = db.transaction((group: GroupWrite, members: readonly string[], context: EnqueueContext): ResourceMeta => {
-    const { at } = context;
-    const found = memberSeqs(uniqueIds(members));
-    const { keys } = group;
-    const result = s.insertGroup.run(
-      group.id, keys.displayName, foldCase(keys.displayName), keys.externalId, at, at, JSON.stringify(group.attributes),
-    );
-    appendMembers(Number(result.lastInsertRowid), found);
-    queue.enqueue([groupTarget(group.id), ...found.map((member) => userTarget(member.id))], context);
-    return { id: group.id, version: 1, created: at, lastModified: at };
-  });
-
-  const updateGroup = db.transaction(
-    (
-      id: string, group: GroupWrite | undefined, members: MembershipChange | undefined, context: EnqueueContext,
-      precondition?: Precondition,
-    ): ResourceMeta => {
-      const { at } = context;
-      const head = existing(s.groupHead, 'group', id);
-      checkVersion(id, head, precondition);
-      // Every check before any write: unknown members here, a displayName conflict on the first UPDATE.
-      const wanted = members === undefined ? [] : memberSeqs(members.kind === 'replace' ? members.members : members.add);
-      if (group !== undefined) {
-        const { keys } = group;
-        s.updateGroupAttributes.run(
-          keys.displayName, foldCase(keys.displayName), keys.externalId, JSON.stringify(group.attributes), head.seq,
-        );
-      }
-      // The users whose membership changes: added ones not yet members, then former members leaving.
-      let added: MemberSeq[];
-      const removed: MemberSeq[] = [];
-      if (members?.kind === 'replace') {
-        const before = s.memberSeqsOfGroup.all(head.seq);
-        const formerly = new Set(before.map((member) => member.seq));
-        const staying = new Set(wanted.map((member) => member.seq));
-        s.deleteMembers.run(head.seq);
-        appendMembers(head.seq, wanted);
-        added = wanted.filter((member) => !formerly.has(member.seq));
-        for (const member of before) if (!staying.has(member.seq)) removed.push(member);
-      } else {
-        if (members?.kind === 'delta') {
-          for (const member of knownSeqs(members.remove)) {
-            if (s.deleteMember.run(head.seq, member.seq).changes > 0) removed.push(member);
-          }
-        }
-        added = appendMembers(head.seq, wanted);
-      }
-      s.bumpGroup.run(at, head.seq);
-      const targets: SyncTarget[] = group === undefined ? [] : [groupTarget(id)];
-      for (const member of [...added, ...removed]) targets.push(userTarget(member.id));
-      queue.enqueue(targets, context);
-      return { id, version: head.version + 1, created: head.created, lastModified: at };
-    },
-  );
+  const resources = createSqliteResourceEngine(db, queue);
 
   /** One read transaction, so every group is seen at the same snapshot. */
   const membersOfGroups = db.transaction((ids: readonly string[]): Map<string, MemberRef[]> => {
@@ -396,20 +187,13 @@ function buildStore(db: Database.Database): Store {
     return records.map((record) => ({ record, groups: groups.get(record.id) ?? [] }));
   });
 
-  const deleteGroup = db.transaction((id: string, context: EnqueueContext, precondition?: Precondition): void => {
-    const head = existing(s.groupHead, 'group', id);
-    checkVersion(id, head, precondition);
-    const former = s.memberSeqsOfGroup.all(head.seq);
-    s.deleteGroup.run(head.seq);
-    queue.enqueue([groupTarget(id), ...former.map((member) => userTarget(member.id))], context);
-  });
-
   return {
     ...syncQueuePort(queue, run),
     ...appliedStatePort(createSqliteAppliedState(db), run),
     ...auditLogPort(createSqliteAuditLog(db), run),
     ...lockPort(createSqliteLocks(db), run),
     ...rateLedgerPort(createSqliteRateLedger(db), run),
+    ...resourceMutations(async (rule) => run(() => runSync(resources, rule))),
 
     async ping() {
       guard(() => s.ping.get());
@@ -424,11 +208,6 @@ function buildStore(db: Database.Database): Store {
       } catch (error) {
         throw toStoreError(error);
       }
-    },
-
-    async insertUser(user, change) {
-      const context = enqueueContextOf(change);
-      return guard(() => insertUser.immediate(user, context));
     },
 
     async searchUsers(search) {
@@ -473,27 +252,12 @@ function buildStore(db: Database.Database): Store {
       return guard(() => countWhere('users u', fragment));
     },
 
-    async replaceUser(user, change, precondition) {
-      const context = enqueueContextOf(change);
-      return guard(() => replaceUser.immediate(user, context, precondition));
-    },
-
-    async deleteUser(id, change, precondition) {
-      const context = enqueueContextOf(change);
-      guard(() => deleteUser.immediate(id, context, precondition));
-    },
-
     async groupsOfUsers(userIds) {
       const ids = uniqueIds(userIds);
       if (ids.length === 0) return new Map<string, GroupRef[]>();
       // One user (a GET by id or a userName filter) is the hot path: a plain indexed join, no json_each.
       if (ids.length === 1) return guard(() => refsByOwner(ids, s.groupsOfUser.all(ids[0] as string)));
       return guard(() => refsByOwner(ids, s.groupsOfUsers.all(JSON.stringify(ids))));
-    },
-
-    async insertGroup(group, members, change) {
-      const context = enqueueContextOf(change);
-      return guard(() => insertGroup.immediate(group, members, context));
     },
 
     async getGroup(id) {
@@ -510,18 +274,6 @@ function buildStore(db: Database.Database): Store {
       assertPredicate(where, groupIndexedAttributes);
       const fragment = compileGroupPredicate(where);
       return guard(() => countWhere('groups g', fragment));
-    },
-
-    async updateGroup(update, change, precondition) {
-      const context = enqueueContextOf(change);
-      assertGroupWriteId(update.id, update.group);
-      const members = update.members === undefined ? undefined : normaliseMembershipChange(update.members);
-      return guard(() => updateGroup.immediate(update.id, update.group, members, context, precondition));
-    },
-
-    async deleteGroup(id, change, precondition) {
-      const context = enqueueContextOf(change);
-      guard(() => deleteGroup.immediate(id, context, precondition));
     },
 
     async membersOfGroups(groupIds) {
@@ -547,13 +299,6 @@ function buildStore(db: Database.Database): Store {
   function countWhere(table: string, where: SqlFragment): number {
     const total = dynamic(`SELECT COUNT(*) FROM ${table} WHERE ${where.sql}`).pluck().get(...where.params);
     return Number(total);
-  }
-}
-
-function checkVersion(id: string, head: HeadRow, precondition: Precondition | undefined): void {
-  const expected = precondition?.expectedVersion;
-  if (expected !== undefined && expected !== head.version) {
-    throw new StoreError('version_mismatch', `"${id}" is at version ${head.version}, not ${expected}`);
   }
 }
 
