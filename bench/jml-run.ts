@@ -143,7 +143,7 @@ function probeOver(rows: () => Promise<Array<{ item: string; owner: string }>>):
 
 interface Fleet {
   readonly sandbox: SandboxProcess;
-  /** The SCIM token of every replica. */
+  /** The SCIM token of every replica (it opens /admin too: ADMIN_ACCEPTS_SCIM_TOKEN). */
   readonly token: string;
   bridges: BridgeProcess[];
   readonly probe: QueueProbe;
@@ -178,6 +178,8 @@ async function startFleet(name: string, variant: JmlVariant, settings: JmlSettin
       {
         DATA_DIR: dataDir,
         SCIM_TOKENS: token,
+        // The bench reads /admin/status with the same token, as its in-process harness does.
+        ADMIN_ACCEPTS_SCIM_TOKEN: 'true',
         LOG_LEVEL: 'info',
         MAPPING_FILE: mappingFile,
         SYNC_COALESCE_MS: String(settings.coalesceMs),
