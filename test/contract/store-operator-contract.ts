@@ -87,7 +87,7 @@ export function describeOperatorQueriesContract(subject: StoreUnderTest): void {
   });
 
   describe('the queue per resource', () => {
-    it('when resources have pending, retrying or failed work, then syncWorkOf tells which and why', async () => {
+    it('when resources have pending, retrying or failed work, then syncWorkOf tells which and why, and the queue’s stats list the retrying one', async () => {
       await store.insertUser(userWrite('u1', 'u1@example.com'), change(t0));
       await store.insertUser(userWrite('u2', 'u2@example.com'), change(t0));
       await store.insertGroup(groupWrite('g1', 'Team'), [], change(t0, { syncDueAt: t1 }));
@@ -110,6 +110,9 @@ export function describeOperatorQueriesContract(subject: StoreUnderTest): void {
       expect(byTarget.get('User:u1')).toMatchObject({ attempts: 1, lastError: 'Dynatrace answered 503', dueAt: far, failedReason: null });
       expect(byTarget.get('User:u2')).toMatchObject({ failedReason: 'email refused', failedAt: t2 });
       expect(byTarget.get('Group:g1')).toMatchObject({ attempts: 0, lastError: null, failedReason: null, dueAt: t1 });
+      const stats = await store.syncQueueStats({ failedLimit: 0, retryingLimit: 10 });
+      expect(stats.retrying.map(targetOf)).toEqual(['User:u1']);
+      expect((await store.syncQueueStats({ failedLimit: 0 })).retrying).toEqual([]);
       expect(await store.syncWorkOf([])).toEqual([]);
     });
   });
