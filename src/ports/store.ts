@@ -149,7 +149,7 @@ export interface Precondition {
 export interface ResourceStore {
   /**
    * The operator console's people search: users whose userName, an email or displayName starts with
-   * `text` (case-folded; displayName folds ASCII letters only on SQLite), listed by userName. Each field
+   * `text` (case-folded as every key is, ports/case-fold.ts), listed by userName. Each field
    * is read from its index and contributes at most offset + limit + 1 matches, so a broad text costs a
    * page, not a scan. TypeError for an empty text.
    */

@@ -46,6 +46,20 @@ export function describeOperatorQueriesContract(subject: StoreUnderTest): void {
       expect(await ids('  zed@  ')).toEqual(['u4']);
     });
 
+    it('when a displayName has letters beyond ASCII, then the search folds them as it folds every key: any case, either Unicode normalisation', async () => {
+      await store.insertUser(userWrite('u5', 'ez@example.com', { displayName: 'Émile Zola' }), change(t0));
+      await store.insertUser(userWrite('u6', 'ao@example.com', { displayName: 'Ángel Órtiz' }), change(t0));
+      const ids = async (text: string) => (await store.searchUsers({ text, offset: 0, limit: 10 })).users.map((u) => u.id);
+      expect(await ids('émile')).toEqual(['u5']);
+      expect(await ids('ÉMILE Z')).toEqual(['u5']);
+      expect(await ids('e\u0301mile')).toEqual(['u5']);
+      expect(await ids('ángel ó')).toEqual(['u6']);
+      expect(await ids('emile')).toEqual([]);
+      await store.replaceUser(userWrite('u5', 'ez@example.com', { displayName: 'Ödön Zola' }), change(t1));
+      expect(await ids('émile')).toEqual([]);
+      expect(await ids('öDÖN')).toEqual(['u5']);
+    });
+
     it('when the matches outnumber the page, then pages follow one another and say whether more follow', async () => {
       const first = await store.searchUsers({ text: 'a', offset: 0, limit: 1 });
       expect({ ids: first.users.map((u) => u.id), more: first.more }).toEqual({ ids: ['u1'], more: true });

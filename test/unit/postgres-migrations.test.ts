@@ -125,6 +125,23 @@ describe('PostgreSQL store migrations', () => {
     expect(byEmail.map((user) => user.id)).toEqual(['u3']);
   });
 
+  it('when a schema at version 8 holds users with display names, then version 9 folds each into its search key, and the people search finds them whatever their letters', async () => {
+    const schema = newSchema();
+    await withClient(async (client) => {
+      expect(await migrate(client, schema, migrations.slice(0, 8))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const insertUser = `INSERT INTO "${schema}".users (id, user_name, user_name_key, display_name, active, version, created, last_modified, attributes)
+        VALUES ($1, $2, $2, $3, true, 1, '${at}', '${at}', '{}')`;
+      await client.query(insertUser, ['u1', 'emile', '\u00c9mile Zola']);
+      await client.query(insertUser, ['u2', 'nameless', null]);
+    });
+
+    const store = await open(schema);
+    const keys = await withClient(async (client) => (await client.query(`SELECT id, display_name_key AS key FROM "${schema}".users ORDER BY seq`)).rows);
+    expect(keys).toEqual([{ id: 'u1', key: '\u00e9mile zola' }, { id: 'u2', key: null }]);
+    const found = await store.searchUsers({ text: '\u00c9MILE', offset: 0, limit: 10 });
+    expect(found.users.map((user) => user.id)).toEqual(['u1']);
+  });
+
   it('when migrate runs on an up-to-date schema, then it applies nothing', async () => {
     const schema = newSchema();
     await withClient(async (client) => {

@@ -153,6 +153,28 @@ describe('SQLite store migrations', () => {
     }
   });
 
+  it('when a database at schema version 8 holds users with display names, then version 9 folds each into its search key, and the people search finds them whatever their letters', async () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = new Database(file);
+    expect(migrate(old, migrations.slice(0, 8), () => at)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const insertUser = old.prepare('INSERT INTO users (id, user_name, user_name_key, display_name, active, version, created, last_modified, attributes) VALUES (?, ?, ?, ?, 1, 1, ?, ?, ?)');
+    insertUser.run('u1', 'emile', 'emile', '\u00c9mile Zola', at, at, '{}');
+    insertUser.run('u2', 'nameless', 'nameless', null, at, at, '{}');
+    old.close();
+
+    const store = createSqliteStore({ file });
+    try {
+      const db = new Database(file, { readonly: true });
+      const keys = db.prepare<[], { id: string; key: string | null }>('SELECT id, display_name_key AS key FROM users ORDER BY seq').all();
+      db.close();
+      expect(keys).toEqual([{ id: 'u1', key: '\u00e9mile zola' }, { id: 'u2', key: null }]);
+      const found = await store.searchUsers({ text: '\u00c9MILE', offset: 0, limit: 10 });
+      expect(found.users.map((user) => user.id)).toEqual(['u1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('when a database of the first release is opened, then its applied bindings (bare policy UUIDs) read as unmarked bindings and no account is recorded', async () => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const old = new Database(file);

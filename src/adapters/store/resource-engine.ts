@@ -22,6 +22,8 @@ export interface UserColumns {
   readonly userName: string;
   readonly userNameKey: string;
   readonly displayName: string | null;
+  /** displayName folded (foldCase): the people search's key. */
+  readonly displayNameKey: string | null;
   readonly externalId: string | null;
   readonly active: boolean;
   readonly attributes: string;

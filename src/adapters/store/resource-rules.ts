@@ -176,10 +176,12 @@ function* appendMembers<K>(engine: ResourceEngine<K>, groupSeq: K, users: readon
 
 function userColumns(user: UserWrite): UserColumns {
   const { keys } = user;
+  const displayName = displayNameOf(user.attributes);
   return {
     userName: keys.userName,
     userNameKey: foldCase(keys.userName),
-    displayName: displayNameOf(user.attributes),
+    displayName,
+    displayNameKey: displayName === null ? null : foldCase(displayName),
     externalId: keys.externalId,
     active: keys.active,
     attributes: JSON.stringify(user.attributes),

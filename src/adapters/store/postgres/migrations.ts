@@ -3,6 +3,7 @@
 // start together apply each migration exactly once. Append new migrations; never edit a released one.
 import type pg from 'pg';
 import { StoreError } from '../../../ports/store.js';
+import { foldCase } from '../../../ports/case-fold.js';
 import { refoldedKeys, refoldedUniqueKeys, type KeyRow } from '../refolded-keys.js';
 import { toStoreError } from './postgres-errors.js';
 
@@ -223,6 +224,21 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'display-name-key',
+    /*
+     * users.display_name_key: displayName folded like every other key (foldCase, in JS, compared in
+     * code-point order), so that the people search finds "émile" in "Émile" whatever the database's
+     * collation; it replaces the index on lower(display_name).
+     */
+    sql: (s) => `
+      ALTER TABLE ${s}.users ADD COLUMN display_name_key text COLLATE "C";
+      DROP INDEX ${s}.users_display_name_lower;
+      CREATE INDEX users_display_name_key ON ${s}.users (display_name_key);
+    `,
+    rewrite: foldDisplayNames,
+  },
 ];
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
@@ -245,6 +261,15 @@ async function refoldKeys(query: Query, s: string): Promise<void> {
   ]);
   await query(`INSERT INTO ${s}.user_emails (user_seq, email_key) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING`, [
     seqs, changes.map((c) => c.folded),
+  ]);
+}
+
+/** Version 9: each user's display_name_key from its display_name. */
+async function foldDisplayNames(query: Query, s: string): Promise<void> {
+  const rows = (await query(`SELECT seq, display_name AS name FROM ${s}.users WHERE display_name IS NOT NULL`)).rows as Array<{ seq: string; name: string }>;
+  if (rows.length === 0) return;
+  await query(`UPDATE ${s}.users AS u SET display_name_key = c.key FROM unnest($1::bigint[], $2::text[]) AS c(seq, key) WHERE u.seq = c.seq`, [
+    rows.map((row) => row.seq), rows.map((row) => foldCase(row.name)),
   ]);
 }
 

@@ -21,13 +21,13 @@ export function createPostgresResourceEngine(schema: string, queue: PostgresSync
     lockUser: { name: 'lock_user', text: `SELECT seq, version, created FROM ${users} WHERE id = $1 FOR UPDATE` },
     insertUser: {
       name: 'insert_user',
-      text: `INSERT INTO ${users} (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
-        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING seq`,
+      text: `INSERT INTO ${users} (id, user_name, user_name_key, display_name, display_name_key, external_id, active, version, created, last_modified, attributes)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9) RETURNING seq`,
     },
     updateUser: {
       name: 'update_user',
-      text: `UPDATE ${users} SET user_name = $2, user_name_key = $3, display_name = $4, external_id = $5, active = $6,
-          version = version + 1, last_modified = $7, attributes = $8
+      text: `UPDATE ${users} SET user_name = $2, user_name_key = $3, display_name = $4, display_name_key = $5, external_id = $6,
+          active = $7, version = version + 1, last_modified = $8, attributes = $9
         WHERE seq = $1`,
     },
     deleteUser: { name: 'delete_user', text: `DELETE FROM ${users} WHERE seq = $1` },
@@ -82,7 +82,7 @@ export function createPostgresResourceEngine(schema: string, queue: PostgresSync
   };
 
   function userValues(columns: UserColumns, at: string): SqlValue[] {
-    return [columns.userName, columns.userNameKey, columns.displayName, columns.externalId, columns.active, at, columns.attributes];
+    return [columns.userName, columns.userNameKey, columns.displayName, columns.displayNameKey, columns.externalId, columns.active, at, columns.attributes];
   }
 
   return (sql) => {

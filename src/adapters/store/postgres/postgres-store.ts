@@ -134,8 +134,7 @@ function buildStore(db: Database, schema: string): Store {
       text: `SELECT ${resourceColumns} FROM ${users} WHERE seq IN (
           (SELECT seq FROM ${users} WHERE user_name_key >= $1 AND user_name_key < $2 ORDER BY user_name_key LIMIT $3)
           UNION (SELECT user_seq FROM ${schema}.user_emails WHERE email_key >= $1 AND email_key < $2 ORDER BY email_key LIMIT $3)
-          UNION (SELECT seq FROM ${users} WHERE lower(display_name) COLLATE "C" >= $1 AND lower(display_name) COLLATE "C" < $2
-            ORDER BY lower(display_name) COLLATE "C" LIMIT $3)
+          UNION (SELECT seq FROM ${users} WHERE display_name_key >= $1 AND display_name_key < $2 ORDER BY display_name_key LIMIT $3)
         ) ORDER BY user_name_key, seq`,
     },
     groupsOfUser: {

@@ -2,6 +2,7 @@
 // open inside one transaction. Append new migrations; never edit or renumber a released one.
 import type Database from 'better-sqlite3';
 import { StoreError } from '../../../ports/store.js';
+import { foldCase } from '../../../ports/case-fold.js';
 import { refoldedKeys, refoldedUniqueKeys, type KeyRow } from '../refolded-keys.js';
 
 export interface Migration {
@@ -217,7 +218,29 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'display-name-key',
+    /*
+     * users.display_name_key: displayName folded like every other key (foldCase, in JS), so that the
+     * people search finds "émile" in "Émile" (SQLite's lower() folds ASCII letters only); it replaces
+     * the index on lower(display_name).
+     */
+    sql: `
+      ALTER TABLE users ADD COLUMN display_name_key TEXT;
+      DROP INDEX users_display_name_lower;
+      CREATE INDEX users_display_name_key ON users (display_name_key);
+    `,
+    rewrite: foldDisplayNames,
+  },
 ];
+
+/** Version 9: each user's display_name_key from its display_name. */
+function foldDisplayNames(db: Database.Database): void {
+  const rows = db.prepare<[], { seq: number; name: string }>('SELECT seq, display_name AS name FROM users WHERE display_name IS NOT NULL').all();
+  const update = db.prepare<[string, number]>('UPDATE users SET display_name_key = ? WHERE seq = ?');
+  for (const row of rows) update.run(foldCase(row.name), row.seq);
+}
 
 /** Version 4: userName, displayName and email keys folded with foldCase (lower case and NFC) instead of lower case alone. */
 function refoldKeys(db: Database.Database): void {

@@ -13,12 +13,12 @@ interface IdSeqRow {
 export function createSqliteResourceEngine(db: Database.Database, queue: SyncQueueEngine): ResourceEngine<number> {
   const s = {
     userHead: db.prepare<[string], ResourceHead<number>>('SELECT seq, version, created FROM users WHERE id = ?'),
-    insertUser: db.prepare<[string, string, string, string | null, string | null, number, string, string, string]>(
-      `INSERT INTO users (id, user_name, user_name_key, display_name, external_id, active, version, created, last_modified, attributes)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+    insertUser: db.prepare<[string, string, string, string | null, string | null, string | null, number, string, string, string]>(
+      `INSERT INTO users (id, user_name, user_name_key, display_name, display_name_key, external_id, active, version, created, last_modified, attributes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
     ),
-    updateUser: db.prepare<[string, string, string | null, string | null, number, string, string, number]>(
-      `UPDATE users SET user_name = ?, user_name_key = ?, display_name = ?, external_id = ?, active = ?,
+    updateUser: db.prepare<[string, string, string | null, string | null, string | null, number, string, string, number]>(
+      `UPDATE users SET user_name = ?, user_name_key = ?, display_name = ?, display_name_key = ?, external_id = ?, active = ?,
        version = version + 1, last_modified = ?, attributes = ? WHERE seq = ?`,
     ),
     deleteUser: db.prepare<[number]>('DELETE FROM users WHERE seq = ?'),
@@ -65,8 +65,8 @@ export function createSqliteResourceEngine(db: Database.Database, queue: SyncQue
 
     insertUser(id, columns, emailKeys, at) {
       const result = s.insertUser.run(
-        id, columns.userName, columns.userNameKey, columns.displayName, columns.externalId, columns.active ? 1 : 0,
-        at, at, columns.attributes,
+        id, columns.userName, columns.userNameKey, columns.displayName, columns.displayNameKey, columns.externalId,
+        columns.active ? 1 : 0, at, at, columns.attributes,
       );
       const seq = Number(result.lastInsertRowid);
       writeEmails(seq, emailKeys);
@@ -75,8 +75,8 @@ export function createSqliteResourceEngine(db: Database.Database, queue: SyncQue
 
     updateUser(seq, columns, emailKeys, at) {
       s.updateUser.run(
-        columns.userName, columns.userNameKey, columns.displayName, columns.externalId, columns.active ? 1 : 0,
-        at, columns.attributes, seq,
+        columns.userName, columns.userNameKey, columns.displayName, columns.displayNameKey, columns.externalId,
+        columns.active ? 1 : 0, at, columns.attributes, seq,
       );
       s.deleteEmails.run(seq);
       writeEmails(seq, emailKeys);

@@ -108,7 +108,7 @@ function buildStore(db: Database.Database): Store {
       `SELECT ${resourceColumns} FROM users WHERE seq IN (
          SELECT seq FROM (SELECT seq FROM users WHERE user_name_key >= ? AND user_name_key < ? ORDER BY user_name_key LIMIT ?)
          UNION SELECT user_seq FROM (SELECT user_seq FROM user_emails WHERE email_key >= ? AND email_key < ? ORDER BY email_key LIMIT ?)
-         UNION SELECT seq FROM (SELECT seq FROM users WHERE lower(display_name) >= ? AND lower(display_name) < ? ORDER BY lower(display_name) LIMIT ?)
+         UNION SELECT seq FROM (SELECT seq FROM users WHERE display_name_key >= ? AND display_name_key < ? ORDER BY display_name_key LIMIT ?)
        ) ORDER BY user_name_key, seq`,
     ),
     userByNameKey: db.prepare<[string], ResourceRow>(`SELECT ${resourceColumns} FROM users WHERE user_name_key = ?`),
