@@ -7,9 +7,11 @@ import { Gauge, type Registry } from 'prom-client';
 import type { SyncQueueStats } from '../ports/sync-queue.js';
 import { READINESS_CHECKS, type Readiness, type ReadinessReport } from './readiness.js';
 
+type QueueCounts = Pick<SyncQueueStats, 'depth' | 'oldestEnqueuedAt' | 'failedCount' | 'retryingCount'>;
+
 export interface StateSources {
   /** The queue's counts (Store.syncQueueStats with failedLimit 0). */
-  readonly queueStats: () => Promise<Pick<SyncQueueStats, 'depth' | 'oldestEnqueuedAt' | 'failedCount' | 'retryingCount'>>;
+  readonly queueStats: () => Promise<QueueCounts>;
   /** Items drained per minute (core/drain-rate.ts). */
   readonly drainPerMinute: () => Promise<number>;
   /** Whether each Dynatrace service is reached now (null: not tried yet). */
@@ -25,15 +27,22 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
   const queue = perScrape(() => withTimeout(sources.queueStats(), sources.timeoutMs));
   const readiness = perScrape(() => sources.readiness.check());
 
-  new Gauge({
-    name: 'scim_bridge_sync_queue_depth',
-    help: 'Sync queue items pending (leased or not; permanently failed ones excluded).',
-    registers,
-    async collect() {
-      const stats = await queue();
-      if (stats !== null) this.set(stats.depth);
-    },
-  });
+  const counts: ReadonlyArray<readonly [name: string, help: string, count: (stats: QueueCounts) => number]> = [
+    ['scim_bridge_sync_queue_depth', 'Sync queue items pending (leased or not; permanently failed ones excluded).', (stats) => stats.depth],
+    ['scim_bridge_sync_failed_items', 'Sync queue items failed permanently, kept until the resource changes or an operator retries them.', (stats) => stats.failedCount],
+    ['scim_bridge_sync_retrying_items', 'Sync queue items pending after a transient failure (attempts > 0), retried with backoff.', (stats) => stats.retryingCount],
+  ];
+  for (const [name, help, count] of counts) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const stats = await queue();
+        if (stats !== null) this.set(count(stats));
+      },
+    });
+  }
   new Gauge({
     name: 'scim_bridge_sync_queue_oldest_age_seconds',
     help: 'Age of the oldest pending sync queue item (0 when the queue is empty).',
@@ -43,24 +52,6 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
       if (stats === null) return;
       const oldest = stats.oldestEnqueuedAt === null ? null : Date.parse(stats.oldestEnqueuedAt);
       this.set(oldest === null ? 0 : Math.max(0, (sources.now().getTime() - oldest) / 1000));
-    },
-  });
-  new Gauge({
-    name: 'scim_bridge_sync_failed_items',
-    help: 'Sync queue items failed permanently, kept until the resource changes or an operator retries them.',
-    registers,
-    async collect() {
-      const stats = await queue();
-      if (stats !== null) this.set(stats.failedCount);
-    },
-  });
-  new Gauge({
-    name: 'scim_bridge_sync_retrying_items',
-    help: 'Sync queue items pending after a transient failure (attempts > 0), retried with backoff.',
-    registers,
-    async collect() {
-      const stats = await queue();
-      if (stats !== null) this.set(stats.retryingCount);
     },
   });
   new Gauge({

@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
 import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { parseMapping } from '../../src/mapping-file.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { registerStateGauges } from '../../src/observability/metrics-state.js';
 import { HelmFailure, parseChart, parseDefines, runDefine } from '../helpers/helm-template.js';
 
 type Values = Record<string, unknown>;
@@ -521,14 +523,23 @@ describe('Helm chart: templates', () => {
 });
 
 /** Every metric name the bridge registers (src/observability), with the series a histogram adds. */
+/** The bridge's series, read from a registry holding every metric it registers (histograms with their suffixes). */
 function exportedSeries(): Set<string> {
+  const { registry } = createMetrics();
+  registerStateGauges(registry, {
+    queueStats: async () => ({ depth: 0, oldestEnqueuedAt: null, failedCount: 0, retryingCount: 0 }),
+    drainPerMinute: async () => 0,
+    upstreamReachable: () => ({}),
+    readiness: { check: async () => ({ ready: true, checks: { store: 'ok', dynatrace: 'ok', mapping: 'ok' } }), drain: () => undefined },
+    now: () => new Date(),
+    timeoutMs: 1_000,
+  });
   const names = new Set<string>();
-  for (const file of ['metrics.ts', 'metrics-state.ts']) {
-    const source = readFileSync(fileURLToPath(new URL(`../../src/observability/${file}`, import.meta.url)), 'utf8');
-    for (const match of source.matchAll(/new (Counter|Gauge|Histogram)\(\{\s*name: '(scim_bridge_[a-z_]+)'/g)) {
-      names.add(match[2]!);
-      if (match[1] === 'Histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${match[2]!}${suffix}`);
-    }
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name } = metric;
+    if (!name.startsWith('scim_bridge_')) continue;
+    names.add(name);
+    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
   }
   return names;
 }
