@@ -3,6 +3,7 @@
 // parameters per level, each marked applied or pending, and the work still queued. Reads the bridge's
 // store and mapping (the same configuration) and resolves policy names against the configured account.
 import type { UserAccess } from './core/access/access-chain.js';
+import { limitsText } from './core/mapping/binding-limits.js';
 import { buildDeps, openStore, startUpstream } from './deps.js';
 import { createLogger } from './observability/logger.js';
 import type { ResourceStore } from './ports/store.js';
@@ -66,12 +67,8 @@ function describeAccess(access: UserAccess): string {
     lines.push(`    → Dynatrace group "${group.dynatraceGroup.name}" — ${group.dynatraceGroup.status}; membership — ${group.membership ?? 'not granted'}`);
     for (const level of group.levels) {
       for (const policy of level.policies) {
-        const limits = [
-          policy.boundaries.length > 0 ? `boundaries ${policy.boundaries.join(', ')}` : null,
-          Object.keys(policy.parameters).length > 0 ? `parameters ${Object.entries(policy.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}` : null,
-        ].filter((part) => part !== null);
         const name = [policy.name === null ? null : `"${policy.name}"`, policy.uuid].filter((part) => part !== null).join(' ');
-        lines.push(`      → ${level.level}: policy ${name}${limits.length > 0 ? ` (${limits.join('; ')})` : ''} — ${policy.status}${policy.problem ? ` (${policy.problem})` : ''}`);
+        lines.push(`      → ${level.level}: policy ${name}${limitsText(policy.boundaries, policy.parameters)} — ${policy.status}${policy.problem ? ` (${policy.problem})` : ''}`);
       }
     }
   }

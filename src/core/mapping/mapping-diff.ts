@@ -1,6 +1,7 @@
 // What deploying a changed mapping would change, before it is deployed: the settings, and for each SCIM
 // group its Dynatrace group, its policy bindings per level (with boundaries and parameters) and whether
 // it makes Davis Assistant admins. Compared by what the mapping says, without asking Dynatrace.
+import { limitsText } from './binding-limits.js';
 import { groupTarget, type GroupTarget, type Mapping, type PolicyBindingRule } from './mapping.js';
 
 export interface GroupChange {
@@ -66,19 +67,8 @@ function bindingsByLevel(rules: readonly PolicyBindingRule[]): Map<string, Set<s
   for (const rule of rules) {
     const level = rule.level === 'account' ? 'account' : `environment:${rule.environmentId ?? ''}`;
     const entry = levels.get(level) ?? new Set<string>();
-    for (const policy of [...rule.names.map((n) => `"${n}"`), ...rule.uuids]) entry.add(`${policy}${limitsText(rule)}`);
+    for (const policy of [...rule.names.map((n) => `"${n}"`), ...rule.uuids]) entry.add(`${policy}${limitsText([...rule.boundaryNames, ...rule.boundaryUuids], rule.parameters)}`);
     levels.set(level, entry);
   }
   return levels;
-}
-
-/** ` (boundaries: …; parameters: k=v)` when the rule carries limits, else empty. */
-export function limitsText(rule: PolicyBindingRule): string {
-  const boundaries = [...rule.boundaryNames, ...rule.boundaryUuids];
-  const parameters = Object.entries(rule.parameters);
-  const parts = [
-    boundaries.length > 0 ? `boundaries: ${boundaries.join(', ')}` : null,
-    parameters.length > 0 ? `parameters: ${parameters.map(([k, v]) => `${k}=${v}`).join(', ')}` : null,
-  ].filter((part): part is string => part !== null);
-  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
 }

@@ -3,6 +3,7 @@
 // (Dynatrace's `metadata[…]` query), so a write never reaches a binding the bridge did not make.
 import type { AppliedBinding } from '../../ports/applied-state.js';
 import type { DtBindingSelector, DtPolicyBinding } from '../../ports/account-api.js';
+import { limitsText } from '../mapping/binding-limits.js';
 import type { DesiredBinding } from './binding-resolver.js';
 
 export const BRIDGE_BINDING_METADATA: Readonly<Record<string, string>> = Object.freeze({ 'managed-by': 'dynatrace-scim-bridge' });
@@ -28,9 +29,5 @@ export function appliedBinding(desired: DesiredBinding): AppliedBinding {
 
 /** `policy P (boundaries: a, b; parameters: k=v)`, for audit details and findings. */
 export function describeBinding(binding: Pick<DtPolicyBinding, 'policyUuid' | 'boundaries' | 'parameters'>): string {
-  const limits = [
-    binding.boundaries.length > 0 ? `boundaries: ${binding.boundaries.join(', ')}` : null,
-    Object.keys(binding.parameters).length > 0 ? `parameters: ${Object.entries(binding.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}` : null,
-  ].filter((part): part is string => part !== null);
-  return `policy ${binding.policyUuid}${limits.length === 0 ? '' : ` (${limits.join('; ')})`}`;
+  return `policy ${binding.policyUuid}${limitsText(binding.boundaries, binding.parameters)}`;
 }
