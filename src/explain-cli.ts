@@ -21,8 +21,9 @@ async function main(): Promise<number> {
   if (settings === null) return 2;
   const { config, mapping } = settings;
   const logger = createLogger({ level: 'warn' });
-  const upstream = await startUpstream({ config, logger });
+  // Beside a running bridge on the same store: its calls (the mapping check) count in the same stored budget window.
   const store = await openStore(config, logger);
+  const upstream = await startUpstream({ config, logger, ledger: store });
   const deps = buildDeps({ config, logger, store, scimTokens: ['explain-cli-has-no-http-endpoint'], upstream, mapping });
   try {
     await deps.admin.reloadMapping().catch(() => undefined);
